@@ -1,0 +1,56 @@
+"""Settings for the recognition pipeline, read from ``ANPR_*`` environment variables.
+
+Bad values fail at start-up with a clear message (pydantic validation), never
+on the thousandth frame. Build the settings through :func:`get_settings`, which
+is cached, so nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODELS_DIR = REPO_ROOT / "models"
+
+
+class AnprSettings(BaseSettings):
+    """Recognition settings. Every field can be set as ``ANPR_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ANPR_", extra="forbid", frozen=True)
+
+    models_dir: Path = Field(DEFAULT_MODELS_DIR, description="Folder holding the shipped weights.")
+    detector_weights: Path | None = Field(
+        None, description="Detector weights; default models_dir/gate-detector.pt (or .onnx for onnx)."
+    )
+    detector_backend: Literal["torch", "onnx"] = Field("onnx", description="Inference runtime.")
+    detector_imgsz: int = Field(640, ge=160, le=1920, multiple_of=32, description="Input size, pixels.")
+    detector_conf: float = Field(0.25, gt=0.0, lt=1.0, description="Minimum box confidence.")
+    detector_iou: float = Field(0.5, gt=0.0, lt=1.0, description="NMS IoU threshold.")
+    detector_batch: int = Field(8, ge=1, le=256, description="Images per inference batch.")
+    ocr_model_dir: Path | None = Field(
+        None, description="Fine-tuned recogniser folder; default models_dir/ocr. Stock english_g2 if absent."
+    )
+    ocr_min_crop_height: int = Field(32, ge=8, le=256, description="Crops are upscaled to at least this.")
+    evidence_dir: Path = Field(Path("var/evidence"), description="Where evidence JPEGs are written.")
+    torch_threads: int = Field(2, ge=1, le=256, description="CPU threads for torch and onnxruntime.")
+
+    def detector_path(self) -> Path:
+        """The weights file the configured backend loads."""
+        if self.detector_weights is not None:
+            return self.detector_weights
+        suffix = ".onnx" if self.detector_backend == "onnx" else ".pt"
+        return self.models_dir / f"gate-detector{suffix}"
+
+    def ocr_path(self) -> Path:
+        return self.ocr_model_dir if self.ocr_model_dir is not None else self.models_dir / "ocr"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> AnprSettings:
+    """The process-wide settings, read from the environment on first use."""
+    return AnprSettings()

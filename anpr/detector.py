@@ -1,0 +1,134 @@
+"""Object detection: the :class:`Detector` protocol and its ultralytics adapter.
+
+Only this module imports ultralytics. The adapter loads our own weights
+from ``models/`` (never downloads), runs batched inference with the torch or
+ONNX runtime, and converts results to :class:`anpr.types.Detection`
+straight away.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from anpr.config import AnprSettings
+from anpr.errors import ModelLoadError
+from anpr.types import BBox, DetClass, Detection, ImageArray
+
+log = logging.getLogger(__name__)
+
+
+class Detector(Protocol):
+    """Finds plates, container numbers and size/type codes in whole images."""
+
+    def detect(self, images: Sequence[ImageArray]) -> list[list[Detection]]:
+        """One list of detections per input image (BGR uint8 ``(h, w, 3)``), same order."""
+        ...
+
+
+def offline_ultralytics() -> None:
+    """Keep ultralytics from reaching the network or writing to the home folder."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_VERBOSE", "False")
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(Path("var/ultralytics").resolve()))
+
+
+def detections_from_arrays(
+    xyxy: np.ndarray, classes: np.ndarray, scores: np.ndarray, width: int, height: int
+) -> list[Detection]:
+    """Our detections from ``(n, 4)`` pixel boxes, ``(n,)`` class ids and ``(n,)`` scores.
+
+    Boxes are clipped to the image; degenerate boxes and unknown classes are dropped.
+    """
+    out: list[Detection] = []
+    known = len(DetClass)
+    for box, cls, score in zip(xyxy.tolist(), classes.tolist(), scores.tolist(), strict=True):
+        if not 0 <= int(cls) < known:
+            continue
+        x1, y1, x2, y2 = (float(v) for v in box)
+        if not (x2 > x1 and y2 > y1):
+            continue
+        clipped = BBox(x1, y1, x2, y2).clip(width, height)
+        if clipped is None:
+            continue
+        conf = min(1.0, max(0.0, float(score)))
+        out.append(Detection(DetClass.from_index(int(cls)), clipped, conf))
+    out.sort(key=lambda d: d.confidence, reverse=True)
+    return out
+
+
+class UltralyticsDetector:
+    """YOLO detector (``.pt`` through torch, ``.onnx`` through onnxruntime)."""
+
+    def __init__(
+        self,
+        weights: Path,
+        *,
+        imgsz: int = 640,
+        conf: float = 0.25,
+        iou: float = 0.5,
+        batch: int = 8,
+        device: str = "cpu",
+    ) -> None:
+        if not weights.is_file():
+            raise ModelLoadError(
+                f"detector weights not found: {weights} (train them with `anpr train detector`; "
+                "nothing is downloaded)"
+            )
+        offline_ultralytics()
+        try:
+            from ultralytics import YOLO  # type: ignore[attr-defined]
+
+            self._model: Any = YOLO(str(weights), task="detect")
+        except Exception as exc:  # ultralytics raises many types; convert at the edge
+            raise ModelLoadError(f"cannot load detector weights {weights}: {exc}") from exc
+        self.weights = weights
+        self.imgsz = imgsz
+        self.conf = conf
+        self.iou = iou
+        self.batch = batch
+        self.device = device
+        names = getattr(self._model, "names", None) or {}
+        expected = {i: c.value for i, c in enumerate(DetClass)}
+        if names and {int(k): v for k, v in dict(names).items()} != expected:
+            raise ModelLoadError(f"detector classes {names} differ from the expected {expected}")
+
+    def detect(self, images: Sequence[ImageArray]) -> list[list[Detection]]:
+        results: list[list[Detection]] = []
+        for start in range(0, len(images), self.batch):
+            chunk = list(images[start : start + self.batch])
+            preds = self._model.predict(
+                chunk, imgsz=self.imgsz, conf=self.conf, iou=self.iou,
+                device=self.device, verbose=False,
+            )  # fmt: skip
+            for img, pred in zip(chunk, preds, strict=True):
+                boxes = pred.boxes
+                results.append(
+                    detections_from_arrays(
+                        boxes.xyxy.cpu().numpy(),
+                        boxes.cls.cpu().numpy().astype(int),
+                        boxes.conf.cpu().numpy(),
+                        int(img.shape[1]),
+                        int(img.shape[0]),
+                    )
+                )
+        return results
+
+
+def load_detector(settings: AnprSettings) -> UltralyticsDetector:
+    """The detector the settings ask for (backend, weights path, thresholds)."""
+    import torch
+
+    torch.set_num_threads(settings.torch_threads)
+    return UltralyticsDetector(
+        settings.detector_path(),
+        imgsz=settings.detector_imgsz,
+        conf=settings.detector_conf,
+        iou=settings.detector_iou,
+        batch=settings.detector_batch,
+    )

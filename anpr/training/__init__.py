@@ -1,0 +1,1 @@
+"""Training, pseudo-labelling and evaluation tooling (never imported by the runtime pipeline)."""

@@ -1,0 +1,80 @@
+"""Turn pseudo-label files (JSON lines under ``var/pseudo``) into labelled real training images.
+
+Plate photos: one verified box per photo from the CRAFT bootstrap or from a
+detector relabelling round (the later round wins), plus any extra plates
+verified in the same photo. Gate frames: container boxes whose read passed
+the ISO 6346 check digit. Only the *train* split is ever returned.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from anpr.training.splits import gate_split, split_of
+from anpr.training.yolo_data import LabelledImage, load_jsonl
+from anpr.types import BBox, DetClass
+
+DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+PLATE_PHOTOS = DATASETS / "vn-plate-photos" / "images"
+GATE_FRAMES = DATASETS / "gate-containers-unlabelled"
+
+
+def _box(raw: Any) -> BBox | None:
+    if not (isinstance(raw, list) and len(raw) == 4):
+        return None
+    try:
+        return BBox(*(float(v) for v in raw))
+    except ValueError:
+        return None
+
+
+def _boxes(rec: dict[str, Any], default_cls: DetClass) -> list[tuple[DetClass, BBox]]:
+    out: list[tuple[DetClass, BBox]] = []
+    main = _box(rec.get("box"))
+    if main is not None:
+        out.append((default_cls, main))
+    for extra in rec.get("extra", []) or []:
+        b = _box(extra.get("box"))
+        if b is not None:
+            out.append((DetClass(extra.get("cls", default_cls.value)), b))
+    return out
+
+
+def plate_images(pseudo_dir: Path) -> list[LabelledImage]:
+    """Train-split plate photos with a verified plate box (later files override earlier ones)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for name in ("plates_craft.jsonl", "plates_det.jsonl"):
+        for rec in load_jsonl(pseudo_dir / name):
+            if rec.get("box") and not rec.get("reject"):
+                merged[str(rec["image"])] = rec
+            elif rec.get("reject"):
+                merged.pop(str(rec["image"]), None)
+    out = []
+    for image, rec in sorted(merged.items()):
+        if split_of(image) != "train":
+            continue
+        path = PLATE_PHOTOS / image
+        if not path.exists():
+            continue
+        with Image.open(path) as im:
+            w, h = im.size
+        out.append(LabelledImage(path, w, h, tuple(_boxes(rec, DetClass.PLATE))))
+    return out
+
+
+def gate_images(pseudo_dir: Path) -> list[LabelledImage]:
+    """Train-split gate frames whose every visible container code was verified."""
+    out = []
+    for rec in load_jsonl(pseudo_dir / "containers_det.jsonl"):
+        found: list[dict[str, Any]] = rec.get("boxes", [])
+        image = str(rec["image"])
+        if gate_split(image) != "train" or rec.get("reject"):
+            continue
+        boxes = [(DetClass(b["cls"]), bb) for b in found if (bb := _box(b.get("box")))]
+        path = GATE_FRAMES / image
+        if boxes and path.exists():
+            out.append(LabelledImage(path, int(str(rec["width"])), int(str(rec["height"])), tuple(boxes)))
+    return out

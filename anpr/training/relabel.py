@@ -1,0 +1,157 @@
+"""Relabel real images with a trained detector, keeping only boxes that OCR verifies.
+
+Plates (``vn-plate-photos``): a plate box becomes a label only when the OCR of
+its crop matches the photo's labelled text
+(:func:`anpr.training.textmatch.match_tier`). Other confident plate boxes in
+the same photo are kept when they read as a valid plate; a photo with a
+confident plate box that cannot be verified is rejected, so that no real
+plate is left unlabelled in a training image.
+
+Containers (``gate-containers-unlabelled``): a container-number box is kept
+only when its read passes the ISO 6346 check digit, and a size/type box only
+when the code decodes. A frame with a confident container box that does not
+verify is rejected.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from anpr.detector import Detector
+from anpr.recognition import OcrEngine
+from anpr.training.real_labels import GATE_FRAMES, PLATE_PHOTOS
+from anpr.training.splits import gate_split, split_of
+from anpr.training.textmatch import match_tier
+from anpr.types import DetClass, Detection, ImageArray, Reading
+
+log = logging.getLogger(__name__)
+RANK = {"exact": 0, "folded": 1, "near": 2}
+CONFIDENT = 0.6
+
+
+def _batches(paths: Sequence[Path], size: int) -> Iterator[list[tuple[Path, ImageArray]]]:
+    batch: list[tuple[Path, ImageArray]] = []
+    for p in paths:
+        img: ImageArray | None = cv2.imread(str(p))  # type: ignore[assignment]
+        if img is None:
+            log.warning("skipping unreadable image %s", p)
+            continue
+        batch.append((p, img))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _box(d: Detection) -> list[int]:
+    return d.bbox.as_list()
+
+
+def verify_plate_photo(
+    dets: Sequence[Detection], reads: Sequence[Reading | None], label: str
+) -> dict[str, Any]:
+    """The verified label record of one photo (pure: detections + reads + ground truth)."""
+    pairs = [(d, r) for d, r in zip(dets, reads, strict=True) if d.cls is DetClass.PLATE]
+    best: tuple[int, float, Detection, Reading] | None = None
+    for d, r in pairs:
+        if r is None:
+            continue
+        tiers = [t for t in (match_tier(r.text, label), match_tier(r.raw, label)) if t]
+        tier = min(tiers, key=lambda t: RANK[t]) if tiers else None
+        if tier is not None and (best is None or (RANK[tier], -d.confidence) < (best[0], -best[1])):
+            best = (RANK[tier], d.confidence, d, r)
+    if best is None:
+        return {"box": None, "n_dets": len(pairs)}
+    _, _, chosen, reading = best
+    record: dict[str, Any] = {
+        "box": _box(chosen), "read": reading.text, "tier": next(k for k, v in RANK.items() if v == best[0]),
+        "rows": reading.rows, "det_conf": round(chosen.confidence, 3), "extra": [],
+    }  # fmt: skip
+    for d, r in pairs:
+        if d is chosen or d.bbox.iou(chosen.bbox) > 0.3:
+            continue
+        if r is not None and r.valid:
+            record["extra"].append({"cls": "plate", "box": _box(d), "read": r.text})
+        elif d.confidence >= CONFIDENT:
+            record["reject"] = "unverified confident plate box"
+    return record
+
+
+def verify_gate_frame(dets: Sequence[Detection], reads: Sequence[Reading | None]) -> dict[str, Any]:
+    """Keep check-digit-verified container boxes and decodable size/type boxes (pure)."""
+    boxes: list[dict[str, Any]] = []
+    record: dict[str, Any] = {"boxes": boxes, "numbers": []}
+    for d, r in zip(dets, reads, strict=True):
+        if d.cls is DetClass.PLATE:
+            continue
+        if r is not None and r.valid:
+            boxes.append({"cls": d.cls.value, "box": _box(d), "read": r.text})
+            if d.cls is DetClass.CONTAINER_NUMBER:
+                record["numbers"].append(r.text)
+        elif d.confidence >= CONFIDENT and d.cls is DetClass.CONTAINER_NUMBER:
+            record["reject"] = "unverified confident container box"
+    return record
+
+
+def relabel_plates(detector: Detector, ocr: OcrEngine, out: Path, batch: int = 16) -> dict[str, int]:
+    rows = {
+        r["image"]: r for r in csv.DictReader((PLATE_PHOTOS.parent / "labels.csv").open(encoding="utf-8"))
+    }
+    paths = [PLATE_PHOTOS / name for name in sorted(rows)]
+    counts = {"photos": 0, "verified": 0, "rejected": 0}
+    with out.open("w", encoding="utf-8") as fh:
+        for chunk in _batches(paths, batch):
+            all_dets = detector.detect([img for _, img in chunk])
+            for (path, img), dets in zip(chunk, all_dets, strict=True):
+                row = rows[path.name]
+                rec = verify_plate_photo(dets, ocr.read(img, dets), row["plate_text"])
+                rec.update(image=path.name, label=row["plate_text"], category=row["category"],
+                           split=split_of(path.name))  # fmt: skip
+                counts["photos"] += 1
+                counts["verified"] += rec.get("box") is not None
+                counts["rejected"] += "reject" in rec
+                fh.write(json.dumps(rec) + "\n")
+    return counts
+
+
+def relabel_gates(detector: Detector, ocr: OcrEngine, out: Path) -> dict[str, int]:
+    paths = sorted(GATE_FRAMES.glob("*.jpg"))
+    counts = {"frames": 0, "with_valid_number": 0, "rejected": 0}
+    with out.open("w", encoding="utf-8") as fh:
+        for chunk in _batches(paths, 4):
+            all_dets = detector.detect([img for _, img in chunk])
+            for (path, img), dets in zip(chunk, all_dets, strict=True):
+                rec = verify_gate_frame(dets, ocr.read(img, dets))
+                rec.update(
+                    image=path.name, width=img.shape[1], height=img.shape[0], split=gate_split(path.name)
+                )
+                counts["frames"] += 1
+                counts["with_valid_number"] += bool(rec["numbers"])
+                counts["rejected"] += "reject" in rec
+                fh.write(json.dumps(rec) + "\n")
+    return counts
+
+
+def relabel_all(weights: Path, pseudo_dir: Path, imgsz: int) -> dict[str, dict[str, int]]:
+    """Relabel both real sets with ``weights`` and the project's OCR engine."""
+    from anpr.config import get_settings
+    from anpr.detector import UltralyticsDetector
+    from anpr.ocr import EasyOcrEngine
+
+    detector = UltralyticsDetector(weights, imgsz=imgsz, conf=0.2)
+    ocr = EasyOcrEngine(get_settings())
+    pseudo_dir.mkdir(parents=True, exist_ok=True)
+    result = {
+        "plates": relabel_plates(detector, ocr, pseudo_dir / "plates_det.jsonl"),
+        "gates": relabel_gates(detector, ocr, pseudo_dir / "containers_det.jsonl"),
+    }
+    log.info("relabel: %s", result)
+    return result

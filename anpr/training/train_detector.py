@@ -1,0 +1,96 @@
+"""Train the gate detector from scratch (no downloaded weights) and ship it to ``models/``.
+
+Ultralytics is used here, at the training edge only. Training is seeded and
+runs on CPU or GPU; the result is copied to ``models/gate-detector.pt`` and
+exported to ``models/gate-detector.onnx``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from anpr.detector import offline_ultralytics
+
+log = logging.getLogger(__name__)
+MAX_SHIPPED_BYTES = 15 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """Hyper-parameters of one detector training run."""
+
+    data_yaml: Path
+    run_dir: Path
+    epochs: int = 30
+    imgsz: int = 416
+    batch: int = 16
+    seed: int = 0
+    device: str = "cpu"
+    model: str = "yolov8n.yaml"
+    workers: int = 2
+    init_weights: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch < 1 or self.imgsz % 32:
+            raise ValueError("epochs and batch must be >= 1 and imgsz a multiple of 32")
+
+
+def train(cfg: TrainConfig) -> tuple[Path, dict[str, float]]:
+    """Train, returning the best weights and the final validation metrics (on the synthetic val split)."""
+    offline_ultralytics()
+    from ultralytics import YOLO  # type: ignore[attr-defined]
+
+    model: Any = YOLO(cfg.model, task="detect")
+    if cfg.init_weights is not None:
+        model = model.load(str(cfg.init_weights))
+    model.train(
+        data=str(cfg.data_yaml), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch,
+        device=cfg.device, workers=cfg.workers, seed=cfg.seed, deterministic=True,
+        pretrained=False, amp=False, plots=False, verbose=False, exist_ok=True,
+        project=str(cfg.run_dir.parent.resolve()), name=cfg.run_dir.name,
+        cache="ram", close_mosaic=max(1, cfg.epochs // 5), patience=max(10, cfg.epochs),
+        fliplr=0.0, degrees=3.0, scale=0.5, translate=0.1, mosaic=1.0,
+    )  # fmt: skip
+    best = cfg.run_dir / "weights" / "best.pt"
+    metrics: dict[str, float] = {}
+    results_csv = cfg.run_dir / "results.csv"
+    if results_csv.exists():
+        lines = results_csv.read_text().strip().splitlines()
+        header = [h.strip() for h in lines[0].split(",")]
+        last = [v.strip() for v in lines[-1].split(",")]
+        metrics = {k: float(v) for k, v in zip(header, last, strict=False) if k.startswith("metrics/")}
+    return best, metrics
+
+
+def ship(best: Path, models_dir: Path, imgsz: int) -> dict[str, Any]:
+    """Copy the weights into ``models_dir``, export ONNX, and check both stay under 15 MB."""
+    offline_ultralytics()
+    from ultralytics import YOLO  # type: ignore[attr-defined]
+
+    models_dir.mkdir(parents=True, exist_ok=True)
+    pt = models_dir / "gate-detector.pt"
+    shutil.copyfile(best, pt)
+    exported = Path(
+        YOLO(str(pt), task="detect").export(format="onnx", imgsz=imgsz, dynamic=False, simplify=False)
+    )
+    onnx = models_dir / "gate-detector.onnx"
+    if exported.resolve() != onnx.resolve():
+        shutil.move(str(exported), onnx)
+    sizes = {p.name: p.stat().st_size for p in (pt, onnx)}
+    for name, size in sizes.items():
+        if size > MAX_SHIPPED_BYTES:
+            raise RuntimeError(f"{name} is {size / 1e6:.1f} MB, over the 15 MB budget for committed weights")
+    return {"weights": str(pt), "onnx": str(onnx), "sizes": sizes, "imgsz": imgsz}
+
+
+def save_run_record(path: Path, cfg: TrainConfig, extra: dict[str, Any]) -> None:
+    """Write what was trained and how, for the model card."""
+    record = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
+    record.update(extra)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, default=str))

@@ -1,0 +1,204 @@
+"""ISO 6346 container numbers and size/type codes: table cases and properties."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum import iso6346
+
+from anpr.containers import (
+    COMMON_SIZE_TYPES,
+    ContainerNumber,
+    SizeType,
+    TypeGroup,
+    candidates,
+    check_digit,
+    correct,
+    parse,
+    parse_size_type,
+    random_container,
+    random_size_type,
+)
+from anpr.errors import InvalidInputError
+
+DATA = Path(__file__).parent / "data"
+TABLE: dict[str, list[dict[str, Any]]] = json.loads((DATA / "containers.json").read_text(encoding="utf-8"))
+SIZES: dict[str, list[dict[str, Any]]] = json.loads((DATA / "size_types.json").read_text(encoding="utf-8"))
+
+# Class-crossing look-alikes: (letter, digit). A letter position read as the digit, or the reverse.
+CROSSING = [("O", "0"), ("D", "0"), ("Q", "0"), ("I", "1"), ("Z", "2"), ("A", "4"), ("S", "5"), ("G", "6")]
+CROSSING += [("B", "8"), ("L", "1"), ("U", "0"), ("J", "1"), ("T", "7")]
+
+
+def _ids(cases: list[dict[str, Any]]) -> list[str]:
+    return [c["note"] for c in cases]
+
+
+def _swaps(a: str, b: str) -> int:
+    return sum(x != y for x, y in zip(a, b, strict=True))
+
+
+def _norm(text: str) -> str:
+    return "".join(c for c in text.upper() if c.isalnum())
+
+
+@pytest.mark.parametrize("case", TABLE["valid"], ids=_ids(TABLE["valid"]))
+def test_parse_valid(case: dict[str, Any]) -> None:
+    number = parse(case["input"])
+    assert number is not None
+    assert number.number == case["number"]
+    assert number.owner == case["owner"]
+    assert number.category == case["category"]
+    assert number.serial == case["serial"]
+    assert number.check_digit == case["check_digit"]
+    assert number.formatted == case["formatted"]
+    assert iso6346.is_valid(number.number)
+    assert parse(number.formatted) == number
+
+
+@pytest.mark.parametrize("case", TABLE["invalid"], ids=_ids(TABLE["invalid"]))
+def test_parse_invalid(case: dict[str, Any]) -> None:
+    assert parse(case["input"]) is None
+
+
+@pytest.mark.parametrize("case", TABLE["correct"], ids=_ids(TABLE["correct"]))
+def test_correct(case: dict[str, Any]) -> None:
+    fixed = correct(case["input"])
+    assert (fixed.number if fixed else None) == case["number"]
+    if fixed is not None:
+        assert fixed == candidates(case["input"])[0]
+
+
+@pytest.mark.parametrize("case", TABLE["check_digit"], ids=_ids(TABLE["check_digit"]))
+def test_check_digit(case: dict[str, Any]) -> None:
+    if case["check_digit"] is None:
+        with pytest.raises(InvalidInputError):
+            check_digit(case["prefix"])
+    else:
+        assert check_digit(case["prefix"]) == case["check_digit"]
+
+
+@pytest.mark.parametrize("bad", [None, 12345678901, b"CSQU3054383", ["CSQU3054383"]])
+def test_non_str_raises_typed_error(bad: Any) -> None:
+    for call in (parse, candidates, correct, check_digit, parse_size_type):
+        with pytest.raises(InvalidInputError):
+            call(bad)
+
+
+@pytest.mark.parametrize("number", ["CSQU3054384", "CSQR3054383", "csqu3054383", "CSQU 305438 3", ""])
+def test_container_number_validates_itself(number: str) -> None:
+    with pytest.raises(InvalidInputError):
+        ContainerNumber(number)
+
+
+def test_candidates_ranked_by_swaps() -> None:
+    found = candidates("CSQU3054384")
+    assert [c.number for c in found] == ["CSOU3064384", "CSQU3064334", "CSQU3864384", "CSQU8064384"]
+    assert candidates("CAIU8979622")[0].number == "CAIU8979622"
+    counts = [_swaps(c.number, "CAIU8979623") for c in candidates("CAIU8979623")]
+    assert counts == sorted(counts)
+
+
+@pytest.mark.parametrize("case", SIZES["valid"], ids=_ids(SIZES["valid"]))
+def test_size_type_valid(case: dict[str, Any]) -> None:
+    decoded = parse_size_type(case["code"])
+    assert decoded is not None
+    assert decoded.code == case["code"].strip().upper()
+    assert decoded.length_mm == case["length_mm"]
+    assert decoded.length_ft == case["length_ft"]
+    assert decoded.height_mm == case["height_mm"]
+    assert decoded.height == case["height"]
+    assert decoded.width == case["width"]
+    assert decoded.type_group is TypeGroup(case["type_group"])
+    assert decoded.high_cube is case["high_cube"]
+    assert decoded.description
+
+
+@pytest.mark.parametrize("case", SIZES["invalid"], ids=_ids(SIZES["invalid"]))
+def test_size_type_invalid(case: dict[str, Any]) -> None:
+    assert parse_size_type(case["code"]) is None
+
+
+def test_size_type_validates_itself() -> None:
+    good = parse_size_type("45G1")
+    assert good is not None
+    fields = {f: getattr(good, f) for f in SizeType.__slots__}
+    for change in ({"code": "45X1"}, {"code": "95G1"}, {"type_group": TypeGroup.REFRIGERATED}):
+        with pytest.raises(InvalidInputError):
+            SizeType(**{**fields, **change})
+
+
+def test_common_size_types_all_decode() -> None:
+    assert all(parse_size_type(code) is not None for code in COMMON_SIZE_TYPES)
+    rng = random.Random(5)
+    drawn = {random_size_type(rng).code for _ in range(300)}
+    assert drawn <= set(COMMON_SIZE_TYPES) and {"22G1", "45G1"} <= drawn
+
+
+# --- properties -------------------------------------------------------------------------------------
+
+seeds = st.integers(min_value=0, max_value=2**32 - 1)
+
+
+@given(seed=seeds)
+def test_random_containers_are_valid(seed: int) -> None:
+    number = random_container(random.Random(seed))
+    assert iso6346.is_valid(number.number)
+    assert parse(number.formatted) == number
+    assert parse(number.number.lower()) == number
+    assert correct(number.formatted) == number
+
+
+@given(seed=seeds, data=st.data())
+@settings(max_examples=500)
+def test_one_class_crossing_confusion_is_repaired(seed: int, data: Any) -> None:
+    """A letter read as its digit look-alike (or the reverse) is repaired, or ``None`` when the
+    check digit cannot single out one number at one swap; ``correct`` never guesses."""
+    number = random_container(random.Random(seed)).number
+    spots = [
+        (i, wrong)
+        for i, ch in enumerate(number)
+        for letter, digit in CROSSING
+        for wrong in ([digit] if i < 4 and ch == letter else [letter] if i >= 4 and ch == digit else [])
+    ]
+    if not spots:
+        return
+    i, wrong = data.draw(st.sampled_from(spots))
+    corrupted = number[:i] + wrong + number[i + 1 :]
+    found = candidates(corrupted)
+    assert number in [c.number for c in found]
+    one_swap = [c.number for c in found if _swaps(c.number, corrupted) == 1]
+    fixed = correct(corrupted)
+    if fixed is None:
+        assert len(one_swap) > 1
+    else:
+        assert fixed.number == number
+        assert one_swap == [number]
+
+
+alnum = st.text(alphabet="ABCDEGIJLMOQSUVZ0123456789", min_size=11, max_size=11)
+
+
+@given(text=alnum)
+@settings(max_examples=400)
+def test_correct_never_returns_a_failing_check_digit(text: str) -> None:
+    found = candidates(text)
+    assert all(iso6346.is_valid(c.number) and _swaps(c.number, text) <= 2 for c in found)
+    fixed = correct(text)
+    assert fixed is None or (iso6346.is_valid(fixed.number) and fixed.category in "UJZ")
+
+
+@given(text=st.text(max_size=80))
+@settings(max_examples=300)
+def test_any_text_never_crashes(text: str) -> None:
+    number = parse(text)
+    assert number is None or number.number == _norm(text)
+    assert all(isinstance(c, ContainerNumber) for c in candidates(text))
+    assert correct(text) is None or isinstance(correct(text), ContainerNumber)
+    assert parse_size_type(text) is None or isinstance(parse_size_type(text), SizeType)

@@ -1,0 +1,104 @@
+"""Pseudo-label verification: splits are stable, text matching is strict, boxes are kept only when verified."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from anpr.detector import detections_from_arrays
+from anpr.training.relabel import verify_gate_frame, verify_plate_photo
+from anpr.training.splits import gate_pass_id, gate_split, split_of
+from anpr.training.textmatch import fold, match_tier, normalize
+from anpr.training.yolo_data import yolo_line
+from anpr.types import BBox, DetClass, Detection, Reading
+
+
+def test_split_is_stable_and_about_a_fifth() -> None:
+    names = [f"type1_{i:03d}.jpg" for i in range(2000)]
+    val = [n for n in names if split_of(n) == "val"]
+    assert [split_of(n) for n in names] == [split_of(n) for n in names]
+    assert 0.15 < len(val) / len(names) < 0.25
+
+
+def test_gate_frames_split_by_pass() -> None:
+    a, b = "1-153823001-OCR-AS-B01.jpg", "1-153823001-OCR-LF-C01.jpg"
+    assert gate_pass_id(a) == "153823001"
+    assert gate_split(a) == gate_split(b)
+
+
+@pytest.mark.parametrize(
+    ("read", "label", "tier"),
+    [
+        ("51F-123.45", "51F12345", "exact"),  # punctuation does not matter
+        ("60-MĐ5 005.92", "60MD500592", "exact"),  # Đ reads as D
+        ("G0F-001.09", "60F-001.09", "folded"),  # G/6 confusion
+        ("5IF12345", "51F12345", "folded"),  # I/1 confusion
+        ("51F1234", "51F12345", "near"),  # one character lost in a long plate
+        ("29A12345", "51F12345", None),  # a different plate
+        ("", "51F12345", None),  # nothing read
+        ("KP4790", "KP4791", None),  # short plates get no slack
+    ],
+)
+def test_match_tier(read: str, label: str, tier: str | None) -> None:
+    assert match_tier(read, label) == tier
+
+
+def test_fold_and_normalize() -> None:
+    assert normalize("29-b1 123.45") == "29B112345"
+    assert fold("OD0Q") == "0000"
+
+
+def _det(box: tuple[float, float, float, float], conf: float, cls: DetClass = DetClass.PLATE) -> Detection:
+    return Detection(cls, BBox(*box), conf)
+
+
+def _read(text: str, valid: bool, cls: DetClass = DetClass.PLATE) -> Reading:
+    return Reading(cls, text, text, 0.9, valid)
+
+
+def test_plate_photo_keeps_the_box_that_reads_as_the_label() -> None:
+    dets = [_det((0, 0, 50, 20), 0.9), _det((100, 100, 150, 120), 0.5)]
+    rec = verify_plate_photo(dets, [_read("29A99999", True), _read("51F12345", True)], "51F-123.45")
+    assert rec["box"] == [100, 100, 150, 120]
+    assert rec["tier"] == "exact"
+    assert rec["extra"] == [{"cls": "plate", "box": [0, 0, 50, 20], "read": "29A99999"}]
+    assert "reject" not in rec
+
+
+def test_plate_photo_with_an_unverified_confident_plate_is_rejected() -> None:
+    dets = [_det((0, 0, 50, 20), 0.95), _det((100, 100, 150, 120), 0.5)]
+    rec = verify_plate_photo(dets, [_read("XX", False), _read("51F12345", True)], "51F12345")
+    assert rec["reject"]
+
+
+def test_plate_photo_without_a_match_has_no_box() -> None:
+    rec = verify_plate_photo([_det((0, 0, 50, 20), 0.9)], [_read("29A99999", True)], "51F12345")
+    assert rec["box"] is None
+
+
+def test_gate_frame_keeps_only_check_digit_valid_numbers() -> None:
+    cn = DetClass.CONTAINER_NUMBER
+    dets = [_det((0, 0, 50, 300), 0.9, cn), _det((60, 0, 90, 40), 0.8, DetClass.SIZE_TYPE)]
+    rec = verify_gate_frame(dets, [_read("DRYU9119396", True, cn), _read("45G1", True, DetClass.SIZE_TYPE)])
+    assert rec["numbers"] == ["DRYU9119396"]
+    assert [b["cls"] for b in rec["boxes"]] == ["container_number", "size_type"]
+    bad = verify_gate_frame(dets[:1], [_read("DRYU9119395", False, cn)])
+    assert bad["boxes"] == [] and bad["reject"]
+
+
+def test_yolo_line_normalises_and_clips() -> None:
+    assert (
+        yolo_line(DetClass.SIZE_TYPE, BBox(0, 0, 50, 25), 100, 50) == "2 0.250000 0.250000 0.500000 0.500000"
+    )
+    assert yolo_line(DetClass.PLATE, BBox(-10, 0, 50, 50), 100, 50).startswith("0 0.250000")
+    with pytest.raises(ValueError):
+        yolo_line(DetClass.PLATE, BBox(200, 200, 300, 300), 100, 50)
+
+
+def test_detections_from_arrays_clips_filters_and_sorts() -> None:
+    xyxy = np.array([[10, 10, 50, 30], [-5, 0, 20, 400], [5, 5, 5, 9], [0, 0, 10, 10]], float)
+    dets = detections_from_arrays(xyxy, np.array([0, 1, 0, 7]), np.array([0.5, 0.9, 0.99, 0.99]), 100, 100)
+    assert [(d.cls, d.bbox.as_list(), d.confidence) for d in dets] == [
+        (DetClass.CONTAINER_NUMBER, [0, 0, 20, 100], 0.9),  # clipped to the image
+        (DetClass.PLATE, [10, 10, 50, 30], 0.5),
+    ]  # the zero-width box and the unknown class 7 are dropped
