@@ -82,3 +82,36 @@ def train_detector(
         out / "detector-train.json", cfg, {"synthetic_val": metrics, "dataset": dataset, **shipped}
     )
     typer.echo(json.dumps({"shipped": shipped, "synthetic_val": metrics}, indent=2))
+
+
+@train_app.command("eval-detector")
+def eval_detector_command(
+    weights: Path = typer.Option(Path("models/gate-detector.pt"), help="Weights to evaluate (.pt or .onnx)."),
+    pseudo: Path = typer.Option(Path("var/pseudo"), help="Verified pseudo-label files (JSON lines)."),
+    imgsz: int = typer.Option(416, min=160, max=1280),
+    limit: int = typer.Option(0, min=0, help="Evaluate only this many validation photos (0 = all)."),
+    out: Path = typer.Option(Path("models/detector-eval.json"), help="Where the numbers are written."),
+) -> None:
+    """Detector recall on the held-out real photos and gate frames, and speed per backend."""
+    from anpr.config import get_settings
+    from anpr.detector import UltralyticsDetector
+    from anpr.ocr import EasyOcrEngine
+    from anpr.training.eval_detector import eval_containers, eval_plates, time_detector
+
+    detector = UltralyticsDetector(weights, imgsz=imgsz, conf=0.25)
+    result: dict[str, object] = {
+        "weights": str(weights),
+        "imgsz": imgsz,
+        "plates_val": eval_plates(detector, EasyOcrEngine(get_settings()), pseudo, limit=limit),
+        "containers_val": eval_containers(detector, pseudo),
+    }
+    speed: dict[str, float] = {}
+    for path in (weights.with_suffix(".pt"), weights.with_suffix(".onnx")):
+        if path.exists():
+            backend = UltralyticsDetector(path, imgsz=imgsz)
+            speed[f"{path.suffix[1:]}_ms_640x480"] = time_detector(backend, (640, 480))
+            speed[f"{path.suffix[1:]}_ms_1920x1080"] = time_detector(backend, (1920, 1080), runs=15)
+    result["speed_median_ms"] = speed
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    typer.echo(json.dumps(result, indent=2))

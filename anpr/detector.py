@@ -31,8 +31,17 @@ class Detector(Protocol):
         ...
 
 
-def offline_ultralytics() -> None:
-    """Keep ultralytics from reaching the network or writing to the home folder."""
+def offline_ultralytics(threads: int | None = None) -> None:
+    """Keep ultralytics from reaching the network or writing to the home folder.
+
+    Ultralytics also pins ``OMP_NUM_THREADS`` to 1 when it is unset (and CPU
+    training to ``cpu_count - 1`` threads); set it here so inference and
+    training use the cores we were given.
+    """
+    if threads is not None:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+    else:
+        os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_VERBOSE", "False")
     os.environ.setdefault("YOLO_CONFIG_DIR", str(Path("var/ultralytics").resolve()))

@@ -22,9 +22,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 from anpr.detector import Detector
+from anpr.imageio import try_load
 from anpr.recognition import OcrEngine
 from anpr.training.real_labels import GATE_FRAMES, PLATE_PHOTOS
 from anpr.training.splits import gate_split, split_of
@@ -39,7 +38,7 @@ CONFIDENT = 0.6
 def _batches(paths: Sequence[Path], size: int) -> Iterator[list[tuple[Path, ImageArray]]]:
     batch: list[tuple[Path, ImageArray]] = []
     for p in paths:
-        img: ImageArray | None = cv2.imread(str(p))  # type: ignore[assignment]
+        img = try_load(p)
         if img is None:
             log.warning("skipping unreadable image %s", p)
             continue

@@ -34,6 +34,7 @@ class TrainConfig:
     model: str = "yolov8n.yaml"
     workers: int = 2
     init_weights: Path | None = None
+    threads: int = 2
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch < 1 or self.imgsz % 32:
@@ -42,9 +43,14 @@ class TrainConfig:
 
 def train(cfg: TrainConfig) -> tuple[Path, dict[str, float]]:
     """Train, returning the best weights and the final validation metrics (on the synthetic val split)."""
-    offline_ultralytics()
+    offline_ultralytics(cfg.threads)
+    import torch
+    import ultralytics.utils.torch_utils as yolo_torch_utils
     from ultralytics import YOLO  # type: ignore[attr-defined]
 
+    # Ultralytics trains on cpu_count - 1 threads (one, on a 2-core machine).
+    yolo_torch_utils.NUM_THREADS = cfg.threads  # type: ignore[attr-defined]
+    torch.set_num_threads(cfg.threads)
     model: Any = YOLO(cfg.model, task="detect")
     if cfg.init_weights is not None:
         model = model.load(str(cfg.init_weights))
