@@ -12,9 +12,7 @@ import typer
 from anpr.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
-train_app = typer.Typer(
-    help="Train the detector and the OCR recogniser (seeded, CPU or GPU).", no_args_is_help=True
-)
+train_app = typer.Typer(help="Train the detector and the OCR recogniser (seeded, CPU or GPU).", no_args_is_help=True)
 
 
 def _build_dataset(work: Path, synth_train: int, synth_val: int, imgsz: int, seed: int, pseudo: Path) -> Path:
@@ -78,9 +76,7 @@ def train_detector(
     assert weights is not None
     shipped = ship(weights, out, imgsz)
     dataset = json.loads((work / "dataset.json").read_text())
-    save_run_record(
-        out / "detector-train.json", cfg, {"synthetic_val": metrics, "dataset": dataset, **shipped}
-    )
+    save_run_record(out / "detector-train.json", cfg, {"synthetic_val": metrics, "dataset": dataset, **shipped})
     typer.echo(json.dumps({"shipped": shipped, "synthetic_val": metrics}, indent=2))
 
 

@@ -102,9 +102,7 @@ class ContainerNumber:
         if not isinstance(self.number, str) or not _NUMBER_RE.fullmatch(self.number):
             raise InvalidInputError(f"not an ISO 6346 container number: {self.number!r}")
         if check_digit(self.number[:10]) != int(self.number[10]):
-            raise InvalidInputError(
-                f"check digit of {self.number!r} should be {check_digit(self.number[:10])}"
-            )
+            raise InvalidInputError(f"check digit of {self.number!r} should be {check_digit(self.number[:10])}")
 
     @property
     def owner(self) -> str:

@@ -86,8 +86,7 @@ class UltralyticsDetector:
     ) -> None:
         if not weights.is_file():
             raise ModelLoadError(
-                f"detector weights not found: {weights} (train them with `anpr train detector`; "
-                "nothing is downloaded)"
+                f"detector weights not found: {weights} (train them with `anpr train detector`; nothing is downloaded)"
             )
         offline_ultralytics()
         try:

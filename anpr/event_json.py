@@ -220,9 +220,7 @@ def event_from_json(data: Any) -> GateEvent:
             last_seen=r.time("last_seen"),
             plate=_plate(r.data.get("plate"), "event.plate"),
             trailer_plate=_plate(r.data.get("trailer_plate"), "event.trailer_plate"),
-            containers=tuple(
-                _container(x, f"event.containers[{i}]") for i, x in enumerate(r.items("containers"))
-            ),
+            containers=tuple(_container(x, f"event.containers[{i}]") for i, x in enumerate(r.items("containers"))),
             evidence=tuple(_evidence(x, f"event.evidence[{i}]") for i, x in enumerate(r.items("evidence"))),
             cameras=tuple(str(c) for c in r.items("cameras")),
         )

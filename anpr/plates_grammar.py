@@ -106,9 +106,7 @@ class Plate:
         if not isinstance(self.kind, PlateKind):
             raise InvalidInputError(f"kind must be a PlateKind, got {self.kind!r}")
         if not self.serial.isdigit() or normalize(self.series) not in self.text:
-            raise InvalidInputError(
-                f"series {self.series!r} / serial {self.serial!r} do not fit {self.text!r}"
-            )
+            raise InvalidInputError(f"series {self.series!r} / serial {self.serial!r} do not fit {self.text!r}")
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -207,9 +205,7 @@ def _serial(digits: str) -> str:
     return f"{digits[:3]}.{digits[3:]}" if len(digits) == 5 else digits
 
 
-def _reading(
-    formatted: str, province: int | None, series: str, serial: str, kind: PlateKind, pref: int
-) -> Reading:
+def _reading(formatted: str, province: int | None, series: str, serial: str, kind: PlateKind, pref: int) -> Reading:
     breaks: set[int] = set()
     row_break: int | None = None
     count = 0

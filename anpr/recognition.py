@@ -90,9 +90,7 @@ def assemble(readings: Sequence[Reading | None]) -> ImageResult:
     def by_conf(r: Reading) -> float:
         return -r.confidence
 
-    return ImageResult(
-        plates=tuple(sorted(plates, key=by_conf)), containers=tuple(sorted(containers, key=by_conf))
-    )
+    return ImageResult(plates=tuple(sorted(plates, key=by_conf)), containers=tuple(sorted(containers, key=by_conf)))
 
 
 class Recognizer:

@@ -38,9 +38,7 @@ def make_event(**overrides: Any) -> GateEvent:
             ContainerResult("MSCU1234566", True, 0.88, "22G1", Orientation.VERTICAL),
             ContainerResult("CSQU3054383", True, 0.81, "45G1"),
         ),
-        evidence=(
-            EvidenceImage("plate-front", EvidenceKind.FRAME, "2026/11/27/x.jpg", SHA, 1234, T0, 1280, 720),
-        ),
+        evidence=(EvidenceImage("plate-front", EvidenceKind.FRAME, "2026/11/27/x.jpg", SHA, 1234, T0, 1280, 720),),
         cameras=("plate-front", "container-side"),
     )
     fields.update(overrides)

@@ -15,9 +15,7 @@ import pytest
 
 from anpr.plates import PlateKind, normalize, parse
 
-DATASETS = Path(
-    os.environ.get("GATE_DATASETS_DIR", Path(__file__).resolve().parents[2] / "shared" / "datasets")
-)
+DATASETS = Path(os.environ.get("GATE_DATASETS_DIR", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 LABELS = DATASETS / "vn-plate-photos" / "labels.csv"
 
 pytestmark = [

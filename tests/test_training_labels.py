@@ -87,9 +87,7 @@ def test_gate_frame_keeps_only_check_digit_valid_numbers() -> None:
 
 
 def test_yolo_line_normalises_and_clips() -> None:
-    assert (
-        yolo_line(DetClass.SIZE_TYPE, BBox(0, 0, 50, 25), 100, 50) == "2 0.250000 0.250000 0.500000 0.500000"
-    )
+    assert yolo_line(DetClass.SIZE_TYPE, BBox(0, 0, 50, 25), 100, 50) == "2 0.250000 0.250000 0.500000 0.500000"
     assert yolo_line(DetClass.PLATE, BBox(-10, 0, 50, 50), 100, 50).startswith("0 0.250000")
     with pytest.raises(ValueError):
         yolo_line(DetClass.PLATE, BBox(200, 200, 300, 300), 100, 50)

@@ -12,12 +12,8 @@ from anpr.recognition import ImageResult, assemble, attach_size_types
 from anpr.types import BBox, DetClass, Detection, Frame, Orientation, Reading
 
 
-def reading(
-    target: DetClass, text: str, conf: float, box: tuple[float, float, float, float], **kw: object
-) -> Reading:
-    return Reading(
-        target=target, text=text, formatted=text, confidence=conf, valid=True, bbox=BBox(*box), **kw
-    )  # type: ignore[arg-type]
+def reading(target: DetClass, text: str, conf: float, box: tuple[float, float, float, float], **kw: object) -> Reading:
+    return Reading(target=target, text=text, formatted=text, confidence=conf, valid=True, bbox=BBox(*box), **kw)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -88,9 +84,7 @@ def test_far_size_type_is_not_attached() -> None:
 def test_assemble_sorts_and_serialises_the_contract() -> None:
     low = reading(DetClass.PLATE, "29A12345", 0.4, (0, 0, 50, 20))
     high = reading(DetClass.PLATE, "51F12345", 0.9, (60, 0, 110, 20))
-    box = reading(
-        DetClass.CONTAINER_NUMBER, "MSCU1234566", 0.7, (0, 50, 50, 200), orientation=Orientation.VERTICAL
-    )
+    box = reading(DetClass.CONTAINER_NUMBER, "MSCU1234566", 0.7, (0, 50, 50, 200), orientation=Orientation.VERTICAL)
     result = assemble([low, None, box, high])
     data = result.to_json("a.jpg")
     assert [p["text"] for p in data["plates"]] == ["51F12345", "29A12345"]

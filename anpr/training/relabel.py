@@ -54,9 +54,7 @@ def _box(d: Detection) -> list[int]:
     return d.bbox.as_list()
 
 
-def verify_plate_photo(
-    dets: Sequence[Detection], reads: Sequence[Reading | None], label: str
-) -> dict[str, Any]:
+def verify_plate_photo(dets: Sequence[Detection], reads: Sequence[Reading | None], label: str) -> dict[str, Any]:
     """The verified label record of one photo (pure: detections + reads + ground truth)."""
     pairs = [(d, r) for d, r in zip(dets, reads, strict=True) if d.cls is DetClass.PLATE]
     best: tuple[int, float, Detection, Reading] | None = None
@@ -101,9 +99,7 @@ def verify_gate_frame(dets: Sequence[Detection], reads: Sequence[Reading | None]
 
 
 def relabel_plates(detector: Detector, ocr: OcrEngine, out: Path, batch: int = 16) -> dict[str, int]:
-    rows = {
-        r["image"]: r for r in csv.DictReader((PLATE_PHOTOS.parent / "labels.csv").open(encoding="utf-8"))
-    }
+    rows = {r["image"]: r for r in csv.DictReader((PLATE_PHOTOS.parent / "labels.csv").open(encoding="utf-8"))}
     paths = [PLATE_PHOTOS / name for name in sorted(rows)]
     counts = {"photos": 0, "verified": 0, "rejected": 0}
     with out.open("w", encoding="utf-8") as fh:
@@ -129,9 +125,7 @@ def relabel_gates(detector: Detector, ocr: OcrEngine, out: Path) -> dict[str, in
             all_dets = detector.detect([img for _, img in chunk])
             for (path, img), dets in zip(chunk, all_dets, strict=True):
                 rec = verify_gate_frame(dets, ocr.read(img, dets))
-                rec.update(
-                    image=path.name, width=img.shape[1], height=img.shape[0], split=gate_split(path.name)
-                )
+                rec.update(image=path.name, width=img.shape[1], height=img.shape[0], split=gate_split(path.name))
                 counts["frames"] += 1
                 counts["with_valid_number"] += bool(rec["numbers"])
                 counts["rejected"] += "reject" in rec

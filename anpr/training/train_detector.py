@@ -81,9 +81,7 @@ def ship(best: Path, models_dir: Path, imgsz: int) -> dict[str, Any]:
     models_dir.mkdir(parents=True, exist_ok=True)
     pt = models_dir / "gate-detector.pt"
     shutil.copyfile(best, pt)
-    exported = Path(
-        YOLO(str(pt), task="detect").export(format="onnx", imgsz=imgsz, dynamic=False, simplify=False)
-    )
+    exported = Path(YOLO(str(pt), task="detect").export(format="onnx", imgsz=imgsz, dynamic=False, simplify=False))
     onnx = models_dir / "gate-detector.onnx"
     if exported.resolve() != onnx.resolve():
         shutil.move(str(exported), onnx)
