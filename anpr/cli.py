@@ -34,9 +34,11 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 
 def _register() -> None:
     """Attach every sub-command group (imports stay light: heavy work happens inside commands)."""
+    from anpr import cli_gate
     from anpr.cli_train import train_app
 
     app.add_typer(train_app, name="train")
+    cli_gate.register(app)
 
 
 _register()
