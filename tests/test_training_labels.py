@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -100,3 +102,33 @@ def test_detections_from_arrays_clips_filters_and_sorts() -> None:
         (DetClass.CONTAINER_NUMBER, [0, 0, 20, 100], 0.9),  # clipped to the image
         (DetClass.PLATE, [10, 10, 50, 30], 0.5),
     ]  # the zero-width box and the unknown class 7 are dropped
+
+
+def test_plate_hit_by_exact_read_or_overlap_with_a_verified_box() -> None:
+    from anpr.training.eval_detector import plate_hit
+
+    det = _det((10, 10, 60, 30), 0.8)
+    assert plate_hit([det], [_read("51F12345", True)], "51F-123.45", [])  # reads as the label
+    assert not plate_hit([det], [_read("51F12346", True)], "51F-123.45", [])  # a different plate
+    assert plate_hit([det], [None], "51F-123.45", [BBox(12, 10, 62, 30)])  # overlaps the verified box
+    assert not plate_hit([det], [None], "51F-123.45", [BBox(200, 200, 260, 220)])  # box elsewhere
+    other = _det((10, 10, 60, 30), 0.8, DetClass.CONTAINER_NUMBER)
+    assert not plate_hit([other], [_read("51F12345", True)], "51F12345", [])  # only plate boxes count
+
+
+def test_model_card_takes_numbers_from_the_records(tmp_path: Path) -> None:
+    import json
+
+    from anpr.training.model_card import write_card
+
+    (tmp_path / "detector-train.json").write_text(
+        json.dumps({"imgsz": 320, "epochs": 15, "dataset": {"real_plate_photos": 123}, "sizes": {"a.pt": 4_000_000}})
+    )
+    (tmp_path / "detector-eval.json").write_text(
+        json.dumps({"plates_val": {"photos": 650, "recall": 0.9123, "per_category": {"type1": 0.95}}})
+    )
+    card = write_card(tmp_path).read_text()
+    assert "**Recall 91.2%**" in card
+    assert "| type1 | 95.0% |" in card
+    assert "with verified pseudo-labels: 123" in card
+    assert "`a.pt` 4.0 MB" in card

@@ -31,7 +31,7 @@ class TrainConfig:
     batch: int = 16
     seed: int = 0
     device: str = "cpu"
-    model: str = "yolov8n.yaml"
+    model: str = str(Path(__file__).with_name("gate-detector.yaml"))
     workers: int = 2
     init_weights: Path | None = None
     threads: int = 2
