@@ -1,0 +1,202 @@
+"""Candidate lookups for the cross-check, and the facts the pure rules take.
+
+Candidate declarations of an event are the current versions listing one of
+its containers, or a plate whose confusion-folded form is within one edit of
+the event's (see :mod:`db.plate_keys`); candidate events of a declaration are
+found the same way, inside its validity window. The pure functions of
+:mod:`db.crosscheck` make the final call, so these queries only need to be
+generous, never exact. They run for every stored event, so they use Core
+statements built once per dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, select, union
+from sqlalchemy.orm import Session
+
+from anpr.events import GateEvent
+from db.crosscheck import ContainerFact, DeclarationFacts, EventFacts, PlateFact
+from db.models import (
+    ContainerReadRow,
+    DeclarationContainerRow,
+    DeclarationPlateRow,
+    DeclarationRow,
+    GateEventRow,
+    PlateReadRow,
+)
+from db.plate_keys import lookup_keys
+from db.sql import one_of, rows_for_keys
+
+
+def event_facts(row: GateEventRow) -> EventFacts:
+    plates = tuple(PlateFact(p.text, p.valid, p.slot) for p in row.plates)
+    containers = tuple(ContainerFact(c.number, c.check_digit_ok, f"containers[{c.position}]") for c in row.containers)
+    return EventFacts(row.event_id, row.direction, row.first_seen, plates, containers)
+
+
+def declaration_facts(row: DeclarationRow) -> DeclarationFacts:
+    return DeclarationFacts(
+        number=row.number,
+        type_code=row.type_code,
+        direction=row.direction,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        plates=tuple(p.text for p in row.plates),
+        containers=tuple(c.number for c in row.containers),
+    )
+
+
+def _plate_keys(texts: Iterable[str], threshold: float) -> set[str]:
+    keys: set[str] = set()
+    for text in texts:
+        keys |= lookup_keys(text, threshold)
+    return keys
+
+
+@lru_cache(maxsize=4)
+def _statements(dialect: str) -> dict[str, Any]:
+    """The per-event candidate queries, built once per dialect (see :func:`db.sql.one_of`)."""
+    return {
+        "ids": union(
+            select(DeclarationContainerRow.declaration_id).where(
+                one_of(DeclarationContainerRow.number, "numbers", dialect)
+            ),
+            rows_for_keys(select(DeclarationPlateRow.declaration_id), DeclarationPlateRow.folded, "keys", dialect),
+        ),
+        "heads": select(
+            DeclarationRow.id,
+            DeclarationRow.number,
+            DeclarationRow.type_code,
+            DeclarationRow.direction,
+            DeclarationRow.valid_from,
+            DeclarationRow.valid_to,
+        )
+        .where(one_of(DeclarationRow.id, "ids", dialect), DeclarationRow.is_current)
+        .order_by(DeclarationRow.id),
+        "plates": select(DeclarationPlateRow.declaration_id, DeclarationPlateRow.text)
+        .where(one_of(DeclarationPlateRow.declaration_id, "ids", dialect))
+        .order_by(DeclarationPlateRow.declaration_id, DeclarationPlateRow.position),
+        "containers": select(DeclarationContainerRow.declaration_id, DeclarationContainerRow.number)
+        .where(one_of(DeclarationContainerRow.declaration_id, "ids", dialect))
+        .order_by(DeclarationContainerRow.declaration_id, DeclarationContainerRow.position),
+        "event_heads": select(GateEventRow.id, GateEventRow.event_id, GateEventRow.direction, GateEventRow.first_seen)
+        .where(one_of(GateEventRow.id, "ids", dialect))
+        .order_by(GateEventRow.first_seen, GateEventRow.id),
+        "event_plates": select(PlateReadRow.event_pk, PlateReadRow.text, PlateReadRow.valid, PlateReadRow.slot)
+        .where(one_of(PlateReadRow.event_pk, "ids", dialect))
+        .order_by(PlateReadRow.event_pk, PlateReadRow.slot),
+        "event_containers": select(
+            ContainerReadRow.event_pk,
+            ContainerReadRow.number,
+            ContainerReadRow.check_digit_ok,
+            ContainerReadRow.position,
+        )
+        .where(one_of(ContainerReadRow.event_pk, "ids", dialect))
+        .order_by(ContainerReadRow.event_pk, ContainerReadRow.position),
+        "events_by_container": select(ContainerReadRow.event_pk).where(
+            one_of(ContainerReadRow.number, "values", dialect),
+            ContainerReadRow.seen_at.between(bindparam("lo"), bindparam("hi")),
+        ),
+        "events_by_plate_key": rows_for_keys(
+            select(PlateReadRow.event_pk).where(PlateReadRow.seen_at.between(bindparam("lo"), bindparam("hi"))),
+            PlateReadRow.folded,
+            "values",
+            dialect,
+        ),
+    }
+
+
+def _sql(session: Session) -> dict[str, Any]:
+    return _statements(session.get_bind().dialect.name)
+
+
+def candidate_declarations(
+    session: Session, plates: Sequence[str], containers: Sequence[str], threshold: float
+) -> list[DeclarationFacts]:
+    """Current declarations listing one of ``containers`` or a plate near one of ``plates``, as facts
+    (Core queries: this runs for every stored event)."""
+    keys = _plate_keys(plates, threshold)
+    if not containers and not keys:
+        return []
+    params = {"numbers": sorted(set(containers)), "keys": sorted(keys)}
+    sql = _sql(session)
+    ids = [row[0] for row in session.execute(sql["ids"], params)]
+    if not ids:
+        return []
+    wanted = {"ids": sorted(ids)}
+    heads = session.execute(sql["heads"], wanted).all()
+    listed_plates: dict[int, list[str]] = {}
+    for declaration_id, text in session.execute(sql["plates"], wanted):
+        listed_plates.setdefault(declaration_id, []).append(text)
+    listed_containers: dict[int, list[str]] = {}
+    for declaration_id, number in session.execute(sql["containers"], wanted):
+        listed_containers.setdefault(declaration_id, []).append(number)
+    return [
+        DeclarationFacts(
+            h.number,
+            h.type_code,
+            h.direction,
+            h.valid_from,
+            h.valid_to,
+            tuple(listed_plates.get(h.id, ())),
+            tuple(listed_containers.get(h.id, ())),
+        )
+        for h in heads
+    ]
+
+
+def candidate_event_pks(
+    session: Session, declarations: Sequence[DeclarationRow], slack: timedelta, threshold: float
+) -> set[int]:
+    """Events inside any of the declarations' windows that carry one of their containers or plates."""
+    if not declarations:
+        return set()
+    lo = min(d.valid_from for d in declarations) - slack
+    hi = max(d.valid_to for d in declarations) + slack
+    numbers = {c.number for d in declarations for c in d.containers}
+    keys = _plate_keys((p.text for d in declarations for p in d.plates), threshold)
+    found: set[int] = set()
+    if numbers:
+        found |= set(
+            session.scalars(_sql(session)["events_by_container"], {"values": sorted(numbers), "lo": lo, "hi": hi})
+        )
+    if keys:
+        found |= set(
+            session.scalars(_sql(session)["events_by_plate_key"], {"values": sorted(keys), "lo": lo, "hi": hi})
+        )
+    return found
+
+
+def stored_facts(session: Session, pks: Iterable[int]) -> list[EventFacts]:
+    """Cross-check facts of stored events, read with three Core queries (no ORM objects)."""
+    sql, wanted = _sql(session), {"ids": sorted(pks)}
+    if not wanted["ids"]:
+        return []
+    plates: dict[int, list[PlateFact]] = {}
+    for pk, text, valid, slot in session.execute(sql["event_plates"], wanted):
+        plates.setdefault(pk, []).append(PlateFact(text, valid, slot))
+    containers: dict[int, list[ContainerFact]] = {}
+    for pk, number, ok, position in session.execute(sql["event_containers"], wanted):
+        containers.setdefault(pk, []).append(ContainerFact(number, ok, f"containers[{position}]"))
+    return [
+        EventFacts(event_id, direction, at, tuple(plates.get(pk, ())), tuple(containers.get(pk, ())))
+        for pk, event_id, direction, at in session.execute(sql["event_heads"], wanted)
+    ]
+
+
+def facts_of(event: GateEvent) -> EventFacts:
+    """Cross-check facts straight from a pipeline event (no need to read back what was just stored)."""
+    plates = tuple(
+        PlateFact(p.text, p.valid, slot)
+        for slot, p in (("plate", event.plate), ("trailer_plate", event.trailer_plate))
+        if p is not None
+    )
+    containers = tuple(
+        ContainerFact(c.number, c.check_digit_ok, f"containers[{i}]") for i, c in enumerate(event.containers)
+    )
+    return EventFacts(event.event_id, event.direction.value, event.first_seen, plates, containers)

@@ -1,0 +1,183 @@
+"""Gate events with their fused reads, raw per-camera observations and evidence images."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.models.base import Base, BigId, utcnow
+
+DIRECTIONS = "('in', 'out', 'unknown')"
+EVENT_STATUSES = "('unchecked', 'matched', 'plate_mismatch', 'undeclared', 'unreadable')"
+
+
+class GateEventRow(Base):
+    """One vehicle pass; ``event_id`` is the pipeline's idempotency key."""
+
+    __tablename__ = "gate_events"
+    __table_args__ = (
+        CheckConstraint(f"direction IN {DIRECTIONS}", name="direction"),
+        CheckConstraint(f"status IN {EVENT_STATUSES}", name="status"),
+        CheckConstraint("last_seen >= first_seen", name="times"),
+        Index("ix_gate_events_first_seen", "first_seen"),
+        Index("ix_gate_events_status_first_seen", "status", "first_seen"),
+        Index("ix_gate_events_direction_first_seen", "direction", "first_seen"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    lane: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(8))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="unchecked")
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    checked_at: Mapped[datetime | None]
+    has_valid_read: Mapped[bool] = mapped_column(Boolean)
+    cameras: Mapped[list[Any]]
+    stored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    plates: Mapped[list[PlateReadRow]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="PlateReadRow.slot"
+    )
+    containers: Mapped[list[ContainerReadRow]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="ContainerReadRow.position"
+    )
+    observations: Mapped[list[ObservationRow]] = relationship(
+        cascade="all, delete-orphan", order_by="ObservationRow.id"
+    )
+    evidence: Mapped[list[EvidenceRow]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="EvidenceRow.position"
+    )
+
+
+class EvidenceRow(Base):
+    """A stored JPEG; ``path`` is relative to the evidence directory; kept until ``retain_until``."""
+
+    __tablename__ = "evidence_images"
+    __table_args__ = (
+        UniqueConstraint("event_pk", "position", name="uq_evidence_images_event_position"),
+        CheckConstraint("kind IN ('frame', 'crop')", name="kind"),
+        CheckConstraint("size_bytes > 0 AND width > 0 AND height > 0", name="positive"),
+        CheckConstraint("length(sha256) = 64", name="sha256"),
+        CheckConstraint("retain_until >= taken_at", name="retention"),
+        Index("ix_evidence_images_retain_until", "retain_until"),
+        Index("ix_evidence_images_camera_taken_at", "camera", "taken_at"),
+        Index("ix_evidence_images_path", "path"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_pk: Mapped[int] = mapped_column(ForeignKey("gate_events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(SmallInteger)
+    camera: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    taken_at: Mapped[datetime]
+    retain_until: Mapped[datetime]
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    boxes: Mapped[list[Any]]
+
+    event: Mapped[GateEventRow] = relationship(back_populates="evidence")
+
+
+class PlateReadRow(Base):
+    """A fused plate of a pass (``slot`` plate or trailer_plate of the event), with its best camera read."""
+
+    __tablename__ = "plate_reads"
+    __table_args__ = (
+        UniqueConstraint("event_pk", "slot", name="uq_plate_reads_event_slot"),
+        CheckConstraint("slot IN ('plate', 'trailer_plate')", name="slot"),
+        CheckConstraint("role IN ('truck', 'trailer')", name="role"),
+        CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence"),
+        Index("ix_plate_reads_text_seen_at", "text", "seen_at"),
+        Index("ix_plate_reads_folded_seen_at", "folded", "seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_pk: Mapped[int] = mapped_column(ForeignKey("gate_events.id", ondelete="CASCADE"), index=True)
+    slot: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(String(32))
+    folded: Mapped[str] = mapped_column(String(32))
+    formatted: Mapped[str] = mapped_column(String(64))
+    confidence: Mapped[float] = mapped_column(Float)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    rows: Mapped[int] = mapped_column(SmallInteger)
+    seen_at: Mapped[datetime]
+    camera: Mapped[str | None] = mapped_column(String(64))
+    bbox: Mapped[list[Any] | None]
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_images.id", ondelete="SET NULL"))
+
+    event: Mapped[GateEventRow] = relationship(back_populates="plates")
+    evidence: Mapped[EvidenceRow | None] = relationship(foreign_keys=[evidence_id])
+
+
+class ContainerReadRow(Base):
+    """A fused container number of a pass, ``position`` 0 or 1, with its best camera read."""
+
+    __tablename__ = "container_reads"
+    __table_args__ = (
+        UniqueConstraint("event_pk", "position", name="uq_container_reads_event_position"),
+        CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence"),
+        Index("ix_container_reads_number_seen_at", "number", "seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_pk: Mapped[int] = mapped_column(ForeignKey("gate_events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(SmallInteger)
+    number: Mapped[str] = mapped_column(String(16))
+    check_digit_ok: Mapped[bool] = mapped_column(Boolean)
+    confidence: Mapped[float] = mapped_column(Float)
+    size_type: Mapped[str | None] = mapped_column(String(8))
+    orientation: Mapped[str] = mapped_column(String(16))
+    seen_at: Mapped[datetime]
+    camera: Mapped[str | None] = mapped_column(String(64))
+    bbox: Mapped[list[Any] | None]
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_images.id", ondelete="SET NULL"))
+
+    event: Mapped[GateEventRow] = relationship(back_populates="containers")
+    evidence: Mapped[EvidenceRow | None] = relationship(foreign_keys=[evidence_id])
+
+
+class ObservationRow(Base):
+    """One camera's OCR read behind a fused field (``target`` plate/trailer_plate/container + position)."""
+
+    __tablename__ = "read_observations"
+    __table_args__ = (
+        CheckConstraint("target IN ('plate', 'trailer_plate', 'container')", name="target"),
+        CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence"),
+        Index("ix_read_observations_camera_timestamp", "camera", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_pk: Mapped[int] = mapped_column(ForeignKey("gate_events.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    camera: Mapped[str] = mapped_column(String(64))
+    timestamp: Mapped[datetime]
+    text: Mapped[str] = mapped_column(String(64))
+    confidence: Mapped[float] = mapped_column(Float)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    bbox: Mapped[list[Any] | None]
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_images.id", ondelete="SET NULL"))
+
+    evidence: Mapped[EvidenceRow | None] = relationship(foreign_keys=[evidence_id])

@@ -1,0 +1,50 @@
+"""SQL helpers shared by the services and repositories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, any_, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute
+
+
+def one_of(column: InstrumentedAttribute[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` equal to any value of the list bound as ``name``.
+
+    PostgreSQL gets ``column = ANY(:name)`` with one array parameter, so the
+    statement text never changes with the list length; SQLite gets an
+    expanding ``IN`` list.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def rows_for_keys(
+    stmt: Select[*tuple[Any, ...]],
+    column: InstrumentedAttribute[Any],
+    name: str,
+    dialect: str,
+    *,
+    per_key_limit: int | None = None,
+    newest_first: tuple[str, ...] = (),
+) -> Select[*tuple[Any, ...]]:
+    """The rows of ``stmt`` whose ``column`` is one of the keys bound as ``name``, probing the index
+    once per key, newest first by the ``newest_first`` columns.
+
+    PostgreSQL plans ``= ANY(:keys)`` or a join on ``unnest(:keys)`` from the
+    average rows per key, so a 500-key fuzzy lookup (where most keys match
+    nothing) looks like thousands of rows and gets a table scan. A ``LATERAL``
+    subquery per key (fenced with ``LIMIT``, or ``OFFSET 0`` when unlimited)
+    forces one index range scan per key. SQLite probes the index for an ``IN``
+    list by itself; ``per_key_limit`` only applies on PostgreSQL.
+    """
+    if dialect != "postgresql":
+        return stmt.where(column.in_(bindparam(name, expanding=True)))
+    keys = func.unnest(bindparam(name, type_=ARRAY(column.type))).table_valued("key").render_derived(name="k")
+    inner = stmt.where(column == keys.c.key)
+    inner = inner.limit(per_key_limit) if per_key_limit is not None else inner.offset(0)
+    hits = inner.lateral("hits")
+    out = select(*hits.c).select_from(keys).join(hits, true())
+    return out.order_by(*(hits.c[n].desc() for n in newest_first))

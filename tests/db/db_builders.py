@@ -1,0 +1,123 @@
+"""Builders shared by the storage tests: gate events, declarations, evidence files."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from anpr.events import (
+    ContainerResult,
+    Direction,
+    EvidenceImage,
+    EvidenceKind,
+    GateEvent,
+    ObservedRead,
+    PlateResult,
+    PlateRole,
+)
+from anpr.types import BBox
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+"""A Monday morning; declarations in the tests are valid around it."""
+
+C1, C2, C3 = "MSCU1234566", "CSQU3054383", "TGHU1234567"
+"""Check-digit-valid ISO 6346 numbers."""
+
+
+def sha(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def observed(camera: str, at: datetime, text: str, valid: bool = True, evidence: str | None = None) -> ObservedRead:
+    return ObservedRead(camera, at, text, 0.9, valid, BBox(10, 20, 110, 60), sha(evidence) if evidence else None)
+
+
+def make_event(
+    event_id: str,
+    *,
+    plate: str | None = "51C12345",
+    plate_valid: bool = True,
+    trailer: str | None = None,
+    containers: tuple[tuple[str, bool], ...] = (),
+    direction: Direction = Direction.IN,
+    at: datetime = T0,
+    evidence: int = 1,
+    lane: str = "lane-1",
+) -> GateEvent:
+    """A gate event with ``evidence`` frames (paths ``<event_id>/<n>.jpg``) and one read per field."""
+    images = tuple(
+        EvidenceImage(
+            "cam-a",
+            EvidenceKind.FRAME,
+            f"{event_id}/{n}.jpg",
+            sha(f"{event_id}/{n}"),
+            1000 + n,
+            at + timedelta(seconds=n),
+            1280,
+            720,
+            (BBox(1, 2, 30, 40),),
+        )
+        for n in range(evidence)
+    )
+    link = f"{event_id}/0" if evidence else None
+    plate_result = None
+    if plate is not None:
+        plate_result = PlateResult(
+            plate, plate, 0.91, plate_valid, PlateRole.TRUCK, 1, (observed("cam-a", at, plate, plate_valid, link),)
+        )
+    trailer_result = None
+    if trailer is not None:
+        trailer_result = PlateResult(
+            trailer, trailer, 0.8, True, PlateRole.TRAILER, 2, (observed("cam-b", at, trailer, True, None),)
+        )
+    boxes = tuple(
+        ContainerResult(number, ok, 0.88, "45G1", reads=(observed("cam-c", at, number, ok, link),))
+        for number, ok in containers
+    )
+    return GateEvent(
+        event_id,
+        lane,
+        direction,
+        at,
+        at + timedelta(seconds=8),
+        plate_result,
+        trailer_result,
+        boxes,
+        images,
+        ("cam-a", "cam-b", "cam-c"),
+    )
+
+
+def declaration(
+    number: str = "100000000010",
+    *,
+    type_code: str = "C11",
+    plates: list[str] | None = None,
+    containers: list[str] | None = None,
+    valid_from: datetime = T0 - timedelta(days=1),
+    valid_to: datetime = T0 + timedelta(days=1),
+) -> dict[str, Any]:
+    """A declaration in its JSON import form."""
+    return {
+        "number": number,
+        "type_code": type_code,
+        "office_code": "02CI",
+        "location_code": "02CIOZZ",
+        "plates": ["51C-123.45"] if plates is None else plates,
+        "containers": [f"{C1}:SEAL001"] if containers is None else containers,
+        "valid_from": valid_from.isoformat(),
+        "valid_to": valid_to.isoformat(),
+    }
+
+
+def write_evidence(root: Path, event: GateEvent) -> list[Path]:
+    """Create the event's evidence files under ``root`` and return their paths."""
+    paths = []
+    for image in event.evidence:
+        path = root / image.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\xff\xd8" + image.sha256.encode() + b"\xff\xd9")
+        paths.append(path)
+    return paths
