@@ -41,7 +41,10 @@ def train_detector(
     synth_train: int = typer.Option(1500, min=0, help="Synthetic training scenes."),
     synth_val: int = typer.Option(200, min=1, help="Synthetic validation scenes."),
     epochs: int = typer.Option(30, min=1),
-    imgsz: int = typer.Option(416, min=160, max=1280),
+    imgsz: int = typer.Option(416, min=160, max=1280, help="Training input size."),
+    infer_imgsz: int = typer.Option(
+        480, min=160, max=1280, help="Inference size: ONNX export and relabelling (small real plates need more)."
+    ),
     batch: int = typer.Option(16, min=1),
     seed: int = typer.Option(0),
     device: str = typer.Option("cpu", help="cpu, or a CUDA device index such as 0."),
@@ -56,8 +59,8 @@ def train_detector(
     """Train the YOLO gate detector on synthetic scenes plus verified real pseudo-labels."""
     from anpr.training.train_detector import TrainConfig, save_run_record, ship, train
 
-    if imgsz % 32:
-        raise InvalidInputError("--imgsz must be a multiple of 32")
+    if imgsz % 32 or infer_imgsz % 32:
+        raise InvalidInputError("--imgsz and --infer-imgsz must be multiples of 32")
     if bootstrap:
         from anpr.training import craft_bootstrap
 
@@ -72,9 +75,9 @@ def train_detector(
         if round_no < rounds:
             from anpr.training.relabel import relabel_all
 
-            relabel_all(best, pseudo, imgsz=imgsz)
+            relabel_all(best, pseudo, imgsz=infer_imgsz)
     assert weights is not None
-    shipped = ship(weights, out, imgsz)
+    shipped = ship(weights, out, infer_imgsz)
     dataset = json.loads((work / "dataset.json").read_text())
     save_run_record(out / "detector-train.json", cfg, {"synthetic_val": metrics, "dataset": dataset, **shipped})
     typer.echo(json.dumps({"shipped": shipped, "synthetic_val": metrics}, indent=2))
@@ -84,7 +87,7 @@ def train_detector(
 def eval_detector_command(
     weights: Path = typer.Option(Path("models/gate-detector.pt"), help="Weights to evaluate (.pt or .onnx)."),
     pseudo: Path = typer.Option(Path("var/pseudo"), help="Verified pseudo-label files (JSON lines)."),
-    imgsz: int = typer.Option(416, min=160, max=1280),
+    imgsz: int = typer.Option(480, min=160, max=1280),
     limit: int = typer.Option(0, min=0, help="Evaluate only this many validation photos (0 = all)."),
     out: Path = typer.Option(Path("models/detector-eval.json"), help="Where the numbers are written."),
 ) -> None:

@@ -28,7 +28,7 @@ class AnprSettings(BaseSettings):
         None, description="Detector weights; default models_dir/gate-detector.pt (or .onnx for onnx)."
     )
     detector_backend: Literal["torch", "onnx"] = Field("onnx", description="Inference runtime.")
-    detector_imgsz: int = Field(640, ge=160, le=1920, multiple_of=32, description="Input size, pixels.")
+    detector_imgsz: int = Field(480, ge=160, le=1920, multiple_of=32, description="Input size, pixels.")
     detector_conf: float = Field(0.25, gt=0.0, lt=1.0, description="Minimum box confidence.")
     detector_iou: float = Field(0.5, gt=0.0, lt=1.0, description="NMS IoU threshold.")
     detector_batch: int = Field(8, ge=1, le=256, description="Images per inference batch.")

@@ -133,13 +133,13 @@ def relabel_gates(detector: Detector, ocr: OcrEngine, out: Path) -> dict[str, in
     return counts
 
 
-def relabel_all(weights: Path, pseudo_dir: Path, imgsz: int) -> dict[str, dict[str, int]]:
+def relabel_all(weights: Path, pseudo_dir: Path, imgsz: int, conf: float = 0.1) -> dict[str, dict[str, int]]:
     """Relabel both real sets with ``weights`` and the project's OCR engine."""
     from anpr.config import get_settings
     from anpr.detector import UltralyticsDetector
     from anpr.ocr import EasyOcrEngine
 
-    detector = UltralyticsDetector(weights, imgsz=imgsz, conf=0.2)
+    detector = UltralyticsDetector(weights, imgsz=imgsz, conf=conf)
     ocr = EasyOcrEngine(get_settings())
     pseudo_dir.mkdir(parents=True, exist_ok=True)
     result = {
@@ -148,3 +148,16 @@ def relabel_all(weights: Path, pseudo_dir: Path, imgsz: int) -> dict[str, dict[s
     }
     log.info("relabel: %s", result)
     return result
+
+
+if __name__ == "__main__":
+    import argparse
+
+    logging.basicConfig(level=logging.INFO)
+    parser = argparse.ArgumentParser(description="Relabel the real sets with a trained detector + OCR verification.")
+    parser.add_argument("weights", type=Path)
+    parser.add_argument("--pseudo", type=Path, default=Path("var/pseudo"))
+    parser.add_argument("--imgsz", type=int, default=480)
+    parser.add_argument("--conf", type=float, default=0.1)
+    args = parser.parse_args()
+    print(json.dumps(relabel_all(args.weights, args.pseudo, args.imgsz, args.conf)))

@@ -52,12 +52,13 @@ def train(cfg: TrainConfig) -> tuple[Path, dict[str, float]]:
     yolo_torch_utils.NUM_THREADS = cfg.threads  # type: ignore[attr-defined]
     torch.set_num_threads(cfg.threads)
     model: Any = YOLO(cfg.model, task="detect")
-    if cfg.init_weights is not None:
-        model = model.load(str(cfg.init_weights))
     model.train(
         data=str(cfg.data_yaml), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch,
         device=cfg.device, workers=cfg.workers, seed=cfg.seed, deterministic=True,
-        pretrained=False, amp=False, plots=False, verbose=False, exist_ok=True,
+        # Model.load() weights are discarded when training starts from a yaml; the trainer
+        # only transfers weights given as `pretrained` (our own earlier round, never a download).
+        pretrained=str(cfg.init_weights) if cfg.init_weights else False,
+        amp=False, plots=False, verbose=False, exist_ok=True,
         project=str(cfg.run_dir.parent.resolve()), name=cfg.run_dir.name,
         cache="ram", close_mosaic=max(1, cfg.epochs // 5), patience=max(10, cfg.epochs),
         fliplr=0.0, degrees=3.0, scale=0.5, translate=0.1, mosaic=1.0,

@@ -1,0 +1,75 @@
+"""The shipped detector finds what the synthetic renderer drew (real model, small rendered images)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from anpr.config import AnprSettings
+from anpr.detector import UltralyticsDetector, load_detector
+from anpr.errors import ModelLoadError
+from anpr.synth.scenes import SynthScene, render_gate_scene, render_plate_scene
+from anpr.types import DetClass
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+SIZE = (640, 480)
+
+
+def _found(scene: SynthScene, dets: list, cls: DetClass) -> tuple[int, int]:
+    truth = [o for o in scene.objects if o.cls is cls]
+    hits = sum(any(d.cls is cls and d.bbox.iou(o.bbox) >= 0.5 for d in dets) for o in truth)
+    return hits, len(truth)
+
+
+@pytest.fixture(scope="module", params=["onnx", "torch"])
+def detector(request: pytest.FixtureRequest) -> UltralyticsDetector:
+    settings = AnprSettings(models_dir=MODELS, detector_backend=request.param)
+    if not settings.detector_path().exists():
+        pytest.fail(f"shipped weights missing: {settings.detector_path()} (run `anpr train detector`)")
+    return load_detector(settings)
+
+
+@pytest.mark.slow
+def test_finds_rendered_plates(detector: UltralyticsDetector) -> None:
+    scenes = [render_plate_scene(np.random.default_rng(1000 + i), SIZE, degrade=0.3) for i in range(8)]
+    results = detector.detect([s.image for s in scenes])
+    hits = total = 0
+    for scene, dets in zip(scenes, results, strict=True):
+        h, t = _found(scene, dets, DetClass.PLATE)
+        hits, total = hits + h, total + t
+    assert total >= 8
+    assert hits / total >= 0.8, f"found {hits} of {total} rendered plates"
+
+
+@pytest.mark.slow
+def test_finds_rendered_container_numbers(detector: UltralyticsDetector) -> None:
+    scenes = [render_gate_scene(np.random.default_rng(2000 + i), SIZE, degrade=0.3) for i in range(6)]
+    results = detector.detect([s.image for s in scenes])
+    hits = total = 0
+    for scene, dets in zip(scenes, results, strict=True):
+        h, t = _found(scene, dets, DetClass.CONTAINER_NUMBER)
+        hits, total = hits + h, total + t
+    assert total >= 6
+    assert hits / total >= 0.8, f"found {hits} of {total} rendered container numbers"
+
+
+def test_batched_and_single_calls_agree(detector: UltralyticsDetector) -> None:
+    scenes = [render_plate_scene(np.random.default_rng(3000 + i), SIZE, degrade=0.0) for i in range(3)]
+    batched = detector.detect([s.image for s in scenes])
+    single = [detector.detect([s.image])[0] for s in scenes]
+    assert [len(b) for b in batched] == [len(s) for s in single]
+    assert all(len(b) <= 300 for b in batched)
+
+
+def test_missing_weights_fail_clearly_without_download(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="not found"):
+        UltralyticsDetector(tmp_path / "nope.pt")
+
+
+def test_corrupt_weights_fail_clearly(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(ModelLoadError):
+        UltralyticsDetector(bad)
