@@ -90,7 +90,7 @@ def ship(best: Path, models_dir: Path, imgsz: int) -> dict[str, Any]:
     for name, size in sizes.items():
         if size > MAX_SHIPPED_BYTES:
             raise RuntimeError(f"{name} is {size / 1e6:.1f} MB, over the 15 MB budget for committed weights")
-    return {"weights": str(pt), "onnx": str(onnx), "sizes": sizes, "imgsz": imgsz}
+    return {"weights": str(pt), "onnx": str(onnx), "sizes": sizes, "export_imgsz": imgsz}
 
 
 def save_run_record(path: Path, cfg: TrainConfig, extra: dict[str, Any]) -> None:
