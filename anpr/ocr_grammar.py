@@ -1,0 +1,275 @@
+"""Grammar-aware decoding: from the recogniser's frame probabilities to a checked reading.
+
+A pure module. For each crop the recogniser gives one probability matrix per
+text line (see :mod:`anpr.ocr_ctc`). Decoding:
+
+1. CTC beam search per line, combined across lines into joint texts;
+2. candidates from the grammars, :func:`anpr.plates.candidates` (Circular
+   79/2024/TT-BCA) or :func:`anpr.containers.candidates` (ISO 6346), of the best
+   joint texts: look-alike swaps that make the text valid;
+   for container numbers also per-character top-k re-reads with every
+   character taken from the class ISO 6346 allows at its position
+   (:func:`positional_reads`), which the check digit then filters; each change
+   must be a stencil look-alike or be supported by the frames (:func:`change_cost`);
+3. each candidate is scored by its CTC likelihood ``log p(text | frames)``
+   over the lines, so a swap the recogniser thought plausible beats one it did
+   not, and the best is kept when it is not much less likely than the best
+   unconstrained read.
+
+A container number is valid only when its ISO 6346 check digit passes: as
+read, or after swaps when one candidate clearly beats every other one. Two
+near-equal candidates are a tie, and a tie is reported as an invalid read,
+never as a guess.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from anpr import containers, plates
+from anpr.ocr_ctc import Probs, beam_search, char_confidences, char_distributions, greedy, prefix_log_likelihoods
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+"""The characters of plates and container codes, and of the fine-tuned recogniser."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeConfig:
+    """Decoding knobs; log-probabilities are natural logs."""
+
+    beam_width: int = 6
+    joint_texts: int = 4
+    plate_max_drop: float = 9.0
+    container_max_drop: float = 7.0
+    tie_margin: float = 1.1
+
+    def __post_init__(self) -> None:
+        if self.beam_width < 1 or self.joint_texts < 1:
+            raise ValueError("beam_width and joint_texts must be >= 1")
+        if self.plate_max_drop < 0 or self.container_max_drop < 0 or self.tie_margin < 0:
+            raise ValueError("drops and the tie margin must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """The decoded text of one crop: normalised ``text`` (A-Z 0-9), its display form, validity,
+    one confidence per character, the overall confidence and the unconstrained read ``raw``
+    (lines joined by `` / ``)."""
+
+    text: str
+    formatted: str
+    valid: bool
+    char_confidences: tuple[float, ...]
+    confidence: float
+    raw: str
+    rows: int
+
+    def __post_init__(self) -> None:
+        if len(self.char_confidences) != len(self.text):
+            raise ValueError("one confidence per character of text")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError("confidence must be in [0, 1]")
+
+
+def joint_reads(lines: Sequence[Probs], alphabet: str, config: DecodeConfig) -> list[tuple[tuple[str, ...], float]]:
+    """The most likely line texts taken together, best first, with their summed log-probability."""
+    if not lines:
+        raise ValueError("no lines to decode")
+    combos: list[tuple[tuple[str, ...], float]] = [((), 0.0)]
+    for probs in lines:
+        beams = beam_search(probs, alphabet, config.beam_width)
+        combos = [((*parts, text), score + lp) for parts, score in combos for text, lp in beams]
+        combos = sorted(combos, key=lambda c: c[1], reverse=True)[: config.beam_width]
+    return combos[: config.joint_texts]
+
+
+def score_all(lines: Sequence[Probs], texts: Sequence[str], alphabet: str) -> list[tuple[float, tuple[str, ...]]]:
+    """For each text, ``log p(text)`` over the lines at its best cut into the lines, and that cut.
+
+    One line: the CTC likelihood. Two lines: every cut point at once, from the
+    prefix likelihoods on the first line and the suffix likelihoods on the
+    second (CTC read backwards: reversed frames, reversed text).
+    """
+    if not lines or len(lines) > 2:
+        raise ValueError("one or two lines per crop")
+    prefixes = prefix_log_likelihoods(lines[0], texts, alphabet)
+    if len(lines) == 1:
+        return [(float(p[-1]), (t,)) for p, t in zip(prefixes, texts, strict=True)]
+    backwards = lines[1][::-1]
+    suffixes = prefix_log_likelihoods(backwards, [t[::-1] for t in texts], alphabet)
+    out: list[tuple[float, tuple[str, ...]]] = []
+    for text, pre, suf in zip(texts, prefixes, suffixes, strict=True):
+        totals = pre + suf[::-1]  # cut after k characters: prefix k on line 1, the rest on line 2
+        k = int(np.argmax(totals))
+        out.append((float(totals[k]), (text[:k], text[k:])))
+    return out
+
+
+def score(lines: Sequence[Probs], text: str, alphabet: str) -> tuple[float, tuple[str, ...]]:
+    """``log p(text)`` over the lines, at the best cut of ``text`` into the lines, and that cut."""
+    return score_all(lines, [text], alphabet)[0]
+
+
+def _confidences(lines: Sequence[Probs], parts: Sequence[str], alphabet: str) -> tuple[float, ...]:
+    out: list[float] = []
+    for probs, part in zip(lines, parts, strict=True):
+        best_path, confs = greedy(probs, alphabet)
+        # The best path usually spells the chosen text; align (Viterbi) only when it does not.
+        out.extend(confs if best_path == part else char_confidences(probs, part, alphabet))
+    return tuple(min(1.0, max(0.0, c)) for c in out)
+
+
+def _mean(confs: Sequence[float]) -> float:
+    """Geometric mean; 0 for no characters."""
+    if not confs:
+        return 0.0
+    return float(math.exp(sum(math.log(max(c, 1e-6)) for c in confs) / len(confs)))
+
+
+def _decoded(
+    lines: Sequence[Probs], alphabet: str, text: str, formatted: str, valid: bool, raw: str, rows: int
+) -> Decoded:
+    _, parts = score(lines, text, alphabet)
+    confs = _confidences(lines, parts, alphabet)
+    return Decoded(text, formatted, valid, confs, _mean(confs), raw, rows)
+
+
+def _ranked(lines: Sequence[Probs], alphabet: str, texts: Iterable[str]) -> list[tuple[float, str]]:
+    unique = list(dict.fromkeys(texts))
+    if not unique:
+        return []
+    scored = score_all(lines, unique, alphabet)
+    return sorted(((s, t) for (s, _), t in zip(scored, unique, strict=True)), reverse=True)
+
+
+def decode_plate(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:
+    """The most likely valid Vietnamese plate in the lines (top row first), else the raw read."""
+    config = config or DecodeConfig()
+    reads = joint_reads(lines, alphabet, config)
+    raw_parts, raw_score = reads[0]
+    raw = " / ".join(raw_parts)
+    found: dict[str, plates.Plate] = {}
+    for parts, _ in reads:
+        for plate in plates.candidates(" / ".join(parts), rows=len(lines), max_subs=2)[:8]:
+            found.setdefault(plate.text, plate)
+    ranked = _ranked(lines, alphabet, found)
+    if ranked and ranked[0][0] >= raw_score - config.plate_max_drop:
+        plate = found[ranked[0][1]]
+        return _decoded(lines, alphabet, plate.text, plate.formatted, True, raw, plate.rows)
+    text = "".join(raw_parts)
+    return _decoded(lines, alphabet, text, text, False, raw, len(lines))
+
+
+CONTAINER_CLASSES = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ",) * 3 + ("UJZ",) + ("0123456789",) * 7
+"""What ISO 6346 allows at each position: owner code, category, serial and check digit."""
+LOOK_ALIKES = frozenset(frozenset(p) for p in ("0O", "0D", "0Q", "1I", "2Z", "4A", "5S", "6G", "8B"))
+"""Letter/digit pairs that container stencils draw alike: only the position tells them apart."""
+SUPPORT_FLOOR = 0.02
+"""Any other character changed from the read needs at least this probability on its frames."""
+
+
+def _dists(lines: Sequence[Probs], parts: Sequence[str], alphabet: str) -> list[dict[str, float]] | None:
+    out: list[dict[str, float]] = []
+    for probs, part in zip(lines, parts, strict=True):
+        dists = char_distributions(probs, part, alphabet)
+        if dists is None:
+            return None
+        out.extend(dists)
+    return out
+
+
+def positional_reads(
+    dists: Sequence[Mapping[str, float]], classes: Sequence[str], floor: float = SUPPORT_FLOOR
+) -> list[str]:
+    """Re-reads of a read with every character taken from its position's class.
+
+    ``dists`` holds, per character of the read, each character's probability on
+    its frames (:func:`~anpr.ocr_ctc.char_distributions`). Per position the two
+    likeliest allowed characters are kept, the runner-up only where it reaches
+    ``floor``; at most 64 combinations, likeliest first. This is per-character
+    top-k decoding constrained by the code's layout (letters, category, digits).
+    """
+    if len(dists) != len(classes):
+        return []
+    combos: list[tuple[str, float]] = [("", 1.0)]
+    for dist, allowed in zip(dists, classes, strict=True):
+        ranked = sorted(((c, dist.get(c, 0.0)) for c in allowed), key=lambda cp: cp[1], reverse=True)
+        choice = [ranked[0]] + [cp for cp in ranked[1:2] if cp[1] >= floor]
+        combos = sorted(((t + c, p * q) for t, p in combos for c, q in choice), key=lambda tp: -tp[1])[:64]
+    return [t for t, _ in combos]
+
+
+def change_cost(candidate: str, read: str, dists: Sequence[Mapping[str, float]]) -> float:
+    """Nats a candidate loses against the read on the characters it changes; ``inf`` if unsupported.
+
+    Look-alike swaps (:data:`LOOK_ALIKES`) are free, since the stencil cannot show
+    the difference; any other changed character must reach :data:`SUPPORT_FLOOR`.
+    """
+    if len(candidate) != len(read) or len(dists) != len(read):
+        return math.inf
+    cost = 0.0
+    for c, r, dist in zip(candidate, read, dists, strict=True):
+        if c == r or frozenset((c, r)) in LOOK_ALIKES:
+            continue
+        if dist.get(c, 0.0) < SUPPORT_FLOOR:
+            return math.inf
+        cost += math.log(max(dist.get(r, 0.0), 1e-9) / dist[c])
+    return max(0.0, cost)
+
+
+def _container_candidates(
+    lines: Sequence[Probs], reads: Sequence[tuple[tuple[str, ...], float]], alphabet: str, max_cost: float
+) -> list[str]:
+    """Check-digit-valid numbers near any of the likeliest reads, each change supported by the frames."""
+    out: list[str] = []
+    for parts, _ in reads:
+        read = "".join(parts)
+        dists = _dists(lines, parts, alphabet)
+        if dists is None:
+            continue
+        pool = [read, *(c.number for c in containers.candidates(read)), *positional_reads(dists, CONTAINER_CLASSES)]
+        out.extend(t for t in pool if containers.parse(t) is not None and change_cost(t, read, dists) <= max_cost)
+    return out
+
+
+def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:
+    """The container number in the lines, valid only when its check digit passes without a tie.
+
+    A number valid as read wins. Otherwise candidates come from look-alike and
+    same-class swaps (:func:`anpr.containers.candidates`) and per-character
+    re-reads (:func:`positional_reads`); a candidate must be supported by the
+    frames (:func:`change_cost`), and the likeliest must beat the next by
+    ``tie_margin`` nats, or the read is reported invalid.
+    """
+    config = config or DecodeConfig()
+    reads = joint_reads(lines, alphabet, config)
+    raw_parts, _ = reads[0]
+    raw_text = "".join(raw_parts)
+    raw = " / ".join(raw_parts)
+    as_read = containers.parse(raw_text)
+    if as_read is not None:
+        return _decoded(lines, alphabet, as_read.number, as_read.formatted, True, raw, len(lines))
+    ranked = _ranked(lines, alphabet, _container_candidates(lines, reads, alphabet, config.container_max_drop))
+    if ranked and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= config.tie_margin):
+        number = containers.parse(ranked[0][1])
+        assert number is not None  # candidates are valid by construction
+        return _decoded(lines, alphabet, number.number, number.formatted, True, raw, len(lines))
+    return _decoded(lines, alphabet, raw_text, raw_text, False, raw, len(lines))
+
+
+def decode_size_type(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:
+    """The first of the likeliest reads that is an ISO 6346 size/type code, else the raw read."""
+    config = config or DecodeConfig()
+    reads = joint_reads(lines, alphabet, config)
+    raw_parts, _ = reads[0]
+    raw = " / ".join(raw_parts)
+    for parts, _ in reads:
+        code = containers.parse_size_type("".join(parts))
+        if code is not None:
+            return _decoded(lines, alphabet, code.code, code.code, True, raw, len(lines))
+    text = "".join(raw_parts)
+    return _decoded(lines, alphabet, text, text, False, raw, len(lines))

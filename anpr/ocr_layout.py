@@ -1,0 +1,290 @@
+"""Text layout of a crop: two-row plates, two-line and vertical container codes.
+
+A pure module (OpenCV and numpy). The recogniser reads single lines, so each
+detector crop is turned into the lines it holds, in reading order:
+
+* **plates**: Vietnamese motorbike plates and the short car plates print two
+  rows (Circular 79/2024/TT-BCA); a row break shows as an ink-free valley in the
+  middle of the row profile. One-row plates have text across the middle.
+* **container numbers** (ISO 6346 section 6 marking): one line
+  (``MSCU 123456 6``), two lines (owner code over serial) or vertical, one
+  character under the other. Vertical codes are cut into characters by the
+  row profile and re-laid side by side as one line, so the same recogniser
+  reads every layout.
+* **size/type codes** (``22G1``): one line, or stacked like vertical numbers.
+
+:func:`prepare` is the entry point; training crops go through the same
+function, so the recogniser learns exactly what it will see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from anpr.ocr_prep import GreyImage, as_grey, deshear, deskew, ink_mask, stretch, to_grey, upscale
+from anpr.types import DetClass, ImageArray, Orientation
+
+VERTICAL_MAX_ASPECT = 0.6
+"""Width/height below which a container or size/type crop is read as a vertical stack."""
+ONE_LINE_MIN_ASPECT = 3.5
+"""Width/height from which a container crop is read as one line without looking for a row break."""
+TWO_ROW_MAX_ASPECT = 2.0
+"""Plates narrower than this are two-row even when the row valley is faint (legal 330x165, 190x140)."""
+ONE_ROW_MIN_ASPECT = 3.0
+"""Plates at least this wide are one row (legal 520x110); no row break is looked for."""
+VALLEY_SHARE = 0.35
+"""A row break's ink, relative to the fainter of the two rows, must be below this."""
+CELL_HEIGHT = 32
+"""Height, in px, of each character cell when a vertical stack is laid out as a line."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCrop:
+    """The text lines of one crop, top to bottom, and how the code was laid out."""
+
+    lines: tuple[GreyImage, ...]
+    orientation: Orientation
+
+    def __post_init__(self) -> None:
+        if not self.lines or len(self.lines) > 2:
+            raise ValueError(f"a crop holds one or two lines, got {len(self.lines)}")
+        if any(line.ndim != 2 or min(line.shape) < 2 for line in self.lines):
+            raise ValueError("lines must be grey images at least 2x2 px")
+
+    @property
+    def rows(self) -> int:
+        return len(self.lines)
+
+
+def _smooth(values: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.float64]:
+    if size <= 1:
+        return values
+    kernel = np.ones(size) / size
+    return np.convolve(values, kernel, mode="same")
+
+
+def row_break(grey: GreyImage, force: bool = False) -> int | None:
+    """The y of the break between two text rows, or ``None`` when the crop holds one row.
+
+    Looks for the emptiest row of the ink profile (inner 80 % of the width,
+    to ignore plate borders) in the middle 30-70 % of the height. It is a
+    break when its ink is under :data:`VALLEY_SHARE` of the fainter row's peak;
+    with ``force`` the emptiest row is returned anyway.
+    """
+    h, w = grey.shape[:2]
+    if h < 8:
+        return None
+    mask = ink_mask(grey)
+    inner = mask[:, w // 10 : w - w // 10 or w]
+    profile = _smooth(inner.mean(axis=1).astype(np.float64), max(1, h // 30))
+    lo, hi = int(h * 0.3), int(np.ceil(h * 0.7))  # rows of a two-row plate are near-equal
+    y = lo + int(np.argmin(profile[lo:hi]))
+    # The gap between rows is a run of near-empty rows: cut in its middle, not at its first row.
+    near = profile[lo:hi] <= profile[y] + 0.1 * (float(profile.max()) - profile[y])
+    run = next(r for r in _runs(near) if r[0] <= y - lo < r[1])
+    y = lo + (run[0] + run[1]) // 2
+    top, bottom = float(profile[:y].max(initial=0.0)), float(profile[y:].max(initial=0.0))
+    faint = min(top, bottom)
+    if force:
+        return y
+    if faint <= 0.05 or profile[y] > VALLEY_SHARE * faint:
+        return None
+    return y
+
+
+def _runs(on: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """``[start, end)`` spans where ``on`` is true."""
+    padded = np.concatenate(([False], on, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _join_broken(spans: list[tuple[int, int]], median: float) -> list[tuple[int, int]]:
+    """Join neighbouring short spans that together are no taller than a character (a 7 whose
+    thin diagonal breaks the profile is two short spans)."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if (out and (b - a) < 0.7 * median and b - out[-1][0] <= 1.3 * median) or (
+            out and (out[-1][1] - out[-1][0]) < 0.7 * median and b - out[-1][0] <= 1.3 * median
+        ):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def stacked_cells(grey: GreyImage) -> list[tuple[int, int]]:
+    """``[y1, y2)`` spans of the characters of a vertical stack, top to bottom.
+
+    Rows count as ink when they rise a tenth of the way (at least 2 % of the
+    width) from the profile's floor (corrugation and dirt add a floor) to its
+    peak, so a thin stroke such as the stem of a 7 still counts. Spans closer
+    than 2 px are merged, short neighbours that fit one character joined,
+    slivers under a third of the median height dropped, and spans much taller
+    than the median (touching characters) cut into equal parts.
+    """
+    mask = ink_mask(grey)
+    profile = mask.mean(axis=1).astype(np.float64)
+    floor, peak = np.percentile(profile, (10, 90))
+    if peak - floor < 0.05:
+        return []
+    merged: list[tuple[int, int]] = []
+    for a, b in _runs(profile > floor + max(0.02, 0.1 * (peak - floor))):
+        if merged and a - merged[-1][1] < 2:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    if not merged:
+        return []
+    median = float(np.median([b - a for a, b in merged]))
+    out: list[tuple[int, int]] = []
+    for a, b in _join_broken(merged, median):
+        height = b - a
+        if height < median / 3:
+            continue
+        parts = max(1, round(height / median)) if height > 1.6 * median else 1
+        step = height / parts
+        out.extend((round(a + i * step), round(a + (i + 1) * step)) for i in range(parts))
+    return out
+
+
+def stack_to_line(grey: GreyImage, cells: list[tuple[int, int]], cell_height: int = CELL_HEIGHT) -> GreyImage:
+    """The characters of a vertical stack laid side by side, left to right, as one text line."""
+    h, w = grey.shape[:2]
+    mask = ink_mask(grey)
+    background = int(np.median(grey[~mask])) if (~mask).any() else 255
+    margin = max(1, cell_height // 8)
+    gap = np.full((cell_height + 2 * margin, max(2, cell_height // 4)), background, np.uint8)
+    pieces: list[GreyImage] = [gap]
+    for a, b in cells:
+        pad = max(1, (b - a) // 10)
+        cell = grey[max(0, a - pad) : min(h, b + pad)]
+        width = max(4, round(w * cell_height / max(1, cell.shape[0])))
+        resized = cv2.resize(cell, (width, cell_height), interpolation=cv2.INTER_AREA)
+        pieces.append(as_grey(cv2.copyMakeBorder(resized, margin, margin, 0, 0, cv2.BORDER_REPLICATE)))
+        pieces.append(gap)
+    return as_grey(np.hstack(pieces))
+
+
+def _char_boxes(mask: npt.NDArray[np.uint8]) -> list[tuple[int, int, int, int]]:
+    """``(x, y, w, h)`` of the ink components shaped like characters of the line."""
+    h, w = mask.shape
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    boxes = [
+        (int(x), int(y), int(bw), int(bh))
+        for x, y, bw, bh, _ in stats[1:count]
+        if 0.18 * h <= bh <= 0.95 * h and bw <= 0.6 * w
+    ]
+    if len(boxes) < 2:
+        return []
+    median = float(np.median([b[3] for b in boxes]))
+    centre = float(np.median([b[1] + b[3] / 2 for b in boxes]))
+    return [b for b in boxes if b[3] >= 0.6 * median and b[1] <= centre <= b[1] + b[3]]
+
+
+def _edge(columns: npt.NDArray[np.float64], limit: int, step: int, start: int) -> int:
+    """First column from ``start`` (moving by ``step``, up to ``limit``) that is partly inked:
+    blank columns and nearly solid ones (plate border, car body) are skipped."""
+    x = start
+    while x != limit and (columns[x] < 0.05 or columns[x] > 0.8):
+        x += step
+    return x
+
+
+def text_span(grey: GreyImage) -> tuple[int, int, int, int] | None:
+    """``(x1, y1, x2, y2)`` around the characters of a one-line crop, or ``None`` if unsure.
+
+    The band of the line comes from the ink components shaped like characters
+    (18 % to 95 % of the crop height, under 60 % of its width); across
+    that band, blank columns and nearly solid ones (plate borders, the car body
+    around the plate) are cut from both ends. Margins of a fifth of the
+    character height are kept.
+    """
+    h, w = grey.shape[:2]
+    mask = ink_mask(grey).astype(np.uint8)
+    chars = _char_boxes(mask)
+    if len(chars) < 2:
+        return None
+    char_h = float(np.median([b[3] for b in chars]))
+    pad = 0.2 * char_h
+    y1 = max(0, int(min(b[1] for b in chars) - pad))
+    y2 = min(h, int(max(b[1] + b[3] for b in chars) + pad))
+    columns = mask[y1:y2].mean(axis=0).astype(np.float64)
+    left = min(_edge(columns, w - 1, 1, 0), min(b[0] for b in chars))
+    right = max(_edge(columns, 0, -1, w - 1), max(b[0] + b[2] for b in chars) - 1)
+    x1, x2 = max(0, int(left - pad)), min(w, int(right + 1 + pad))
+    return (x1, y1, x2, y2) if x2 - x1 >= 4 and y2 - y1 >= 4 else None
+
+
+def tighten(grey: GreyImage) -> GreyImage:
+    """``grey`` cut to its :func:`text_span` (unchanged when the span is unsure)."""
+    span = text_span(grey)
+    if span is None:
+        return grey
+    x1, y1, x2, y2 = span
+    return grey[y1:y2, x1:x2]
+
+
+def _line(grey: GreyImage) -> GreyImage:
+    """A text line made upright (:func:`~anpr.ocr_prep.deshear`) and cut to its characters."""
+    return tighten(deshear(grey))
+
+
+def _split(grey: GreyImage, y: int) -> tuple[GreyImage, ...] | None:
+    """The two lines above and below ``y``; ``None`` unless both hold characters."""
+    top, bottom = grey[:y], grey[y:]
+    if text_span(top) is None or text_span(bottom) is None:
+        return None
+    return (_line(top), _line(bottom))
+
+
+def _plate_lines(grey: GreyImage) -> PreparedCrop:
+    h, w = grey.shape[:2]
+    aspect = w / h
+    y = None if aspect >= ONE_ROW_MIN_ASPECT else row_break(grey, force=aspect < TWO_ROW_MAX_ASPECT)
+    rows = _split(grey, y) if y is not None else None
+    if rows is None and aspect < TWO_ROW_MAX_ASPECT and y is not None:
+        rows = (_line(grey[:y]), _line(grey[y:]))  # narrow plates are two-row even when a row looks empty
+    if rows is None:
+        return PreparedCrop((_line(grey),), Orientation.HORIZONTAL)
+    return PreparedCrop(rows, Orientation.TWO_LINE)
+
+
+def _code_lines(grey: GreyImage, target: DetClass) -> PreparedCrop | None:
+    h, w = grey.shape[:2]
+    if w / h < VERTICAL_MAX_ASPECT:
+        cells = stacked_cells(grey)
+        if not cells:
+            return None
+        return PreparedCrop((stack_to_line(grey, cells),), Orientation.VERTICAL)
+    if target is DetClass.CONTAINER_NUMBER and w / h < ONE_LINE_MIN_ASPECT:
+        y = row_break(grey)
+        rows = _split(grey, y) if y is not None else None
+        if rows is not None:
+            return PreparedCrop(rows, Orientation.TWO_LINE)
+    return PreparedCrop((_line(grey),), Orientation.HORIZONTAL)
+
+
+def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> PreparedCrop | None:
+    """The text lines of a detector crop (BGR or grey), or ``None`` when no text can be laid out.
+
+    The crop is turned grey, contrast-stretched, upscaled to ``min_height``
+    px, levelled (vertical stacks are not rotated: their rows are characters)
+    and split into lines by its target's layouts; each line is made upright
+    (perspective leans the strokes) and cut to its characters.
+    """
+    if crop.size == 0 or min(crop.shape[:2]) < 2:
+        return None
+    grey = stretch(to_grey(crop))
+    h, w = grey.shape[:2]
+    if w / h >= VERTICAL_MAX_ASPECT or target is DetClass.PLATE:
+        grey = deskew(upscale(grey, min_height))
+    else:
+        grey = upscale(grey, max(min_height, round(min_height / max(w / h, 0.05) * 0.5)))
+    if target is DetClass.PLATE:
+        return _plate_lines(grey)
+    return _code_lines(grey, target)

@@ -1,0 +1,44 @@
+"""``anpr train ocr``: rebuild the fine-tuned recogniser in ``models/ocr`` from scratch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from anpr.errors import InvalidInputError
+
+
+def register(train_app: typer.Typer) -> None:
+    """Add ``ocr`` to the ``anpr train`` group."""
+
+    @train_app.command("ocr")
+    def train_ocr_command(
+        out: Path = typer.Option(Path("models/ocr"), help="Where <network>.py/.yaml/.pth and metrics.json go."),
+        epochs: int = typer.Option(6, min=1, max=200),
+        max_minutes: float = typer.Option(33.0, min=0.5, help="Time budget for the training loop (minutes)."),
+        synth_plates: int = typer.Option(2000, min=0, help="Synthetic plate crops."),
+        synth_containers: int = typer.Option(1500, min=0, help="Synthetic container-number crops (all layouts)."),
+        synth_sizes: int = typer.Option(300, min=0, help="Synthetic size/type code crops."),
+        height: int = typer.Option(32, min=16, max=128, help="Recogniser input height (multiple of 16)."),
+        batch_size: int = typer.Option(32, min=1, max=512),
+        lr: float = typer.Option(6e-4, min=1e-6, max=1e-1, help="Peak learning rate (cosine schedule)."),
+        pseudo: Path = typer.Option(Path("var/pseudo"), help="Verified plate boxes on vn-plate-photos."),
+        threads: int = typer.Option(1, min=1, max=64, help="CPU threads for torch."),
+        seed: int = typer.Option(0),
+        init: Path | None = typer.Option(None, help="Continue from an earlier <network>.pth instead of english_g2."),
+    ) -> None:
+        """Fine-tune english_g2 (CTC) on plate crops, verified photo crops and synthetic codes."""
+        from anpr.training.train_ocr import TrainConfig, train
+
+        try:
+            config = TrainConfig(
+                out_dir=out, epochs=epochs, max_minutes=max_minutes, synth_plates=synth_plates,
+                synth_containers=synth_containers, synth_sizes=synth_sizes, height=height,
+                batch_size=batch_size, lr=lr, pseudo_dir=pseudo, threads=threads, seed=seed, init=init,
+            )  # fmt: skip
+        except ValueError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        metrics = train(config)
+        typer.echo(json.dumps({k: metrics[k] for k in ("before", "after", "best", "minutes")}, indent=1))

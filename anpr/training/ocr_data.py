@@ -1,0 +1,193 @@
+"""OCR fine-tuning data: labelled crops, cut into the text lines the recogniser reads.
+
+Sources (only the split asked for is ever returned; the split is
+:func:`anpr.training.splits.split_of` of the image name, so ``val`` is never
+trained on):
+
+* ``vn-plate-crops``: machine-made labels, kept only when
+  :func:`anpr.plates.parse` accepts them as written and their row count
+  matches the crop's layout;
+* verified crops of ``vn-plate-photos``: boxes from the pseudo-label files
+  under ``var/pseudo`` whose OCR matched the labelled text (exactly, up to
+  look-alikes, or within one edit), labelled with the photo's own label;
+* synthetic plates, container numbers (all three layouts) and size/type codes
+  rendered by :mod:`anpr.synth`.
+
+Every crop goes through :func:`anpr.ocr_layout.prepare`, the run-time
+preparation, and is kept only when it yields as many lines as its label has
+rows, so the recogniser trains on exactly what it reads later.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import cv2
+import numpy as np
+
+from anpr import plates
+from anpr.ocr_layout import prepare
+from anpr.ocr_prep import GreyImage, cut, fit_height
+from anpr.synth import containers as synth_containers
+from anpr.synth import plates as synth_plates
+from anpr.synth.dataset import render_container_crop, render_plate_crop
+from anpr.training.splits import Split, split_of
+from anpr.types import BBox, DetClass, ImageArray, Orientation
+
+DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+PLATE_CROPS = DATASETS / "vn-plate-crops"
+PLATE_PHOTOS = DATASETS / "vn-plate-photos"
+PSEUDO_FILES = ("plates_craft.jsonl", "plates_det.jsonl")
+VERIFIED_TIERS = frozenset({"exact", "folded", "near"})
+"""Match tiers of :func:`anpr.training.textmatch.match_tier` that prove a box holds the labelled
+plate; the crop is then labelled with the photo's own (human) label, not with the read."""
+
+
+@dataclass(frozen=True, slots=True)
+class CropSample:
+    """A labelled crop: the whole text (normalised), the text of each printed row, and where from."""
+
+    image: ImageArray
+    text: str
+    rows: tuple[str, ...]
+    target: DetClass
+    source: str
+    group: str
+
+    def __post_init__(self) -> None:
+        if "".join(self.rows) != self.text or not self.text.isalnum():
+            raise ValueError(f"rows {self.rows} do not spell {self.text!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class LineSample:
+    """One text line at the recogniser's input height, and its text (A-Z 0-9)."""
+
+    image: GreyImage
+    text: str
+    source: str
+
+
+def plate_rows(plate: plates.Plate, lines: int) -> tuple[str, ...] | None:
+    """The text of each of ``lines`` printed rows of ``plate``; ``None`` if it cannot have that many."""
+    if lines == 1:
+        return (plate.text,)
+    if plate.rows == 2:
+        return tuple(plates.normalize(line) for line in plate.lines)
+    head = plate.text[: len(plate.text) - len(plate.serial)]  # short two-row car plate: "60C" over serial
+    return (head, plate.serial) if head and plate.serial else None
+
+
+def _read(path: Path) -> ImageArray | None:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    return cast(ImageArray, image) if image is not None and image.size else None
+
+
+def plate_crop_samples(split: Split, root: Path = PLATE_CROPS) -> Iterator[CropSample]:
+    """``vn-plate-crops`` of ``split`` whose label the plate grammar accepts as written."""
+    with (root / "labels.csv").open(encoding="utf-8") as fh:
+        records = list(csv.DictReader(fh))
+    for rec in records:
+        if split_of(rec["image"]) != split:
+            continue
+        parts = tuple(plates.normalize(p) for p in rec["plate_text"].split("/"))
+        plate = plates.parse(rec["plate_text"], rows=len(parts))
+        if plate is None or "".join(parts) != plate.text or not all(parts):
+            continue
+        image = _read(root / "images" / rec["image"])
+        if image is not None:
+            yield CropSample(image, plate.text, parts, DetClass.PLATE, "vn-plate-crops", f"{len(parts)}-row")
+
+
+def photo_crop_samples(
+    split: Split, pseudo_dir: Path, root: Path = PLATE_PHOTOS, margin: float = 0.1
+) -> Iterator[CropSample]:
+    """Plate crops of ``vn-plate-photos`` from pseudo-label boxes verified against the label.
+
+    A box counts when its read matched the photo's label exactly, up to look-alike
+    glyphs, or within one edit after folding them (:data:`VERIFIED_TIERS`); the
+    crop is labelled with the photo's label, so a misread box becomes a lesson.
+    """
+    verified: dict[str, dict[str, object]] = {}
+    for name in PSEUDO_FILES:
+        path = pseudo_dir / name
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line) if line.strip() else {}
+            if rec.get("box") and rec.get("tier") in VERIFIED_TIERS and not rec.get("reject"):
+                verified[str(rec["image"])] = rec
+    for image_name, rec in sorted(verified.items()):
+        plate = plates.parse(str(rec.get("label", "")))
+        box = rec["box"]
+        if split_of(image_name) != split or plate is None or not isinstance(box, list) or len(box) != 4:
+            continue
+        image = _read(root / "images" / image_name)
+        if image is None:
+            continue
+        crop = cut(image, BBox(*(float(v) for v in box)), margin)
+        if crop is None:
+            continue
+        rows = plate_rows(plate, 2 if plate.rows == 2 or rec.get("rows") == 2 else 1)
+        if rows is not None:
+            yield CropSample(crop, plate.text, rows, DetClass.PLATE, "vn-plate-photos", str(rec.get("category", "")))
+
+
+def synth_plate_samples(n: int, seed: int, split: Split) -> Iterator[CropSample]:
+    """``n`` rendered plate crops of every kind and colour (seeded per split)."""
+    rng = np.random.default_rng([seed, 0 if split == "train" else 1, 1])
+    pyrng = random.Random(f"{seed}-{split}-plates")
+    for _ in range(n):
+        spec = synth_plates.random_spec(pyrng)
+        image, text = render_plate_crop(rng, spec, degrade=bool(rng.random() < 0.8))
+        rows = tuple(plates.normalize(r) for r in spec.row_texts())
+        yield CropSample(image, text, rows, DetClass.PLATE, "synth", f"{spec.rows}-row")
+
+
+def synth_code_samples(n: int, seed: int, split: Split, target: DetClass) -> Iterator[CropSample]:
+    """``n`` rendered container-number (layouts in turn) or size/type crops (seeded per split)."""
+    rng = np.random.default_rng([seed, 0 if split == "train" else 1, list(DetClass).index(target) + 2])
+    pyrng = random.Random(f"{seed}-{split}-{target.value}")
+    layouts = list(Orientation)
+    for i in range(n):
+        spec = synth_containers.random_spec(pyrng, layouts[i % len(layouts)])
+        image, text = render_container_crop(rng, spec, target=target, degrade=bool(rng.random() < 0.8))
+        text = plates.normalize(text)
+        if target is DetClass.CONTAINER_NUMBER and spec.layout is Orientation.TWO_LINE:
+            rows: tuple[str, ...] = (text[:4], text[4:])
+        else:
+            rows = (text,)
+        yield CropSample(image, text, rows, target, "synth", spec.layout.value)
+
+
+def lines_of(sample: CropSample, height: int, max_width: int, min_height: int = 32) -> list[LineSample]:
+    """The sample's lines at ``height`` px, as the run-time preparation cuts them; ``[]`` on a mismatch."""
+    prepared = prepare(sample.image, sample.target, min_height)
+    if prepared is None or prepared.rows != len(sample.rows):
+        return []
+    return [
+        LineSample(fit_height(line, height, max_width), text, sample.source)
+        for line, text in zip(prepared.lines, sample.rows, strict=True)
+        if text
+    ]
+
+
+def all_lines(
+    samples: Sequence[CropSample] | Iterator[CropSample], height: int, max_width: int
+) -> tuple[list[LineSample], int]:
+    """Lines of every sample and how many samples were dropped for a layout mismatch."""
+    out: list[LineSample] = []
+    dropped = 0
+    for sample in samples:
+        lines = lines_of(sample, height, max_width)
+        if lines:
+            out.extend(lines)
+        else:
+            dropped += 1
+    return out, dropped

@@ -1,0 +1,465 @@
+"""Fine-tune easyocr's ``english_g2`` recogniser for plates and container codes.
+
+The generation-2 architecture (VGG + BiLSTM + CTC, ``models/ocr/<network>.py``)
+is kept; the weights start from ``english_g2`` with the output layer cut to
+blank + 0-9 A-Z (rows copied from the stock head). Training uses CTC loss on
+text lines at a small input height (32 px; the stock model reads 64 px) for
+speed on CPU, with light augmentation, a time budget and a cosine learning
+rate that finishes inside that budget. The best epoch on the validation lines
+is written as an easyocr custom recogniser (``.py``, ``.yaml``, fp16
+``.pth``) and scored, with the stock model as the baseline, on validation crops
+through the run-time engine (:class:`anpr.ocr.EasyOcrEngine`).
+
+Run: ``anpr train ocr`` (or ``python -m anpr.training.train_ocr``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import math
+import pickle
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import torch
+import yaml
+from torch import nn
+
+from anpr import ocr_layout, ocr_prep
+from anpr.config import AnprSettings
+from anpr.ocr import EasyOcrEngine, OcrSettings, read_crops
+from anpr.ocr_ctc import greedy
+from anpr.ocr_grammar import ALPHABET
+from anpr.ocr_prep import GreyImage, as_grey, model_batch
+from anpr.training import ocr_data
+from anpr.training.ocr_data import CropSample, LineSample
+from anpr.types import DetClass
+
+log = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """What to train on, for how long, and where the recogniser goes."""
+
+    out_dir: Path = REPO / "models" / "ocr"
+    network_dir: Path = REPO / "models" / "ocr"
+    network: str = "anpr_gate_g2"
+    height: int = 32
+    max_width: int = 400
+    epochs: int = 6
+    batch_size: int = 32
+    lr: float = 6e-4
+    max_minutes: float = 33.0
+    synth_plates: int = 2000
+    synth_containers: int = 1500
+    synth_sizes: int = 300
+    val_synth: int = 150
+    seed: int = 0
+    threads: int = 1
+    pseudo_dir: Path = REPO / "var" / "pseudo"
+    cache_dir: Path = REPO / "var" / "ocr_data"
+    frozen_convs: int = 3
+    init: Path | None = None
+    """Continue from an earlier ``<network>.pth`` of ours instead of the stock weights."""
+
+    def __post_init__(self) -> None:
+        if self.height < 16 or self.height % 16 or self.max_width < 4 * self.height:
+            raise ValueError("height must be a multiple of 16 (>= 16) and max_width >= 4 * height")
+        if self.epochs < 1 or self.batch_size < 1 or self.max_minutes <= 0 or self.lr <= 0:
+            raise ValueError("epochs, batch size, time budget and learning rate must be positive")
+
+
+def network_module(config: TrainConfig) -> Any:
+    """The network file ``<network_dir>/<network>.py`` (the same module easyocr imports at run time)."""
+    path = config.network_dir / f"{config.network}.py"
+    spec = importlib.util.spec_from_file_location(config.network, path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"network file missing: {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def stock_model(config: TrainConfig) -> nn.Module:
+    """The gen-2 network with ``english_g2`` weights and a head cut to blank + :data:`ALPHABET`."""
+    import easyocr_en_models
+    from easyocr.config import recognition_models  # training only: the stock character list
+
+    stock_chars: str = recognition_models["gen2"]["english_g2"]["characters"]
+    state = torch.load(Path(easyocr_en_models.model_dir()) / "english_g2.pth", map_location="cpu", weights_only=False)
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    rows = [0] + [stock_chars.index(c) + 1 for c in ALPHABET]
+    state["Prediction.weight"] = state["Prediction.weight"][rows].clone()
+    state["Prediction.bias"] = state["Prediction.bias"][rows].clone()
+    model: nn.Module = network_module(config).Model(1, 256, 256, len(ALPHABET) + 1)
+    model.load_state_dict(state)
+    return model
+
+
+def start_model(config: TrainConfig) -> nn.Module:
+    """:func:`stock_model`, or the recogniser saved at ``config.init`` (fp16 weights back to fp32)."""
+    if config.init is None:
+        return stock_model(config)
+    saved = torch.load(config.init, map_location="cpu", weights_only=True)
+    model: nn.Module = network_module(config).Model(1, 256, 256, len(ALPHABET) + 1)
+    model.load_state_dict({k.removeprefix("module."): v.float() for k, v in saved.items()})
+    return model
+
+
+def real_train_crops(config: TrainConfig) -> Iterator[CropSample]:
+    """Real training crops: grammar-checked vn-plate-crops and verified vn-plate-photos boxes."""
+    yield from ocr_data.plate_crop_samples("train")
+    yield from ocr_data.photo_crop_samples("train", config.pseudo_dir)
+
+
+def synth_train_crops(config: TrainConfig) -> Iterator[CropSample]:
+    """Rendered training crops: plates, container numbers in every layout, size/type codes."""
+    s = config.seed
+    yield from ocr_data.synth_plate_samples(config.synth_plates, s, "train")
+    yield from ocr_data.synth_code_samples(config.synth_containers, s, "train", DetClass.CONTAINER_NUMBER)
+    yield from ocr_data.synth_code_samples(config.synth_sizes, s, "train", DetClass.SIZE_TYPE)
+
+
+def val_crops(config: TrainConfig) -> list[CropSample]:
+    """Validation crops: the val split of vn-plate-crops and of the verified vn-plate-photos boxes,
+    and synthetic crops seeded for val."""
+    s = config.seed
+    return [
+        *ocr_data.plate_crop_samples("val"),
+        *ocr_data.photo_crop_samples("val", config.pseudo_dir),
+        *ocr_data.synth_plate_samples(config.val_synth, s, "val"),
+        *ocr_data.synth_code_samples(config.val_synth, s, "val", DetClass.CONTAINER_NUMBER),
+        *ocr_data.synth_code_samples(config.val_synth // 2, s, "val", DetClass.SIZE_TYPE),
+    ]
+
+
+def _counted_lines(crops: Iterator[CropSample], config: TrainConfig) -> tuple[list[LineSample], dict[str, Any]]:
+    seen: dict[str, int] = {}
+
+    def counted() -> Iterator[CropSample]:
+        for sample in crops:
+            key = f"{sample.source}/{sample.target.value}"
+            seen[key] = seen.get(key, 0) + 1
+            yield sample
+
+    lines, dropped = ocr_data.all_lines(counted(), config.height, config.max_width)
+    return lines, {"crops": seen, "lines": _by_source(lines), "dropped_layout_mismatch": dropped}
+
+
+def cached_synth_lines(config: TrainConfig) -> tuple[list[LineSample], dict[str, Any]]:
+    """Synthetic training lines and their counts, cached under ``cache_dir`` (rendering takes minutes).
+
+    The cache key holds the counts, the seed and a hash of the layout code, so a
+    change to either renders afresh.
+    """
+    code = hashlib.sha256(b"".join(Path(str(m.__file__)).read_bytes() for m in (ocr_layout, ocr_prep))).hexdigest()[:8]
+    key = (
+        f"synth-h{config.height}-w{config.max_width}-s{config.seed}-p{config.synth_plates}"
+        f"-c{config.synth_containers}-z{config.synth_sizes}-{code}"
+    )
+    path = config.cache_dir / f"{key}.pkl"
+    if path.exists():
+        with path.open("rb") as fh:
+            cached: tuple[list[LineSample], dict[str, Any]] = pickle.load(fh)  # our own file, written below
+        return cached
+    lines, counts = _counted_lines(synth_train_crops(config), config)
+    config.cache_dir.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        pickle.dump((lines, counts), out, protocol=pickle.HIGHEST_PROTOCOL)
+    return lines, counts
+
+
+def train_lines(config: TrainConfig) -> tuple[list[LineSample], dict[str, Any]]:
+    """Every training line (real ones prepared afresh, synthetic ones cached) and their counts."""
+    real, real_counts = _counted_lines(real_train_crops(config), config)
+    synth, synth_counts = cached_synth_lines(config)
+    counts = {
+        "crops": {**real_counts["crops"], **synth_counts["crops"]},
+        "lines": {**real_counts["lines"], **synth_counts["lines"]},
+        "dropped_layout_mismatch": real_counts["dropped_layout_mismatch"] + synth_counts["dropped_layout_mismatch"],
+    }
+    return real + synth, counts
+
+
+def _by_source(items: Sequence[CropSample] | Sequence[LineSample]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        key = item.source if isinstance(item, LineSample) else f"{item.source}/{item.target.value}"
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def augment(line: GreyImage, rng: np.random.Generator) -> GreyImage:
+    """Light jitter of one line: width, low resolution, blur, contrast, noise, inversion."""
+    out: npt.NDArray[np.floating[Any]] = line.astype(np.float32)
+    h, w = line.shape
+    if rng.random() < 0.5:
+        scale = rng.uniform(0.8, 1.2)
+        out = np.asarray(cv2.resize(out, (max(8, round(w * scale)), h), interpolation=cv2.INTER_LINEAR))
+    if rng.random() < 0.3:  # small, far plates: text only 10-20 px high before upscaling
+        small = int(rng.integers(10, 21))
+        size = out.shape[1]
+        out = np.asarray(cv2.resize(out, (max(4, round(size * small / h)), small), interpolation=cv2.INTER_AREA))
+        out = np.asarray(cv2.resize(out, (size, h), interpolation=cv2.INTER_LINEAR))
+    if rng.random() < 0.3:
+        out = np.asarray(cv2.GaussianBlur(out, (3, 3), rng.uniform(0.3, 1.2)))
+    if rng.random() < 0.5:
+        out = (out - 128.0) * rng.uniform(0.5, 1.2) + 128.0 + rng.uniform(-40, 40)
+    if rng.random() < 0.3:
+        out = out + rng.normal(0, rng.uniform(2, 12), out.shape)
+    if rng.random() < 0.1:
+        out = 255.0 - out
+    return as_grey(np.clip(out, 0, 255).astype(np.uint8))
+
+
+def _targets(texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    index = {c: i + 1 for i, c in enumerate(ALPHABET)}
+    flat = [index[c] for t in texts for c in t]
+    return torch.tensor(flat, dtype=torch.long), torch.tensor([len(t) for t in texts], dtype=torch.long)
+
+
+def ctc_step(
+    model: nn.Module, lines: Sequence[GreyImage], texts: Sequence[str], height: int, max_width: int
+) -> torch.Tensor:
+    """Mean CTC loss of one batch (each line's frames limited to its own width)."""
+    batch, widths = model_batch(lines, height, max_width)
+    logits = model(torch.from_numpy(batch))
+    log_probs = logits.log_softmax(2).permute(1, 0, 2)
+    frames = log_probs.shape[0]
+    lengths = torch.tensor([min(frames, w // 4) for w in widths], dtype=torch.long)
+    targets, target_lengths = _targets(texts)
+    loss: torch.Tensor = nn.functional.ctc_loss(
+        log_probs, targets, lengths, target_lengths, blank=0, reduction="mean", zero_infinity=True
+    )
+    return loss
+
+
+def line_accuracy(model: nn.Module, lines: Sequence[LineSample], height: int, max_width: int) -> dict[str, float]:
+    """Exact greedy line accuracy, overall and per source."""
+    model.eval()
+    hits: dict[str, list[bool]] = {}
+    order = sorted(range(len(lines)), key=lambda i: lines[i].image.shape[1])
+    with torch.no_grad():
+        for start in range(0, len(order), 64):
+            chunk = [lines[i] for i in order[start : start + 64]]
+            batch, widths = model_batch([c.image for c in chunk], height, max_width)
+            probs = model(torch.from_numpy(batch)).softmax(2).numpy()
+            for row, (sample, width) in enumerate(zip(chunk, widths, strict=True)):
+                text, _ = greedy(probs[row, : min(probs.shape[1], width // 4)], ALPHABET)
+                hits.setdefault(sample.source, []).append(text == sample.text)
+    model.train()
+    every = [h for v in hits.values() for h in v]
+    out = {k: float(np.mean(v)) for k, v in hits.items()}
+    out["all"] = float(np.mean(every)) if every else 0.0
+    return out
+
+
+def _lr(config: TrainConfig, step: int, total: int, started: float) -> float:
+    progress = max(step / max(1, total), (time.monotonic() - started) / (60 * config.max_minutes))
+    warm = min(1.0, (step + 1) / 100)
+    return config.lr * warm * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _batches(lines: Sequence[LineSample], size: int, rng: np.random.Generator) -> list[list[int]]:
+    """Index batches of similar width (little padding), in random order."""
+    order = sorted(range(len(lines)), key=lambda i: (lines[i].image.shape[1], rng.random()))
+    batches = [order[i : i + size] for i in range(0, len(order), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def save_recogniser(model: nn.Module, config: TrainConfig) -> None:
+    """Write ``<network>.pth`` (fp16, DataParallel-style keys as easyocr expects) and ``<network>.yaml``."""
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    network_file = config.network_dir / f"{config.network}.py"
+    if network_file.resolve() != (config.out_dir / network_file.name).resolve():
+        shutil.copyfile(network_file, config.out_dir / network_file.name)
+    state = {
+        f"module.{k}": v.detach().to(torch.float16) if v.is_floating_point() else v
+        for k, v in model.state_dict().items()
+    }
+    torch.save(state, config.out_dir / f"{config.network}.pth")
+    spec = {
+        "lang_list": ["en"],
+        "character_list": ALPHABET,
+        "imgH": config.height,
+        "network_params": {"input_channel": 1, "output_channel": 256, "hidden_size": 256},
+    }
+    (config.out_dir / f"{config.network}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+
+
+def fit(model: nn.Module, train: list[LineSample], val: list[LineSample], config: TrainConfig) -> dict[str, Any]:
+    """Train with CTC until the epochs or the time budget run out; save the best epoch on ``val``."""
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)][: config.frozen_convs]
+    for conv in convs:  # the first filters are generic strokes; freezing them saves CPU
+        conv.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(params, lr=config.lr, weight_decay=1e-4)
+    rng = np.random.default_rng(config.seed)
+    started, step = time.monotonic(), 0
+    total = config.epochs * math.ceil(len(train) / config.batch_size)
+    best: dict[str, Any] = {"val": line_accuracy(model, val, config.height, config.max_width), "epoch": 0}
+    log.info("before fine-tuning: val line accuracy %s", best["val"])
+    history = [dict(best)]
+    model.train()
+    for epoch in range(1, config.epochs + 1):
+        losses = []
+        for batch in _batches(train, config.batch_size, rng):
+            for group in optimiser.param_groups:
+                group["lr"] = _lr(config, step, total, started)
+            lines = [augment(train[i].image, rng) for i in batch]
+            loss = ctc_step(model, lines, [train[i].text for i in batch], config.height, config.max_width)
+            optimiser.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            nn.utils.clip_grad_norm_(params, 5.0)
+            optimiser.step()
+            losses.append(loss.item())
+            step += 1
+            if step % 50 == 0:
+                log.info("epoch %d step %d/%d loss %.3f", epoch, step, total, float(np.mean(losses[-50:])))
+            if time.monotonic() - started >= 60 * config.max_minutes:
+                break  # out of time: score and keep what we have (the learning rate has run down)
+        val_acc = line_accuracy(model, val, config.height, config.max_width)
+        minutes = (time.monotonic() - started) / 60
+        history.append({"epoch": epoch, "loss": float(np.mean(losses)), "val": val_acc, "minutes": round(minutes, 1)})
+        log.info("epoch %d done: loss %.3f val %s (%.1f min)", epoch, np.mean(losses), val_acc, minutes)
+        if val_acc["all"] >= best["val"]["all"]:
+            best = {"val": val_acc, "epoch": epoch}
+            save_recogniser(model, config)
+        if minutes >= config.max_minutes:
+            break
+    return {"best": best, "history": history, "steps": step, "minutes": round((time.monotonic() - started) / 60, 1)}
+
+
+def engine_accuracy(stock: bool, crops: Sequence[CropSample], config: TrainConfig) -> dict[str, dict[str, float]]:
+    """Exact whole-text match of the run-time engine on ``crops``, per source and group."""
+    engine = EasyOcrEngine(
+        AnprSettings(ocr_model_dir=config.out_dir, torch_threads=config.threads),
+        OcrSettings(network=config.network, stock=stock),
+    )
+    hits: dict[str, list[bool]] = {}
+    for sample in crops:
+        (reading,) = read_crops(engine, [sample.image], sample.target)
+        key = f"{sample.source}/{sample.target.value}/{sample.group}"
+        hits.setdefault(key, []).append(reading is not None and reading.text == sample.text)
+    out = {k: {"n": len(v), "exact": round(float(np.mean(v)), 4)} for k, v in sorted(hits.items())}
+    every = [h for v in hits.values() for h in v]
+    out["all"] = {"n": len(every), "exact": round(float(np.mean(every)), 4) if every else 0.0}
+    return out
+
+
+def train(config: TrainConfig) -> dict[str, Any]:
+    """The whole run: data, baseline, fine-tuning, engine before/after, metrics and model card."""
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    lines, train_counts = train_lines(config)
+    log.info("training data: %s", train_counts)
+    val = val_crops(config)
+    val_lines, _ = ocr_data.all_lines(val, config.height, config.max_width)
+    result = fit(start_model(config), lines, val_lines, config)
+    return report(config, {"data": {"train": train_counts}, **result}, val)
+
+
+def report(config: TrainConfig, run: dict[str, Any], val: Sequence[CropSample] | None = None) -> dict[str, Any]:
+    """Score the stock and the shipped recogniser on the validation crops; write metrics and card.
+
+    ``run`` is the training record (``data.train``, ``best``, ``history``,
+    ``steps``, ``minutes``) as :func:`fit` and :func:`train` make it.
+    """
+    torch.set_num_threads(config.threads)
+    val = list(val) if val is not None else val_crops(config)
+    val_lines, dropped = ocr_data.all_lines(val, config.height, config.max_width)
+    data = {**run["data"], "val": {"crops": _by_source(val), "lines": _by_source(val_lines), "dropped": dropped}}
+    before = engine_accuracy(True, val, config)
+    log.info("stock engine on val crops: %s", before["all"])
+    after = engine_accuracy(False, val, config)
+    log.info("fine-tuned engine on val crops: %s", after["all"])
+    settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
+    metrics = {**run, "config": settings, "data": data, "before": before, "after": after}
+    (config.out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1), encoding="utf-8")
+    write_card(metrics, config.out_dir.parent / "OCR_CARD.md")
+    return metrics
+
+
+def write_card(metrics: dict[str, Any], path: Path) -> None:
+    """The model-card section for the recogniser (merged into ``models/README.md`` by hand)."""
+    cfg, data, before, after = metrics["config"], metrics["data"], metrics["before"], metrics["after"]
+    rows = "\n".join(
+        f"| {k} | {before[k]['n']} | {before[k]['exact']:.1%} | {after.get(k, {}).get('exact', 0.0):.1%} |"
+        for k in before
+    )
+    best = metrics["best"]
+    text = f"""## OCR recogniser: `{cfg["network"]}` (models/ocr)
+
+easyocr generation-2 recogniser (VGG + 2x BiLSTM + CTC), fine-tuned from the stock
+`english_g2` weights with the output layer cut to blank + `0-9 A-Z`. Input: grey text
+lines {cfg["height"]} px high (stock: 64 px), at most {cfg["max_width"]} px wide. Weights are
+stored in fp16 and quantised (int8 dynamic) by easyocr at load time on CPU.
+
+**Data** (crops are cut into lines by the run-time layout code; a crop whose line count
+differs from its label's rows is dropped): training lines {json.dumps(data["train"]["lines"])}
+from crops {json.dumps(data["train"]["crops"])}, {data["train"]["dropped_layout_mismatch"]} crops
+dropped. Validation crops {json.dumps(data["val"]["crops"])}. vn-plate-crops labels are kept only
+when the plate grammar accepts them as written; vn-plate-photos crops only from detector boxes
+whose OCR matched the photo's label (exactly, up to look-alike glyphs, or within one edit), labelled
+with that label; the photo validation crops are therefore biased towards legible plates.
+Split: `anpr.training.splits.split_of(image name)`; nothing from `val` is trained on.
+
+**Training** (starting weights: {cfg["init"] or "english_g2"}): CTC loss, AdamW (lr {cfg["lr"]},
+cosine, 100 warm-up steps), batch {cfg["batch_size"]}, {best["epoch"]} of up to {cfg["epochs"]} epochs
+kept (best on validation lines), {metrics["steps"]} steps in {metrics["minutes"]} min on
+{cfg["threads"]} CPU thread(s); first {cfg["frozen_convs"]} convolutions frozen; augmentation: width
+scale, low resolution, blur, contrast, noise, inversion.
+
+**Accuracy on validation crops** (exact whole-text match through the run-time engine:
+layout, CTC beam search and grammar-aware decoding), stock `english_g2` vs fine-tuned:
+
+| set | crops | stock | fine-tuned |
+| --- | ---: | ---: | ---: |
+{rows}
+
+Validation lines (greedy, exact): before {metrics["history"][0]["val"]["all"]:.1%},
+after {best["val"]["all"]:.1%}.
+
+Rebuild: `anpr train ocr` (options: `anpr train ocr --help`).
+"""
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    defaults = TrainConfig()
+    for name in ("epochs", "max_minutes", "synth_plates", "synth_containers", "synth_sizes", "threads", "seed"):
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", type=type(getattr(defaults, name)), default=getattr(defaults, name)
+        )
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--init", type=Path, default=None, help="continue from this <network>.pth")
+    parser.add_argument("--report-only", type=Path, default=None, help="only score the shipped model; training record")
+    args = vars(parser.parse_args(argv))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    record = args.pop("report_only")
+    config = replace(defaults, **args)
+    if record is not None:
+        report(config, json.loads(record.read_text(encoding="utf-8")))
+    else:
+        train(config)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

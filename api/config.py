@@ -1,0 +1,80 @@
+"""API settings, read from ``ANPR_API_*`` environment variables.
+
+Storage settings (``DATABASE_URL``, retention, the credentials key that
+encrypts camera passwords and webhook secrets) stay in :mod:`db.config`, and
+the evidence folder in :mod:`anpr.config`: one source for each value. Bad
+values fail at start-up with a clear message. Build the settings through
+:func:`get_api_settings` (cached), so nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+API_PREFIX = "/api/v1"
+"""Every route of the API lives under this prefix."""
+
+
+class ApiSettings(BaseSettings):
+    """HTTP API and console settings. Every field can be set as ``ANPR_API_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ANPR_API_", extra="forbid", frozen=True)
+
+    max_upload_bytes: int = Field(
+        10 * MIB, ge=1024, le=200 * MIB, description="Largest image accepted by POST /recognize, bytes."
+    )
+    max_body_bytes: int = Field(
+        8 * MIB, ge=1024, le=200 * MIB, description="Largest JSON or CSV request body, bytes (413 beyond)."
+    )
+    allowed_image_types: tuple[str, ...] = Field(
+        ("image/jpeg", "image/png", "image/bmp", "image/webp"),
+        min_length=1,
+        description="Content types POST /recognize accepts; the bytes must also decode as that image.",
+    )
+    max_image_pixels: int = Field(
+        40_000_000, ge=10_000, le=400_000_000, description="Largest decoded image, width x height (bomb guard)."
+    )
+    cors_origins: tuple[str, ...] = Field(
+        (), description="Origins allowed to call the API from a browser; empty turns CORS off (the default)."
+    )
+    migrate_on_start: bool = Field(True, description="Apply database migrations when the app starts.")
+    page_limit_default: int = Field(50, ge=1, le=500, description="Items per page when no limit is given.")
+    export_max_events: int = Field(
+        5_000, ge=1, le=1_000_000, description="Most events one export may hold; narrow the range beyond that."
+    )
+    webhooks_enabled: bool = Field(True, description="Run the webhook dispatcher in the server process.")
+    webhook_poll_seconds: float = Field(5.0, gt=0.0, le=3600.0, description="Dispatcher tick, seconds.")
+    webhook_max_attempts: int = Field(8, ge=1, le=50, description="Attempts before a delivery is marked failed.")
+    webhook_backoff_seconds: float = Field(
+        10.0, gt=0.0, le=3600.0, description="Delay before the first retry; doubles on every further one."
+    )
+    webhook_timeout_seconds: float = Field(5.0, gt=0.0, le=60.0, description="HTTP timeout of one delivery.")
+    key_cache_seconds: float = Field(
+        10.0,
+        ge=0.0,
+        le=300.0,
+        description="How long a checked API key is trusted without a lookup (0: always look "
+        "up). A key revoked through this server stops at once; one revoked elsewhere within this many seconds.",
+    )
+    key_touch_seconds: float = Field(
+        60.0, ge=0.0, le=86_400.0, description="How often an API key's last_used_at is updated, seconds."
+    )
+    console_enabled: bool = Field(True, description="Serve the officer web console at /.")
+
+    @field_validator("allowed_image_types")
+    @classmethod
+    def _images_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [v for v in value if not v.startswith("image/")]
+        if bad:
+            raise ValueError(f"allowed_image_types must be image/* types, got {bad}")
+        return tuple(v.lower() for v in value)
+
+
+@lru_cache(maxsize=1)
+def get_api_settings() -> ApiSettings:
+    """The process-wide API settings, read from the environment on first use."""
+    return ApiSettings()

@@ -1,0 +1,133 @@
+"""Events, reads, evidence and findings as the API returns them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api.config import API_PREFIX as API
+from db.views import EventDetail, EventSummary, EvidenceView, FindingView
+
+
+class EventSummaryOut(BaseModel):
+    id: int = Field(description="Row id.")
+    event_id: str
+    lane: str
+    direction: str
+    first_seen: datetime
+    last_seen: datetime
+    status: str = Field(description="unchecked, matched, plate_mismatch, undeclared or unreadable.")
+    status_reason: str
+    plate: str | None
+    plate_formatted: str | None
+    trailer_plate: str | None
+    containers: list[str]
+    has_valid_read: bool
+    distance: float | None = Field(None, description="Confusion-aware distance to the query (fuzzy search).")
+    matched_plate: str | None = None
+
+    @classmethod
+    def of(cls, s: EventSummary) -> EventSummaryOut:
+        return cls(
+            id=s.id, event_id=s.event_id, lane=s.lane, direction=s.direction, first_seen=s.first_seen,
+            last_seen=s.last_seen, status=s.status, status_reason=s.status_reason, plate=s.plate,
+            plate_formatted=s.plate_formatted, trailer_plate=s.trailer_plate, containers=list(s.containers),
+            has_valid_read=s.has_valid_read, distance=s.distance, matched_plate=s.matched_plate,
+        )  # fmt: skip
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    camera: str
+    kind: str = Field(description="frame or crop.")
+    sha256: str
+    size_bytes: int
+    taken_at: datetime
+    retain_until: datetime
+    width: int
+    height: int
+    boxes: list[list[float]] = Field(description="Boxes of the reads, [x1, y1, x2, y2] in image pixels.")
+    url: str = Field(description="Where the JPEG is served (needs the same Authorization header).")
+
+    @classmethod
+    def of(cls, e: EvidenceView) -> EvidenceOut:
+        return cls(
+            id=e.id, camera=e.camera, kind=e.kind, sha256=e.sha256, size_bytes=e.size_bytes, taken_at=e.taken_at,
+            retain_until=e.retain_until, width=e.width, height=e.height, boxes=[b.as_list() for b in e.boxes],
+            url=f"{API}/events/{e.event_id}/images/{e.id}",
+        )  # fmt: skip
+
+
+class FindingOut(BaseModel):
+    status: str
+    rule: str
+    ok: bool
+    fields: list[str]
+    reason: str
+    declaration_number: str | None
+    event_ref: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, f: FindingView) -> FindingOut:
+        return cls(
+            status=f.status, rule=f.rule, ok=f.ok, fields=list(f.fields), reason=f.reason,
+            declaration_number=f.declaration_number, event_ref=f.event_ref, created_at=f.created_at,
+        )  # fmt: skip
+
+
+class EventDetailOut(BaseModel):
+    summary: EventSummaryOut
+    event: dict[str, Any] = Field(description="The gate event in the pipeline's JSON form, with every read.")
+    evidence: list[EvidenceOut]
+    findings: list[FindingOut] = Field(description="Why the cross-check gave its status: rule, fields, reason.")
+    checked_at: datetime | None
+
+    @classmethod
+    def of(cls, d: EventDetail) -> EventDetailOut:
+        return cls(
+            summary=EventSummaryOut.of(d.summary), event=d.event.to_json(),
+            evidence=[EvidenceOut.of(e) for e in d.evidence], findings=[FindingOut.of(f) for f in d.findings],
+            checked_at=d.checked_at,
+        )  # fmt: skip
+
+
+class StoredEventOut(BaseModel):
+    id: int
+    event_id: str
+    status: str
+    created: bool = Field(description="False when the event was already stored (an idempotent retry).")
+
+
+class PlateReadOut(BaseModel):
+    text: str
+    formatted: str
+    confidence: float
+    bbox: list[float] | None
+    rows: int
+    valid: bool
+
+
+class ContainerReadOut(BaseModel):
+    number: str
+    check_digit_ok: bool
+    size_type: str | None
+    bbox: list[float] | None
+    orientation: str
+    confidence: float
+
+
+class RecognizeOut(BaseModel):
+    """Exactly the object ``anpr recognize --json`` prints for one image."""
+
+    image: str
+    plates: list[PlateReadOut]
+    containers: list[ContainerReadOut]
+
+
+class SuggestionOut(BaseModel):
+    plate: str
+    distance: float
+    passes: int

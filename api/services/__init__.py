@@ -1,0 +1,1 @@
+"""Services behind the routes: exports, reports, webhooks, keys, audit and upload checks."""

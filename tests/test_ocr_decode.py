@@ -1,0 +1,159 @@
+"""CTC decoding (anpr.ocr_ctc) and grammar-aware decoding (anpr.ocr_grammar) on built frame probabilities."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from anpr import containers
+from anpr.ocr_ctc import (
+    beam_search,
+    char_confidences,
+    fold,
+    fold_matrix,
+    greedy,
+    log_likelihood,
+    prefix_log_likelihoods,
+)
+from anpr.ocr_grammar import ALPHABET, DecodeConfig, decode_container, decode_plate, decode_size_type, score
+
+CASES = json.loads((Path(__file__).parent / "data" / "ocr_decode.json").read_text(encoding="utf-8"))["cases"]
+Slot = str | Mapping[str, float]
+
+
+def frames(slots: Sequence[Slot], sure: float = 0.95) -> np.ndarray:
+    """One frame per slot (its characters with their probabilities, the rest blank), then a blank frame.
+
+    A slot is one character read with probability ``sure`` or a map character -> probability.
+    """
+    blank = np.zeros(len(ALPHABET) + 1, np.float32)
+    blank[0] = 1.0
+    rows = [blank]
+    for slot in slots:
+        dist = {slot: sure} if isinstance(slot, str) else dict(slot)
+        row = np.zeros(len(ALPHABET) + 1, np.float32)
+        for ch, p in dist.items():
+            row[ALPHABET.index(ch) + 1] = p
+        row[0] = max(0.0, 1.0 - float(row.sum()))
+        rows += [row, blank]
+    return np.stack(rows).astype(np.float32)
+
+
+# --- anpr.ocr_ctc -----------------------------------------------------------------------------------
+
+
+def test_greedy_collapses_repeats_and_keeps_doubles_split_by_blank() -> None:
+    text, confs = greedy(frames(["5", "5", "A"]), ALPHABET)
+    assert text == "55A"
+    assert confs == pytest.approx((0.95, 0.95, 0.95))
+
+
+def test_log_likelihood_matches_brute_force_on_a_tiny_input() -> None:
+    rng = np.random.default_rng(0)
+    alphabet = "AB"
+    raw = rng.random((4, 3)).astype(np.float32)
+    probs = raw / raw.sum(axis=1, keepdims=True)
+    # Restrict the brute force to the 2-letter alphabet by using the first columns of ALPHABET-sized rows.
+    for text in ("A", "AB", "BA", "AA", "B"):
+        expected = _brute(probs, text, alphabet)
+        assert log_likelihood(probs, text, alphabet) == pytest.approx(expected, rel=1e-5)
+
+
+def _brute(probs: np.ndarray, text: str, alphabet: str) -> float:
+    import itertools
+
+    total = 0.0
+    for path in itertools.product(range(probs.shape[1]), repeat=probs.shape[0]):
+        collapsed = [k for i, k in enumerate(path) if k != 0 and (i == 0 or path[i - 1] != k)]
+        if "".join(alphabet[k - 1] for k in collapsed) == text:
+            total += float(np.prod([probs[t, k] for t, k in enumerate(path)]))
+    return math.log(total)
+
+
+def test_log_likelihood_of_a_text_too_long_for_the_frames_is_minus_infinity_like() -> None:
+    probs = frames(["A"])  # 4 frames cannot hold "AAAA" (doubles need a blank between them)
+    assert log_likelihood(probs, "AAAA", ALPHABET) < -1e29
+    assert log_likelihood(probs, "a", ALPHABET) < -1e29  # not in the alphabet
+
+
+def test_prefix_likelihoods_of_several_texts_in_one_pass() -> None:
+    probs = frames(["5", {"1": 0.7, "I": 0.3}, "F", "9"])
+    texts = ["51F9", "5IF", "", "5Z"]
+    for text, prefixes in zip(texts, prefix_log_likelihoods(probs, texts, ALPHABET), strict=True):
+        assert len(prefixes) == len(text) + 1
+        for k in range(len(text) + 1):
+            assert prefixes[k] == pytest.approx(log_likelihood(probs, text[:k], ALPHABET), rel=1e-6, abs=1e-6)
+
+
+def test_beam_search_sums_alignments_and_ranks_the_runner_up() -> None:
+    probs = frames(["M", {"8": 0.6, "B": 0.4}])
+    beams = beam_search(probs, ALPHABET, beam_width=4)
+    assert [t for t, _ in beams[:2]] == ["M8", "MB"]
+    for text, lp in beams[:2]:
+        assert lp == pytest.approx(log_likelihood(probs, text, ALPHABET), abs=1e-4)
+
+
+def test_char_confidences_follow_the_aligned_frames() -> None:
+    probs = frames(["5", {"1": 0.7, "I": 0.3}, "F"])
+    assert char_confidences(probs, "51F", ALPHABET) == pytest.approx((0.95, 0.7, 0.95))
+    assert char_confidences(probs, "5IF", ALPHABET) == pytest.approx((0.95, 0.3, 0.95))
+
+
+def test_fold_maps_lower_case_to_upper_and_punctuation_to_blank() -> None:
+    source = "0a-A"
+    matrix = fold_matrix(source, "0A")
+    probs = np.array([[0.1, 0.2, 0.3, 0.3, 0.1]], np.float32)  # blank, "0", "a", "-", "A"
+    folded = fold(probs, matrix)
+    assert folded[0] == pytest.approx([0.1 + 0.3, 0.2, 0.3 + 0.1])
+
+
+def test_wrong_shapes_are_rejected() -> None:
+    with pytest.raises(ValueError):
+        greedy(np.zeros((3, 5), np.float32), ALPHABET)
+
+
+# --- anpr.ocr_grammar -------------------------------------------------------------------------------
+
+
+def _decode(case: dict[str, Any]) -> Any:
+    lines = [frames(slots) for slots in case["lines"]]
+    decoder = {"plate": decode_plate, "container": decode_container, "size_type": decode_size_type}[case["kind"]]
+    return decoder(lines, ALPHABET, DecodeConfig())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["note"] for c in CASES])
+def test_decoding_table(case: dict[str, Any]) -> None:
+    decoded = _decode(case)
+    assert decoded.text == case["text"]
+    assert decoded.formatted == case["formatted"]
+    assert decoded.valid is case["valid"]
+    assert len(decoded.char_confidences) == len(decoded.text)
+    assert 0.0 <= decoded.confidence <= 1.0
+    if "rows" in case:
+        assert decoded.rows == case["rows"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["kind"] == "container"], ids=lambda c: c["note"])
+def test_a_valid_container_always_passes_its_check_digit(case: dict[str, Any]) -> None:
+    decoded = _decode(case)
+    assert decoded.valid == (containers.parse(decoded.text) is not None)
+
+
+def test_score_finds_the_row_break_of_a_two_line_read() -> None:
+    lines = [frames(["5", "9", "L", "2"]), frames(["1", "4", "9", "9", "9"])]
+    _, parts = score(lines, "59L214999", ALPHABET)
+    assert parts == ("59L2", "14999")
+
+
+def test_confidence_drops_with_an_uncertain_character() -> None:
+    sure = decode_plate([frames(["5", "1", "F", "1", "2", "3", "4", "5"])])
+    unsure = decode_plate([frames(["5", "1", "F", {"1": 0.5, "7": 0.45}, "2", "3", "4", "5"])])
+    assert unsure.text == sure.text
+    assert unsure.confidence < sure.confidence
+    assert unsure.char_confidences[3] == pytest.approx(0.5)

@@ -1,0 +1,109 @@
+"""The easyocr adapter (anpr.ocr.EasyOcrEngine) running the real recogniser on rendered images."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from anpr import containers, plates
+from anpr.config import AnprSettings
+from anpr.ocr import EasyOcrEngine, OcrSettings, custom_model_files
+from anpr.recognition import Recognizer
+from anpr.synth import ContainerSpec, render_container_crop, render_gate_scene, render_plate_crop
+from anpr.synth.plates import spec_from_plate
+from anpr.synth.scenes import SynthScene
+from anpr.types import BBox, DetClass, Detection, ImageArray, Orientation
+
+pytestmark = pytest.mark.slow
+SETTINGS = AnprSettings(torch_threads=1)
+SHIPPED = all(p.is_file() for p in custom_model_files(SETTINGS.ocr_path(), OcrSettings().network))
+
+
+class SceneDetector:
+    """The detector seam: returns the rendered objects' true boxes."""
+
+    def __init__(self, scene: SynthScene) -> None:
+        self.scene = scene
+
+    def detect(self, images: Sequence[ImageArray]) -> list[list[Detection]]:
+        return [[Detection(o.cls, o.bbox, 0.9) for o in self.scene.objects] for _ in images]
+
+
+def on_canvas(crop: ImageArray, border: int = 30) -> tuple[ImageArray, Detection, DetClass]:
+    """``crop`` pasted on a grey canvas, with its box as a plate detection."""
+    canvas = np.full((crop.shape[0] + 2 * border, crop.shape[1] + 2 * border, 3), 90, np.uint8)
+    canvas[border : border + crop.shape[0], border : border + crop.shape[1]] = crop
+    box = BBox(border, border, border + crop.shape[1], border + crop.shape[0])
+    return canvas, Detection(DetClass.PLATE, box, 0.8), DetClass.PLATE
+
+
+def plate_crop(formatted: str, seed: int) -> ImageArray:
+    plate = plates.parse(formatted)
+    assert plate is not None
+    crop, _ = render_plate_crop(np.random.default_rng(seed), spec_from_plate(plate), degrade=False, height_px=100)
+    return crop
+
+
+@pytest.fixture(scope="module")
+def stock() -> EasyOcrEngine:
+    return EasyOcrEngine(SETTINGS, OcrSettings(stock=True))
+
+
+@pytest.fixture(scope="module")
+def tuned() -> EasyOcrEngine:
+    if not SHIPPED:
+        pytest.skip("models/ocr holds no fine-tuned recogniser yet (anpr train ocr)")
+    return EasyOcrEngine(SETTINGS, OcrSettings())
+
+
+def test_stock_engine_reads_a_clean_plate_into_a_full_reading(stock: EasyOcrEngine) -> None:
+    assert (stock.info.name, stock.info.height, stock.info.fine_tuned) == ("english_g2", 64, False)
+    image, det, _ = on_canvas(plate_crop("51F-123.45", 0))
+    (reading,) = stock.read(image, [det])
+    assert reading is not None
+    assert (reading.text, reading.formatted, reading.valid, reading.rows) == ("51F12345", "51F-123.45", True, 1)
+    assert reading.target is DetClass.PLATE and reading.bbox == det.bbox and reading.detection_confidence == 0.8
+    assert len(reading.char_confidences) == 8 and 0.0 < reading.confidence <= 1.0
+
+
+def test_a_blank_box_reads_nothing_and_one_reading_per_detection(stock: EasyOcrEngine) -> None:
+    image = np.full((120, 300, 3), 128, np.uint8)
+    dets = [
+        Detection(DetClass.PLATE, BBox(10, 10, 110, 40), 0.5),
+        Detection(DetClass.CONTAINER_NUMBER, BBox(200, 5, 215, 115), 0.5),
+        Detection(DetClass.PLATE, BBox(299.5, 119.5, 300, 120), 0.5),  # a sliver at the edge
+    ]
+    assert stock.read(image, dets) == [None, None, None]
+    assert stock.read(image, []) == []
+
+
+def test_fine_tuned_engine_reads_rendered_plates_and_codes(tuned: EasyOcrEngine) -> None:
+    assert tuned.info.fine_tuned and tuned.info.height == 32
+    rng = np.random.default_rng(8)
+    cases: list[tuple[ImageArray, DetClass, str]] = [
+        (plate_crop(f, i), DetClass.PLATE, plates.normalize(f))
+        for i, f in enumerate(["51F-123.45", "29-B1 123.45", "60LD-042.05", "KP-47-90", "51-F1 2345"])
+    ]
+    for layout in Orientation:
+        crop, text = render_container_crop(rng, ContainerSpec("CAIU8979622", "45G1", layout), degrade=False)
+        cases.append((crop, DetClass.CONTAINER_NUMBER, "CAIU8979622"))
+    crop, _ = render_container_crop(rng, ContainerSpec("CAIU8979622", "45G1"), target=DetClass.SIZE_TYPE, degrade=False)
+    cases.append((crop, DetClass.SIZE_TYPE, "45G1"))
+    right = 0
+    for crop, target, text in cases:
+        h, w = crop.shape[:2]
+        (reading,) = tuned.read(crop, [Detection(target, BBox(0, 0, w, h), 0.9)])
+        right += reading is not None and reading.text == text and reading.valid
+        if reading is not None and target is DetClass.CONTAINER_NUMBER:
+            assert reading.valid == (containers.parse(reading.text) is not None)
+    assert right >= len(cases) - 1
+
+
+def test_gate_scene_gets_container_numbers_with_their_size_types(tuned: EasyOcrEngine) -> None:
+    rng = np.random.default_rng(21)
+    spec = ContainerSpec("TGHU7765431", "22G1", Orientation.VERTICAL)
+    scene = render_gate_scene(rng, (960, 540), degrade=0.0, specs=[spec], cab_probability=0.0)
+    (result,) = Recognizer(SceneDetector(scene), tuned).recognize([scene.image])
+    assert [(c.text, c.valid, c.size_type) for c in result.containers] == [("TGHU7765431", True, "22G1")]

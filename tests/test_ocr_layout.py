@@ -1,0 +1,174 @@
+"""Crop preparation and layout (anpr.ocr_prep, anpr.ocr_layout) on crops rendered by anpr.synth."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from anpr import plates
+from anpr.ocr_layout import prepare, row_break, stacked_cells, text_span
+from anpr.ocr_prep import (
+    as_grey,
+    cut,
+    deshear,
+    frames_for_width,
+    model_batch,
+    rotate,
+    shear_factor,
+    skew_angle,
+    to_grey,
+    width_groups,
+)
+from anpr.synth import ContainerSpec, render_container_crop, render_plate_crop
+from anpr.synth.plates import PlateSpec, random_spec, spec_from_plate
+from anpr.types import BBox, DetClass, Orientation
+
+
+def plate_spec(text: str) -> PlateSpec:
+    plate = plates.parse(text)
+    assert plate is not None
+    return spec_from_plate(plate)
+
+
+def two_rows(width: int = 240, height: int = 160) -> np.ndarray:
+    """Black text in two rows on white, drawn with OpenCV's own font."""
+    img = np.full((height, width), 255, np.uint8)
+    cv2.putText(img, "59-L2", (30, 65), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 4)
+    cv2.putText(img, "149.99", (20, 140), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 4)
+    return img
+
+
+@pytest.mark.parametrize(
+    ("formatted", "orientation", "rows"),
+    [
+        ("51F-123.45", Orientation.HORIZONTAL, 1),  # one-row car plate, 520x110
+        ("29-B1 123.45", Orientation.TWO_LINE, 2),  # motorbike, 190x140
+        ("60-F4 079.22", Orientation.TWO_LINE, 2),  # motorbike, five-digit serial
+        ("KP-47-90", Orientation.HORIZONTAL, 1),  # military, one row
+    ],
+)
+def test_plate_layouts(formatted: str, orientation: Orientation, rows: int) -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        crop, _ = render_plate_crop(rng, plate_spec(formatted), degrade=False, height_px=110)
+        prepared = prepare(crop, DetClass.PLATE)
+        assert prepared is not None
+        assert (prepared.orientation, prepared.rows) == (orientation, rows)
+
+
+def test_two_row_plates_of_every_kind_split_into_two_lines() -> None:
+    import random
+
+    rng, pick = np.random.default_rng(7), random.Random(7)
+    specs = [s for s in (random_spec(pick) for _ in range(60)) if s.rows == 2][:12]
+    for spec in specs:
+        crop, _ = render_plate_crop(rng, spec, degrade=False, height_px=120)
+        prepared = prepare(crop, DetClass.PLATE)
+        assert prepared is not None and prepared.rows == 2, spec.formatted
+        top, bottom = prepared.lines
+        assert top.shape[0] < crop.shape[0] and bottom.shape[0] < crop.shape[0]
+
+
+@pytest.mark.parametrize(
+    ("layout", "rows"),
+    [(Orientation.HORIZONTAL, 1), (Orientation.TWO_LINE, 2), (Orientation.VERTICAL, 1)],
+)
+def test_container_layouts(layout: Orientation, rows: int) -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        crop, text = render_container_crop(rng, ContainerSpec("MSCU1234566", "22G1", layout), degrade=False)
+        assert text.replace(" ", "") == "MSCU1234566"
+        prepared = prepare(crop, DetClass.CONTAINER_NUMBER)
+        assert prepared is not None
+        assert (prepared.orientation, prepared.rows) == (layout, rows)
+
+
+def test_vertical_codes_are_cut_into_their_characters() -> None:
+    rng = np.random.default_rng(5)
+    hits = 0
+    for _ in range(6):
+        crop, _ = render_container_crop(rng, ContainerSpec("CAIU8979622", "45G1", Orientation.VERTICAL), degrade=False)
+        grey = to_grey(crop)
+        hits += len(stacked_cells(as_grey(cv2.resize(grey, (grey.shape[1] * 3, grey.shape[0] * 3))))) == 11
+    assert hits >= 5
+
+
+def test_stacked_size_type_becomes_one_line() -> None:
+    rng = np.random.default_rng(2)
+    spec = ContainerSpec("CAIU8979622", "45G1", Orientation.VERTICAL)
+    crops = [render_container_crop(rng, spec, target=DetClass.SIZE_TYPE, degrade=False) for _ in range(12)]
+    stacked = [crop for crop, _ in crops if crop.shape[0] > 2 * crop.shape[1]]
+    assert stacked, "the renderer stacks some size/type codes of vertical layouts"
+    for crop in stacked:
+        prepared = prepare(crop, DetClass.SIZE_TYPE)
+        assert prepared is not None and prepared.orientation is Orientation.VERTICAL
+        (line,) = prepared.lines
+        assert line.shape[1] > line.shape[0]  # laid out side by side
+
+
+def test_row_break_lies_between_the_rows() -> None:
+    y = row_break(two_rows())
+    assert y is not None and 70 <= y <= 100
+
+
+def test_one_row_has_no_break() -> None:
+    img = np.full((60, 300), 255, np.uint8)
+    cv2.putText(img, "51F-123.45", (10, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.3, 0, 3)
+    assert row_break(img) is None
+
+
+def test_text_span_leaves_out_a_plate_border() -> None:
+    img = np.full((80, 320), 255, np.uint8)
+    cv2.rectangle(img, (2, 2), (317, 77), 0, 3)
+    cv2.putText(img, "51F-123.45", (40, 55), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 3)
+    span = text_span(img)
+    assert span is not None
+    x1, y1, x2, y2 = span
+    assert 5 < x1 < 40 and 250 < x2 < 315 and y1 > 5 and y2 < 75
+
+
+@pytest.mark.parametrize("angle", [-8.0, -4.0, 5.0, 9.0])
+def test_skew_angle_undoes_a_rotation(angle: float) -> None:
+    img = np.full((120, 420), 255, np.uint8)
+    cv2.putText(img, "51F-123.45", (20, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 4)
+    tilted = rotate(img, angle)
+    assert skew_angle(tilted) == pytest.approx(-angle, abs=1.6)
+
+
+def test_cut_grows_and_clips_the_box() -> None:
+    image = np.zeros((100, 200, 3), np.uint8)
+    crop = cut(image, BBox(10, 20, 60, 40), margin=0.5)
+    assert crop is not None and crop.shape[:2] == (40, 70)  # 10 px margin; left edge clipped at 0
+    assert cut(image, BBox(199.5, 99.5, 300, 300), margin=0.0) is None
+
+
+def test_model_batch_pads_by_repeating_the_last_column() -> None:
+    wide = np.full((32, 128), 255, np.uint8)
+    narrow = np.zeros((32, 40), np.uint8)
+    narrow[:, -1] = 255
+    batch, widths = model_batch([wide, narrow], height=32, max_width=400)
+    assert batch.shape == (2, 1, 32, 128) and widths == [128, 40]
+    assert batch.min() >= -1.0 and batch.max() <= 1.0
+    assert np.all(batch[1, 0, :, 40:] == 1.0)
+    assert frames_for_width(128) == 31
+
+
+def test_degenerate_crops_give_none() -> None:
+    assert prepare(np.zeros((1, 50, 3), np.uint8), DetClass.PLATE) is None
+    assert prepare(np.full((40, 8, 3), 200, np.uint8), DetClass.CONTAINER_NUMBER) is None  # blank vertical strip
+
+
+def test_width_groups_batch_similar_lines() -> None:
+    groups = width_groups([3.0, 10.0, 3.5, 4.0, 11.0, 3.1], max_size=3)
+    assert groups == [[0, 5, 2], [3], [1, 4]]
+
+
+@pytest.mark.parametrize("shear", [-0.3, -0.15, 0.2])
+def test_deshear_makes_leaning_strokes_upright(shear: float) -> None:
+    img = np.full((60, 300), 255, np.uint8)
+    cv2.putText(img, "51F-123.45", (30, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.3, 0, 3)
+    matrix = np.array([[1, shear, -shear * 30], [0, 1, 0]], np.float32)
+    leaning = as_grey(cv2.warpAffine(img, matrix, (300, 60), borderValue=255))
+    assert shear_factor(leaning) == pytest.approx(-shear, abs=0.06)
+    assert deshear(leaning).shape[1] > 300  # widened to keep every stroke

@@ -1,0 +1,146 @@
+"""OCR fine-tuning data and the shipped recogniser format (anpr.training.ocr_data, anpr.training.train_ocr)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from anpr import plates
+from anpr.config import AnprSettings
+from anpr.ocr_grammar import ALPHABET
+from anpr.training import ocr_data
+from anpr.training.ocr_data import CropSample, lines_of, plate_rows
+from anpr.training.splits import split_of
+from anpr.training.train_ocr import TrainConfig, augment, ctc_step, save_recogniser, stock_model
+from anpr.types import DetClass
+
+DATASETS = ocr_data.DATASETS
+
+
+@pytest.mark.parametrize(
+    ("formatted", "lines", "rows"),
+    [
+        ("51F-123.45", 1, ("51F12345",)),  # one-row car plate read as one line
+        ("51F-123.45", 2, ("51F", "12345")),  # the short two-row car plate: series over serial
+        ("29-B1 123.45", 2, ("29B1", "12345")),  # motorbike rows as printed
+        ("60 737-HR", 2, ("60", "737HR")),  # legacy motorbike rows as printed
+    ],
+)
+def test_plate_rows(formatted: str, lines: int, rows: tuple[str, ...]) -> None:
+    plate = plates.parse(formatted)
+    assert plate is not None
+    assert plate_rows(plate, lines) == rows
+
+
+def test_synthetic_samples_are_seeded_and_split_apart() -> None:
+    first = list(ocr_data.synth_plate_samples(3, seed=1, split="train"))
+    again = list(ocr_data.synth_plate_samples(3, seed=1, split="train"))
+    held_out = list(ocr_data.synth_plate_samples(3, seed=1, split="val"))
+    assert [s.text for s in first] == [s.text for s in again]
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(first, again, strict=True))
+    assert [s.text for s in first] != [s.text for s in held_out]
+    for sample in first:
+        assert plates.parse(sample.text) is not None and "".join(sample.rows) == sample.text
+
+
+def test_container_samples_cover_every_layout_and_give_lines() -> None:
+    samples = list(ocr_data.synth_code_samples(3, seed=2, split="train", target=DetClass.CONTAINER_NUMBER))
+    assert {s.group for s in samples} == {"horizontal", "two-line", "vertical"}
+    two_line = next(s for s in samples if s.group == "two-line")
+    assert len(two_line.rows) == 2 and len(two_line.rows[0]) == 4
+    lines = [line for s in samples for line in lines_of(s, 32, 400)]
+    assert lines and all(line.image.shape[0] == 32 for line in lines)
+    assert {line.text for line in lines} <= {t for s in samples for t in s.rows}
+
+
+def test_a_crop_whose_layout_differs_from_its_label_is_dropped() -> None:
+    (sample,) = ocr_data.synth_plate_samples(1, seed=3, split="train")
+    wrong = CropSample(sample.image, sample.text, (sample.text[:2], sample.text[2:4], sample.text[4:]), sample.target,
+                       "test", "bad")  # fmt: skip
+    assert lines_of(wrong, 32, 400) == []
+
+
+def test_crop_sample_checks_its_rows() -> None:
+    with pytest.raises(ValueError):
+        CropSample(np.zeros((4, 4, 3), np.uint8), "51F12345", ("51F", "99"), DetClass.PLATE, "test", "x")
+
+
+def test_augment_keeps_height_and_type() -> None:
+    rng = np.random.default_rng(0)
+    line = np.full((32, 120), 200, np.uint8)
+    for _ in range(20):
+        out = augment(line, rng)
+        assert out.dtype == np.uint8 and out.shape[0] == 32 and 8 <= out.shape[1] <= 150
+
+
+@pytest.mark.dataset
+@pytest.mark.skipif(not (DATASETS / "vn-plate-crops").is_dir(), reason="../shared/datasets/vn-plate-crops absent")
+def test_plate_crop_labels_are_grammar_filtered_and_split() -> None:
+    val = list(ocr_data.plate_crop_samples("val"))
+    train_count = sum(1 for _ in ocr_data.plate_crop_samples("train"))
+    assert 0.1 < len(val) / (len(val) + train_count) < 0.3  # the fixed 20 % split
+    for sample in val:
+        assert plates.parse(" / ".join(sample.rows), rows=len(sample.rows)) is not None
+
+
+@pytest.mark.dataset
+@pytest.mark.skipif(not (DATASETS / "vn-plate-photos").is_dir(), reason="../shared/datasets/vn-plate-photos absent")
+def test_photo_crops_come_only_from_verified_boxes_of_the_split(tmp_path: Path) -> None:
+    records = [
+        {"image": "type1_001.jpg", "label": "28H-6758", "box": [100, 100, 200, 150], "tier": "exact", "rows": 1},
+        {"image": "type1_004.jpg", "label": "60C-651.08", "box": [100, 100, 200, 150], "tier": "near", "rows": 2},
+        {"image": "type1_011.jpg", "label": "60C-381.28", "box": [10, 10, 90, 50], "tier": "exact", "reject": "x"},
+        {"image": "type1_009.jpg", "label": "60A-154.18", "box": None},
+    ]
+    (tmp_path / "plates_det.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert split_of("type1_001.jpg") == split_of("type1_004.jpg") == "val"
+    found = list(ocr_data.photo_crop_samples("val", tmp_path))
+    assert [(s.text, s.rows) for s in found] == [("28H6758", ("28H6758",)), ("60C65108", ("60C", "65108"))]
+    assert found[0].image.shape[:2] == (60, 110)  # the box plus a margin of 0.1 box heights
+    assert list(ocr_data.photo_crop_samples("train", tmp_path)) == []
+
+
+@pytest.mark.slow
+def test_a_saved_recogniser_loads_as_an_easyocr_custom_network(tmp_path: Path) -> None:
+    from anpr.ocr import EasyOcrEngine, OcrSettings, read_crops
+
+    config = TrainConfig(out_dir=tmp_path, cache_dir=tmp_path / "cache")
+    model = stock_model(config)
+    lines = [np.full((32, 96), 255, np.uint8)]
+    loss = ctc_step(model, lines, ["51F12345"], 32, 400)
+    assert torch.isfinite(loss)
+    save_recogniser(model, config)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
+        "anpr_gate_g2.pth", "anpr_gate_g2.py", "anpr_gate_g2.yaml",
+    ]  # fmt: skip
+    assert (tmp_path / "anpr_gate_g2.pth").stat().st_size < 9_000_000  # fp16 weights
+    engine = EasyOcrEngine(AnprSettings(ocr_model_dir=tmp_path, torch_threads=1), OcrSettings())
+    assert engine.info.fine_tuned and engine.info.height == 32 and engine.info.alphabet == ALPHABET
+    (sample,) = ocr_data.synth_plate_samples(1, seed=5, split="val")
+    assert len(read_crops(engine, [sample.image], DetClass.PLATE)) == 1
+
+
+def test_model_card_lists_every_validation_set(tmp_path: Path) -> None:
+    from anpr.training.train_ocr import write_card
+
+    data = {"crops": {"synth/plate": 2}, "lines": {"synth": 3}, "dropped_layout_mismatch": 1}
+    metrics = {
+        "config": {"network": "anpr_gate_g2", "height": 32, "max_width": 400, "lr": 0.0006, "batch_size": 32,
+                   "epochs": 6, "threads": 1, "frozen_convs": 3, "init": None},
+        "data": {"train": data, "val": {**data, "dropped": 0}},
+        "before": {"synth/plate/1-row": {"n": 10, "exact": 0.3}, "all": {"n": 10, "exact": 0.3}},
+        "after": {"synth/plate/1-row": {"n": 10, "exact": 0.9}, "all": {"n": 10, "exact": 0.9}},
+        "best": {"epoch": 1, "val": {"all": 0.8}},
+        "history": [{"epoch": 0, "val": {"all": 0.1}}],
+        "steps": 5,
+        "minutes": 1.0,
+    }  # fmt: skip
+    card = tmp_path / "OCR_CARD.md"
+    write_card(metrics, card)
+    text = card.read_text()
+    assert "| synth/plate/1-row | 10 | 30.0% | 90.0% |" in text and "| all | 10 | 30.0% | 90.0% |" in text
+    assert "english_g2" in text and "anpr train ocr" in text
