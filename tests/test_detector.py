@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +12,13 @@ from anpr.config import AnprSettings
 from anpr.detector import UltralyticsDetector, load_detector
 from anpr.errors import ModelLoadError
 from anpr.synth.scenes import SynthScene, render_gate_scene, render_plate_scene
-from anpr.types import DetClass
+from anpr.types import DetClass, Detection
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 SIZE = (640, 480)
 
 
-def _found(scene: SynthScene, dets: list, cls: DetClass) -> tuple[int, int]:
+def _found(scene: SynthScene, dets: list[Detection], cls: DetClass) -> tuple[int, int]:
     truth = [o for o in scene.objects if o.cls is cls]
     hits = sum(any(d.cls is cls and d.bbox.iou(o.bbox) >= 0.5 for d in dets) for o in truth)
     return hits, len(truth)
@@ -32,27 +33,24 @@ def detector(request: pytest.FixtureRequest) -> UltralyticsDetector:
 
 
 @pytest.mark.slow
-def test_finds_rendered_plates(detector: UltralyticsDetector) -> None:
-    scenes = [render_plate_scene(np.random.default_rng(1000 + i), SIZE, degrade=0.3) for i in range(8)]
+@pytest.mark.parametrize(
+    ("render", "cls", "seed"),
+    [
+        (render_plate_scene, DetClass.PLATE, 1000),  # vehicles and close-up plates, every colour and layout
+        (render_gate_scene, DetClass.CONTAINER_NUMBER, 2000),  # container walls: one-line, two-line, vertical
+    ],
+)
+def test_finds_what_was_rendered(
+    detector: UltralyticsDetector, render: Callable[..., SynthScene], cls: DetClass, seed: int
+) -> None:
+    scenes = [render(np.random.default_rng(seed + i), SIZE, degrade=0.3) for i in range(8)]
     results = detector.detect([s.image for s in scenes])
     hits = total = 0
     for scene, dets in zip(scenes, results, strict=True):
-        h, t = _found(scene, dets, DetClass.PLATE)
+        h, t = _found(scene, dets, cls)
         hits, total = hits + h, total + t
     assert total >= 8
-    assert hits / total >= 0.8, f"found {hits} of {total} rendered plates"
-
-
-@pytest.mark.slow
-def test_finds_rendered_container_numbers(detector: UltralyticsDetector) -> None:
-    scenes = [render_gate_scene(np.random.default_rng(2000 + i), SIZE, degrade=0.3) for i in range(6)]
-    results = detector.detect([s.image for s in scenes])
-    hits = total = 0
-    for scene, dets in zip(scenes, results, strict=True):
-        h, t = _found(scene, dets, DetClass.CONTAINER_NUMBER)
-        hits, total = hits + h, total + t
-    assert total >= 6
-    assert hits / total >= 0.8, f"found {hits} of {total} rendered container numbers"
+    assert hits / total >= 0.8, f"found {hits} of {total} rendered {cls.value} boxes"
 
 
 def test_batched_and_single_calls_agree(detector: UltralyticsDetector) -> None:
