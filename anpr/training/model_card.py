@@ -40,7 +40,7 @@ def detector_section(train: dict[str, Any], ev: dict[str, Any]) -> str:
         f"**Inference input size:** {train.get('export_imgsz')} px.",
         f"- **Training:** last round {train.get('epochs')} epochs at {train.get('imgsz')} px input, batch "
         f"{train.get('batch')}, seed {train.get('seed')}, device `{train.get('device')}`, starting from "
-        f"`{Path(str(train.get('init_weights'))).parent.name or 'scratch'}` (see How to retrain).",
+        "the previous round's weights (see How to retrain).",
         f"- **Files:** {', '.join(f'`{k}` {v / 1e6:.1f} MB' for k, v in sizes.items())}.",
         "",
         "### Data",
@@ -81,16 +81,19 @@ def detector_section(train: dict[str, Any], ev: dict[str, Any]) -> str:
 
 RETRAIN = """## How to retrain
 
-The shipped detector came from these steps (about 75 minutes of CPU on 2 cores):
+The shipped detector came from these steps (about 95 minutes on 2 CPU cores):
 
 ```sh
 make install
 .venv/bin/python -m anpr.training.craft_bootstrap --limit 1400      # seed plate boxes (~2 s/photo; we used 123)
-.venv/bin/anpr train detector --synth-train 1400 --epochs 15 --imgsz 320 --rounds 0 \
+.venv/bin/anpr train detector --synth-train 1400 --epochs 15 --imgsz 320 --rounds 0 \\
     --work var/detector-v0 --out var/models-v0                     # round 0: from scratch
 .venv/bin/python -m anpr.training.relabel var/models-v0/gate-detector.pt --imgsz 480   # verified real labels
-.venv/bin/anpr train detector --synth-train 1500 --epochs 8 --imgsz 416 --seed 1 --rounds 0 \
-    --init var/models-v0/gate-detector.pt --work var/detector-v1   # round 1 -> models/
+.venv/bin/anpr train detector --synth-train 1500 --epochs 8 --imgsz 416 --seed 1 --rounds 0 \\
+    --init var/models-v0/gate-detector.pt --work var/detector-v1 --out var/models-v1   # round 1
+.venv/bin/python -m anpr.training.relabel var/models-v1/gate-detector.pt --imgsz 480   # 1141 photos, 41 frames
+.venv/bin/anpr train detector --synth-train 1200 --epochs 6 --imgsz 416 --seed 2 --rounds 0 \\
+    --init var/models-v1/gate-detector.pt --work var/detector-v2 --out models            # round 2 -> models/
 .venv/bin/anpr train eval-detector                                   # numbers above -> models/detector-eval.json
 .venv/bin/anpr train ocr                                             # fine-tune the recogniser (see above)
 .venv/bin/python -m anpr.training.model_card                         # rewrite this card
