@@ -21,17 +21,19 @@ rows, so the recogniser trains on exactly what it reads later.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import pickle
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, Protocol, cast
 
 import cv2
 import numpy as np
 
-from anpr import plates
+from anpr import ocr_layout, ocr_prep, plates
 from anpr.ocr_layout import prepare
 from anpr.ocr_prep import GreyImage, cut, fit_height
 from anpr.synth import containers as synth_containers
@@ -47,6 +49,29 @@ PSEUDO_FILES = ("plates_craft.jsonl", "plates_det.jsonl")
 VERIFIED_TIERS = frozenset({"exact", "folded", "near"})
 """Match tiers of :func:`anpr.training.textmatch.match_tier` that prove a box holds the labelled
 plate; the crop is then labelled with the photo's own (human) label, not with the read."""
+
+
+class DataConfig(Protocol):
+    """What the data assembly needs from the training configuration."""
+
+    @property
+    def seed(self) -> int: ...
+    @property
+    def synth_plates(self) -> int: ...
+    @property
+    def synth_containers(self) -> int: ...
+    @property
+    def synth_sizes(self) -> int: ...
+    @property
+    def val_synth(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def max_width(self) -> int: ...
+    @property
+    def pseudo_dir(self) -> Path: ...
+    @property
+    def cache_dir(self) -> Path: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,3 +216,87 @@ def all_lines(
         else:
             dropped += 1
     return out, dropped
+
+
+def real_train_crops(config: DataConfig) -> Iterator[CropSample]:
+    """Real training crops: grammar-checked vn-plate-crops and verified vn-plate-photos boxes."""
+    yield from plate_crop_samples("train")
+    yield from photo_crop_samples("train", config.pseudo_dir)
+
+
+def synth_train_crops(config: DataConfig) -> Iterator[CropSample]:
+    """Rendered training crops: plates, container numbers in every layout, size/type codes."""
+    s = config.seed
+    yield from synth_plate_samples(config.synth_plates, s, "train")
+    yield from synth_code_samples(config.synth_containers, s, "train", DetClass.CONTAINER_NUMBER)
+    yield from synth_code_samples(config.synth_sizes, s, "train", DetClass.SIZE_TYPE)
+
+
+def val_crops(config: DataConfig) -> list[CropSample]:
+    """Validation crops: the val split of vn-plate-crops and of the verified vn-plate-photos boxes,
+    and synthetic crops seeded for val."""
+    s = config.seed
+    return [
+        *plate_crop_samples("val"),
+        *photo_crop_samples("val", config.pseudo_dir),
+        *synth_plate_samples(config.val_synth, s, "val"),
+        *synth_code_samples(config.val_synth, s, "val", DetClass.CONTAINER_NUMBER),
+        *synth_code_samples(config.val_synth // 2, s, "val", DetClass.SIZE_TYPE),
+    ]
+
+
+def _counted_lines(crops: Iterator[CropSample], config: DataConfig) -> tuple[list[LineSample], dict[str, Any]]:
+    seen: dict[str, int] = {}
+
+    def counted() -> Iterator[CropSample]:
+        for sample in crops:
+            key = f"{sample.source}/{sample.target.value}"
+            seen[key] = seen.get(key, 0) + 1
+            yield sample
+
+    lines, dropped = all_lines(counted(), config.height, config.max_width)
+    return lines, {"crops": seen, "lines": by_source(lines), "dropped_layout_mismatch": dropped}
+
+
+def cached_synth_lines(config: DataConfig) -> tuple[list[LineSample], dict[str, Any]]:
+    """Synthetic training lines and their counts, cached under ``cache_dir`` (rendering takes minutes).
+
+    The cache key holds the counts, the seed and a hash of the layout code, so a
+    change to either renders afresh.
+    """
+    code = hashlib.sha256(b"".join(Path(str(m.__file__)).read_bytes() for m in (ocr_layout, ocr_prep))).hexdigest()[:8]
+    key = (
+        f"synth-h{config.height}-w{config.max_width}-s{config.seed}-p{config.synth_plates}"
+        f"-c{config.synth_containers}-z{config.synth_sizes}-{code}"
+    )
+    path = config.cache_dir / f"{key}.pkl"
+    if path.exists():
+        with path.open("rb") as fh:
+            cached: tuple[list[LineSample], dict[str, Any]] = pickle.load(fh)  # our own file, written below
+        return cached
+    lines, counts = _counted_lines(synth_train_crops(config), config)
+    config.cache_dir.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        pickle.dump((lines, counts), out, protocol=pickle.HIGHEST_PROTOCOL)
+    return lines, counts
+
+
+def train_lines(config: DataConfig) -> tuple[list[LineSample], dict[str, Any]]:
+    """Every training line (real ones prepared afresh, synthetic ones cached) and their counts."""
+    real, real_counts = _counted_lines(real_train_crops(config), config)
+    synth, synth_counts = cached_synth_lines(config)
+    counts = {
+        "crops": {**real_counts["crops"], **synth_counts["crops"]},
+        "lines": {**real_counts["lines"], **synth_counts["lines"]},
+        "dropped_layout_mismatch": real_counts["dropped_layout_mismatch"] + synth_counts["dropped_layout_mismatch"],
+    }
+    return real + synth, counts
+
+
+def by_source(items: Sequence[CropSample] | Sequence[LineSample]) -> dict[str, int]:
+    """How many items per source (crops also per target)."""
+    out: dict[str, int] = {}
+    for item in items:
+        key = item.source if isinstance(item, LineSample) else f"{item.source}/{item.target.value}"
+        out[key] = out.get(key, 0) + 1
+    return out

@@ -15,15 +15,13 @@ Run: ``anpr train ocr`` (or ``python -m anpr.training.train_ocr``).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
 import math
-import pickle
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -35,7 +33,6 @@ import torch
 import yaml
 from torch import nn
 
-from anpr import ocr_layout, ocr_prep
 from anpr.config import AnprSettings
 from anpr.ocr import EasyOcrEngine, OcrSettings, read_crops
 from anpr.ocr_ctc import greedy
@@ -43,7 +40,6 @@ from anpr.ocr_grammar import ALPHABET
 from anpr.ocr_prep import GreyImage, as_grey, model_batch
 from anpr.training import ocr_data
 from anpr.training.ocr_data import CropSample, LineSample
-from anpr.types import DetClass
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
@@ -116,89 +112,6 @@ def start_model(config: TrainConfig) -> nn.Module:
     model: nn.Module = network_module(config).Model(1, 256, 256, len(ALPHABET) + 1)
     model.load_state_dict({k.removeprefix("module."): v.float() for k, v in saved.items()})
     return model
-
-
-def real_train_crops(config: TrainConfig) -> Iterator[CropSample]:
-    """Real training crops: grammar-checked vn-plate-crops and verified vn-plate-photos boxes."""
-    yield from ocr_data.plate_crop_samples("train")
-    yield from ocr_data.photo_crop_samples("train", config.pseudo_dir)
-
-
-def synth_train_crops(config: TrainConfig) -> Iterator[CropSample]:
-    """Rendered training crops: plates, container numbers in every layout, size/type codes."""
-    s = config.seed
-    yield from ocr_data.synth_plate_samples(config.synth_plates, s, "train")
-    yield from ocr_data.synth_code_samples(config.synth_containers, s, "train", DetClass.CONTAINER_NUMBER)
-    yield from ocr_data.synth_code_samples(config.synth_sizes, s, "train", DetClass.SIZE_TYPE)
-
-
-def val_crops(config: TrainConfig) -> list[CropSample]:
-    """Validation crops: the val split of vn-plate-crops and of the verified vn-plate-photos boxes,
-    and synthetic crops seeded for val."""
-    s = config.seed
-    return [
-        *ocr_data.plate_crop_samples("val"),
-        *ocr_data.photo_crop_samples("val", config.pseudo_dir),
-        *ocr_data.synth_plate_samples(config.val_synth, s, "val"),
-        *ocr_data.synth_code_samples(config.val_synth, s, "val", DetClass.CONTAINER_NUMBER),
-        *ocr_data.synth_code_samples(config.val_synth // 2, s, "val", DetClass.SIZE_TYPE),
-    ]
-
-
-def _counted_lines(crops: Iterator[CropSample], config: TrainConfig) -> tuple[list[LineSample], dict[str, Any]]:
-    seen: dict[str, int] = {}
-
-    def counted() -> Iterator[CropSample]:
-        for sample in crops:
-            key = f"{sample.source}/{sample.target.value}"
-            seen[key] = seen.get(key, 0) + 1
-            yield sample
-
-    lines, dropped = ocr_data.all_lines(counted(), config.height, config.max_width)
-    return lines, {"crops": seen, "lines": _by_source(lines), "dropped_layout_mismatch": dropped}
-
-
-def cached_synth_lines(config: TrainConfig) -> tuple[list[LineSample], dict[str, Any]]:
-    """Synthetic training lines and their counts, cached under ``cache_dir`` (rendering takes minutes).
-
-    The cache key holds the counts, the seed and a hash of the layout code, so a
-    change to either renders afresh.
-    """
-    code = hashlib.sha256(b"".join(Path(str(m.__file__)).read_bytes() for m in (ocr_layout, ocr_prep))).hexdigest()[:8]
-    key = (
-        f"synth-h{config.height}-w{config.max_width}-s{config.seed}-p{config.synth_plates}"
-        f"-c{config.synth_containers}-z{config.synth_sizes}-{code}"
-    )
-    path = config.cache_dir / f"{key}.pkl"
-    if path.exists():
-        with path.open("rb") as fh:
-            cached: tuple[list[LineSample], dict[str, Any]] = pickle.load(fh)  # our own file, written below
-        return cached
-    lines, counts = _counted_lines(synth_train_crops(config), config)
-    config.cache_dir.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        pickle.dump((lines, counts), out, protocol=pickle.HIGHEST_PROTOCOL)
-    return lines, counts
-
-
-def train_lines(config: TrainConfig) -> tuple[list[LineSample], dict[str, Any]]:
-    """Every training line (real ones prepared afresh, synthetic ones cached) and their counts."""
-    real, real_counts = _counted_lines(real_train_crops(config), config)
-    synth, synth_counts = cached_synth_lines(config)
-    counts = {
-        "crops": {**real_counts["crops"], **synth_counts["crops"]},
-        "lines": {**real_counts["lines"], **synth_counts["lines"]},
-        "dropped_layout_mismatch": real_counts["dropped_layout_mismatch"] + synth_counts["dropped_layout_mismatch"],
-    }
-    return real + synth, counts
-
-
-def _by_source(items: Sequence[CropSample] | Sequence[LineSample]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for item in items:
-        key = item.source if isinstance(item, LineSample) else f"{item.source}/{item.target.value}"
-        out[key] = out.get(key, 0) + 1
-    return out
 
 
 def augment(line: GreyImage, rng: np.random.Generator) -> GreyImage:
@@ -364,9 +277,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
     """The whole run: data, baseline, fine-tuning, engine before/after, metrics and model card."""
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
-    lines, train_counts = train_lines(config)
+    lines, train_counts = ocr_data.train_lines(config)
     log.info("training data: %s", train_counts)
-    val = val_crops(config)
+    val = ocr_data.val_crops(config)
     val_lines, _ = ocr_data.all_lines(val, config.height, config.max_width)
     result = fit(start_model(config), lines, val_lines, config)
     return report(config, {"data": {"train": train_counts}, **result}, val)
@@ -379,9 +292,12 @@ def report(config: TrainConfig, run: dict[str, Any], val: Sequence[CropSample] |
     ``steps``, ``minutes``) as :func:`fit` and :func:`train` make it.
     """
     torch.set_num_threads(config.threads)
-    val = list(val) if val is not None else val_crops(config)
+    val = list(val) if val is not None else ocr_data.val_crops(config)
     val_lines, dropped = ocr_data.all_lines(val, config.height, config.max_width)
-    data = {**run["data"], "val": {"crops": _by_source(val), "lines": _by_source(val_lines), "dropped": dropped}}
+    data = {
+        **run["data"],
+        "val": {"crops": ocr_data.by_source(val), "lines": ocr_data.by_source(val_lines), "dropped": dropped},
+    }
     before = engine_accuracy(True, val, config)
     log.info("stock engine on val crops: %s", before["all"])
     after = engine_accuracy(False, val, config)
