@@ -25,6 +25,7 @@ def register(train_app: typer.Typer) -> None:
         batch_size: int = typer.Option(32, min=1, max=512),
         lr: float = typer.Option(6e-4, min=1e-6, max=1e-1, help="Peak learning rate (cosine schedule)."),
         pseudo: Path = typer.Option(Path("var/pseudo"), help="Verified plate boxes on vn-plate-photos."),
+        photo_repeat: int = typer.Option(3, min=1, max=20, help="Times each verified photo line is shown per epoch."),
         threads: int = typer.Option(1, min=1, max=64, help="CPU threads for torch."),
         seed: int = typer.Option(0),
         init: Path | None = typer.Option(None, help="Continue from an earlier <network>.pth instead of english_g2."),
@@ -36,7 +37,8 @@ def register(train_app: typer.Typer) -> None:
             config = TrainConfig(
                 out_dir=out, epochs=epochs, max_minutes=max_minutes, synth_plates=synth_plates,
                 synth_containers=synth_containers, synth_sizes=synth_sizes, height=height,
-                batch_size=batch_size, lr=lr, pseudo_dir=pseudo, threads=threads, seed=seed, init=init,
+                batch_size=batch_size, lr=lr, pseudo_dir=pseudo, photo_repeat=photo_repeat, threads=threads,
+                seed=seed, init=init,
             )  # fmt: skip
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from exc

@@ -72,6 +72,8 @@ class DataConfig(Protocol):
     def pseudo_dir(self) -> Path: ...
     @property
     def cache_dir(self) -> Path: ...
+    @property
+    def photo_repeat(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +284,8 @@ def cached_synth_lines(config: DataConfig) -> tuple[list[LineSample], dict[str, 
 
 
 def train_lines(config: DataConfig) -> tuple[list[LineSample], dict[str, Any]]:
-    """Every training line (real ones prepared afresh, synthetic ones cached) and their counts."""
+    """Every training line (real ones prepared afresh, synthetic ones cached) and their counts;
+    photo lines appear ``photo_repeat`` times."""
     real, real_counts = _counted_lines(real_train_crops(config), config)
     synth, synth_counts = cached_synth_lines(config)
     counts = {
@@ -290,7 +293,10 @@ def train_lines(config: DataConfig) -> tuple[list[LineSample], dict[str, Any]]:
         "lines": {**real_counts["lines"], **synth_counts["lines"]},
         "dropped_layout_mismatch": real_counts["dropped_layout_mismatch"] + synth_counts["dropped_layout_mismatch"],
     }
-    return real + synth, counts
+    # The gate photos are the target domain and the scarcest lines: show them more often.
+    photos = [line for line in real if line.source == "vn-plate-photos"] * (config.photo_repeat - 1)
+    counts["photo_repeat"] = config.photo_repeat
+    return real + photos + synth, counts
 
 
 def by_source(items: Sequence[CropSample] | Sequence[LineSample]) -> dict[str, int]:

@@ -67,13 +67,14 @@ class TrainConfig:
     pseudo_dir: Path = REPO / "var" / "pseudo"
     cache_dir: Path = REPO / "var" / "ocr_data"
     frozen_convs: int = 3
+    photo_repeat: int = 3
     init: Path | None = None
     """Continue from an earlier ``<network>.pth`` of ours instead of the stock weights."""
 
     def __post_init__(self) -> None:
         if self.height < 16 or self.height % 16 or self.max_width < 4 * self.height:
             raise ValueError("height must be a multiple of 16 (>= 16) and max_width >= 4 * height")
-        if self.epochs < 1 or self.batch_size < 1 or self.max_minutes <= 0 or self.lr <= 0:
+        if self.epochs < 1 or self.batch_size < 1 or self.max_minutes <= 0 or self.lr <= 0 or self.photo_repeat < 1:
             raise ValueError("epochs, batch size, time budget and learning rate must be positive")
 
 
@@ -224,6 +225,7 @@ def fit(model: nn.Module, train: list[LineSample], val: list[LineSample], config
     started, step = time.monotonic(), 0
     total = config.epochs * math.ceil(len(train) / config.batch_size)
     best: dict[str, Any] = {"val": line_accuracy(model, val, config.height, config.max_width), "epoch": 0}
+    start = {k: v.detach().clone() for k, v in model.state_dict().items()}
     log.info("before fine-tuning: val line accuracy %s", best["val"])
     history = [dict(best)]
     model.train()
@@ -253,6 +255,9 @@ def fit(model: nn.Module, train: list[LineSample], val: list[LineSample], config
             save_recogniser(model, config)
         if minutes >= config.max_minutes:
             break
+    if best["epoch"] == 0:  # no epoch beat the starting weights: ship those
+        model.load_state_dict(start)
+        save_recogniser(model, config)
     return {"best": best, "history": history, "steps": step, "minutes": round((time.monotonic() - started) / 60, 1)}
 
 
@@ -359,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__)
     defaults = TrainConfig()
-    for name in ("epochs", "max_minutes", "synth_plates", "synth_containers", "synth_sizes", "threads", "seed"):
+    names = ["epochs", "max_minutes", "synth_plates", "synth_containers", "synth_sizes", "threads", "seed"]
+    names.append("photo_repeat")
+    for name in names:
         parser.add_argument(
             f"--{name.replace('_', '-')}", type=type(getattr(defaults, name)), default=getattr(defaults, name)
         )
