@@ -9,17 +9,19 @@ text line (see :mod:`anpr.ocr_ctc`). Decoding:
    joint texts: look-alike swaps that make the text valid;
    for container numbers also per-character top-k re-reads with every
    character taken from the class ISO 6346 allows at its position
-   (:func:`positional_reads`), which the check digit then filters; each change
-   must be a stencil look-alike or be supported by the frames (:func:`change_cost`);
+   (:func:`positional_reads`), which the check digit as read then filters; each
+   change must be a stencil look-alike or be supported by the frames
+   (:func:`change_cost`);
 3. each candidate is scored by its CTC likelihood ``log p(text | frames)``
    over the lines, so a swap the recogniser thought plausible beats one it did
    not, and the best is kept when it is not much less likely than the best
    unconstrained read.
 
 A container number is valid only when its ISO 6346 check digit passes: as
-read, or after swaps when one candidate clearly beats every other one. Two
-near-equal candidates are a tie, and a tie is reported as an invalid read,
-never as a guess.
+read, or after swaps that keep the check digit as read (a changed check digit
+would fit any misread of the other ten characters) when one candidate clearly
+beats every other one. Two near-equal candidates are a tie, and a tie is
+reported as an invalid read, never as a guess.
 """
 
 from __future__ import annotations
@@ -224,15 +226,22 @@ def change_cost(candidate: str, read: str, dists: Sequence[Mapping[str, float]])
 def _container_candidates(
     lines: Sequence[Probs], reads: Sequence[tuple[tuple[str, ...], float]], alphabet: str, max_cost: float
 ) -> list[str]:
-    """Check-digit-valid numbers near any of the likeliest reads, each change supported by the frames."""
+    """Check-digit-valid numbers near any of the likeliest reads, each change supported by the frames
+    and the likeliest read's check digit kept (it is what proves the repair)."""
     out: list[str] = []
+    check = "".join(reads[0][0])[-1:] if reads else ""  # the likeliest read's check digit
     for parts, _ in reads:
         read = "".join(parts)
         dists = _dists(lines, parts, alphabet)
         if dists is None:
             continue
         pool = [read, *(c.number for c in containers.candidates(read)), *positional_reads(dists, CONTAINER_CLASSES)]
-        out.extend(t for t in pool if containers.parse(t) is not None and change_cost(t, read, dists) <= max_cost)
+        # The check digit as read must confirm a repair: another one would "validate" any misread.
+        out.extend(
+            t
+            for t in pool
+            if t[-1:] == check and containers.parse(t) is not None and change_cost(t, read, dists) <= max_cost
+        )
     return out
 
 
@@ -241,9 +250,10 @@ def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
 
     A number valid as read wins. Otherwise candidates come from look-alike and
     same-class swaps (:func:`anpr.containers.candidates`) and per-character
-    re-reads (:func:`positional_reads`); a candidate must be supported by the
-    frames (:func:`change_cost`), and the likeliest must beat the next by
-    ``tie_margin`` nats, or the read is reported invalid.
+    re-reads (:func:`positional_reads`); a candidate must keep the check digit
+    as read (a new check digit would fit any misread of the other ten), be
+    supported by the frames (:func:`change_cost`), and beat the next candidate
+    by ``tie_margin`` nats, or the read is reported invalid.
     """
     config = config or DecodeConfig()
     reads = joint_reads(lines, alphabet, config)
