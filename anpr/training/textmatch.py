@@ -8,7 +8,7 @@ comparison is made after folding each confusion class onto one symbol.
 
 from __future__ import annotations
 
-import unicodedata
+from anpr.plates import normalize
 
 _FOLD = str.maketrans(
     {
@@ -17,13 +17,6 @@ _FOLD = str.maketrans(
         "Z": "2", "S": "5", "G": "6", "B": "8", "A": "4",
     }
 )  # fmt: skip
-
-
-def normalize(text: str) -> str:
-    """A-Z and 0-9 only, Đ read as D, upper case."""
-    text = text.replace("Đ", "D").replace("đ", "d")
-    text = unicodedata.normalize("NFKD", text).upper()
-    return "".join(ch for ch in text if ("A" <= ch <= "Z") or ("0" <= ch <= "9"))
 
 
 def fold(text: str) -> str:
