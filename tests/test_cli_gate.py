@@ -11,12 +11,13 @@ import types
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 import typer
+from blob_fakes import BLUE, GREEN, MAGENTA, RED, BlobDetector, Colour, blob_colour
 from typer.testing import CliRunner
 
 from anpr.cli_gate import DbSink, JsonLinesSink, make_sink, register, stop_on_signals
@@ -26,50 +27,20 @@ from anpr.event_json import event_from_json
 from anpr.events import Direction, GateEvent
 from anpr.recognition import Recognizer
 from anpr.synth.demo import write_video
-from anpr.types import BBox, DetClass, Detection, ImageArray, Reading
-
-RED, BLUE, GREEN = (0, 0, 255), (255, 0, 0), (0, 255, 0)
-
-
-class BlobDetector:
-    """Saturated red = plate, blue and green = container numbers, magenta = size/type code."""
-
-    COLOURS: ClassVar[dict[tuple[int, int, int], DetClass]] = {
-        RED: DetClass.PLATE,
-        BLUE: DetClass.CONTAINER_NUMBER,
-        GREEN: DetClass.CONTAINER_NUMBER,
-        (255, 0, 255): DetClass.SIZE_TYPE,
-    }
-
-    def detect(self, images: Sequence[ImageArray]) -> list[list[Detection]]:
-        out = []
-        for img in images:
-            found = []
-            for colour, cls in self.COLOURS.items():
-                lo = np.array([0 if c < 128 else 150 for c in colour], np.uint8)
-                hi = np.array([90 if c < 128 else 255 for c in colour], np.uint8)
-                contours, _ = cv2.findContours(cv2.inRange(img, lo, hi), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-                for c in contours:
-                    x, y, w, h = cv2.boundingRect(c)
-                    if w * h >= 150:
-                        found.append(Detection(cls, BBox(x, y, x + w, y + h), 0.9))
-            out.append(found)
-        return out
+from anpr.types import DetClass, Detection, ImageArray, Reading
 
 
 class TextOcr:
     """Reads ``texts[colour]`` in a blob of that colour."""
 
-    def __init__(self, texts: dict[tuple[int, int, int], str]) -> None:
+    def __init__(self, texts: dict[Colour, str]) -> None:
         self.texts = texts
 
     def read(self, image: ImageArray, detections: Sequence[Detection]) -> list[Reading | None]:
         out: list[Reading | None] = []
         for d in detections:
             b = d.bbox
-            mean = image[int(b.y1) : int(b.y2), int(b.x1) : int(b.x2)].reshape(-1, 3).mean(axis=0)
-            colour = min(self.texts, key=lambda c: float(np.abs(np.array(c) - mean).sum()))
-            text = self.texts[colour]
+            text = self.texts[blob_colour(image, b, self.texts)]
             if d.cls is DetClass.SIZE_TYPE:
                 out.append(Reading(d.cls, "22G1", "22G1", 0.9, True, bbox=b))
                 continue
@@ -78,16 +49,16 @@ class TextOcr:
         return out
 
 
-TEXTS = {RED: "51C12345", BLUE: "MSCU1234566", GREEN: "TGHU9876542", (255, 0, 255): "22G1"}
+TEXTS = {RED: "51C12345", BLUE: "MSCU1234566", GREEN: "TGHU9876542", MAGENTA: "22G1"}
 
 
-def app_with(texts: dict[tuple[int, int, int], str] = TEXTS) -> typer.Typer:
+def app_with(texts: dict[Colour, str] = TEXTS) -> typer.Typer:
     app = typer.Typer()
     register(app, recognizer_factory=lambda: Recognizer(BlobDetector(), TextOcr(texts)))
     return app
 
 
-def still(path: Path, blobs: list[tuple[tuple[int, int, int], int]]) -> str:
+def still(path: Path, blobs: list[tuple[Colour, int]]) -> str:
     """A grey 640x360 frame with a 100x36 blob of each colour at x (and y = 150)."""
     img = np.full((360, 640, 3), 90, np.uint8)
     for colour, x in blobs:
@@ -103,7 +74,7 @@ def run(app: typer.Typer, args: list[str]) -> Any:
 def gate_pass(tmp_path: Path) -> list[str]:
     """One pass in the gate dataset's naming: AS sees both containers, LF one, RF the plate."""
     return [
-        still(tmp_path / "1-154400001-OCR-AS-B01.jpg", [(BLUE, 50), (GREEN, 400), ((255, 0, 255), 200)]),
+        still(tmp_path / "1-154400001-OCR-AS-B01.jpg", [(BLUE, 50), (GREEN, 400), (MAGENTA, 200)]),
         still(tmp_path / "1-154400001-OCR-LF-C01.jpg", [(GREEN, 300)]),
         still(tmp_path / "1-154400001-OCR-RF-D01.jpg", [(RED, 250)]),
     ]

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from blob_fakes import BLUE, GREEN, MAGENTA, RED, BlobDetector, blob_colour
 from pydantic import ValidationError
 
 from anpr.cameras import CameraConfig, CameraRole, GateConfig, GateSettings, load_config, parse_config
@@ -26,41 +27,18 @@ from anpr.motion import MotionGate
 from anpr.recognition import Recognizer
 from anpr.sources import Backoff, Capture, FrameSource, SourceHealth, SourceState, StreamSource
 from anpr.synth.demo import write_video
-from anpr.types import BBox, DetClass, Detection, Frame, ImageArray, Reading
+from anpr.types import DetClass, Detection, Frame, ImageArray, Reading
 
 T0 = datetime(2026, 11, 27, 3, 15, tzinfo=UTC)
 W, H = 640, 360
 # Blob colour (BGR) -> what the fake detector calls it and what the fake OCR reads there.
 BLOBS = {
-    (0, 0, 255): (DetClass.PLATE, "51C12345"),
-    (255, 0, 0): (DetClass.CONTAINER_NUMBER, "MSCU1234566"),
-    (0, 255, 0): (DetClass.CONTAINER_NUMBER, "TGHU9876542"),
-    (255, 0, 255): (DetClass.SIZE_TYPE, "45G1"),
+    RED: (DetClass.PLATE, "51C12345"),
+    BLUE: (DetClass.CONTAINER_NUMBER, "MSCU1234566"),
+    GREEN: (DetClass.CONTAINER_NUMBER, "TGHU9876542"),
+    MAGENTA: (DetClass.SIZE_TYPE, "45G1"),
 }
 MISREAD = {"51C12345": "51C1234S", "MSCU1234566": "MSCU1234S66", "TGHU9876542": "TGHU9876S42"}
-
-
-class BlobDetector:
-    """Finds saturated red, blue and green rectangles (tolerant of video compression)."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def detect(self, images: Sequence[ImageArray]) -> list[list[Detection]]:
-        self.calls += len(images)
-        out = []
-        for img in images:
-            found = []
-            for colour, (cls, _) in BLOBS.items():
-                lo = np.array([0 if c < 128 else 150 for c in colour], np.uint8)
-                hi = np.array([90 if c < 128 else 255 for c in colour], np.uint8)
-                contours, _ = cv2.findContours(cv2.inRange(img, lo, hi), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-                for c in contours:
-                    x, y, w, h = cv2.boundingRect(c)
-                    if w * h >= 150:
-                        found.append(Detection(cls, BBox(x, y, x + w, y + h), 0.9))
-            out.append(found)
-        return out
 
 
 class BlobOcr:
@@ -77,9 +55,7 @@ class BlobOcr:
         out: list[Reading | None] = []
         for d in detections:
             b = d.bbox
-            mean = image[int(b.y1) : int(b.y2), int(b.x1) : int(b.x2)].reshape(-1, 3).mean(axis=0)
-            colour = min(BLOBS, key=lambda c: float(np.abs(np.array(c) - mean).sum()))
-            cls, text = BLOBS[colour]
+            cls, text = BLOBS[blob_colour(image, b, BLOBS)]
             if cls is not d.cls:
                 out.append(None)
                 continue
@@ -108,13 +84,13 @@ def scene(camera: str, n: int = 70, moving: range = range(15, 51)) -> list[Image
             x = W - (i - moving.start) * (W + 400) // len(moving)
             if camera == "front":  # a light cab with a red plate
                 cv2.rectangle(img, (x - 50, 120), (x + 140, 300), (225, 225, 225), -1)
-                cv2.rectangle(img, (x, 220), (x + 90, 250), (0, 0, 255), -1)
+                cv2.rectangle(img, (x, 220), (x + 90, 250), RED, -1)
             else:  # a light trailer side with a blue and a green container number
                 cv2.rectangle(img, (x - 30, 50), (x + 370, 200), (225, 225, 225), -1)
-                cv2.rectangle(img, (x, 80), (x + 120, 120), (255, 0, 0), -1)
-                cv2.rectangle(img, (x, 140), (x + 60, 165), (255, 0, 255), -1)  # size/type codes below
-                cv2.rectangle(img, (x + 220, 140), (x + 280, 165), (255, 0, 255), -1)
-                cv2.rectangle(img, (x + 220, 80), (x + 340, 120), (0, 255, 0), -1)
+                cv2.rectangle(img, (x, 80), (x + 120, 120), BLUE, -1)
+                cv2.rectangle(img, (x, 140), (x + 60, 165), MAGENTA, -1)  # size/type codes below
+                cv2.rectangle(img, (x + 220, 140), (x + 280, 165), MAGENTA, -1)
+                cv2.rectangle(img, (x + 220, 80), (x + 340, 120), GREEN, -1)
         frames.append(img)
     return frames
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Input
+from api.schemas.common import FromData, Input
 from db.repositories.admin import ApiKeyView, AuditEntry, WebhookView
 
 WebhookEvent = Literal["undeclared", "plate_mismatch", "unreadable", "missing", "partial", "*"]
@@ -17,7 +17,7 @@ def _default_events() -> list[WebhookEvent]:
     return ["undeclared", "plate_mismatch", "missing", "partial"]
 
 
-class AuditOut(BaseModel):
+class AuditOut(FromData):
     id: int
     at: datetime
     actor: str = Field(description="key:<id>:<name> of the caller.")
@@ -27,7 +27,7 @@ class AuditOut(BaseModel):
 
     @classmethod
     def of(cls, a: AuditEntry) -> AuditOut:
-        return cls(id=a.id, at=a.at, actor=a.actor, action=a.action, target=a.target, details=a.details)
+        return cls.model_validate(a)
 
 
 class ApiKeyIn(Input):
@@ -35,7 +35,7 @@ class ApiKeyIn(Input):
     name: str = Field("", max_length=128)
 
 
-class ApiKeyOut(BaseModel):
+class ApiKeyOut(FromData):
     id: int
     name: str
     role: str
@@ -46,15 +46,7 @@ class ApiKeyOut(BaseModel):
 
     @classmethod
     def of(cls, k: ApiKeyView) -> ApiKeyOut:
-        return cls(
-            id=k.id,
-            name=k.name,
-            role=k.role,
-            prefix=k.prefix,
-            created_at=k.created_at,
-            revoked_at=k.revoked_at,
-            last_used_at=k.last_used_at,
-        )
+        return cls.model_validate(k)
 
 
 class ApiKeyCreatedOut(ApiKeyOut):
@@ -76,7 +68,7 @@ class WebhookIn(Input):
     )
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(FromData):
     id: int
     url: str
     events: list[str]
@@ -86,9 +78,7 @@ class WebhookOut(BaseModel):
 
     @classmethod
     def of(cls, w: WebhookView) -> WebhookOut:
-        return cls(
-            id=w.id, url=w.url, events=list(w.events), active=w.active, created_by=w.created_by, created_at=w.created_at
-        )
+        return cls.model_validate(w)
 
 
 class WebhookCreatedOut(WebhookOut):

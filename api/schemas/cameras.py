@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, StrictBool
 
-from api.schemas.common import Input
+from api.schemas.common import FromData, Input
 from db.repositories.cameras import CameraHealth, CameraView, CredentialChange
 
 
@@ -35,7 +35,7 @@ class CameraPatchIn(Input):
     enabled: StrictBool | None = None
 
 
-class CameraOut(BaseModel):
+class CameraOut(FromData):
     id: int
     name: str
     lane: str
@@ -53,12 +53,7 @@ class CameraOut(BaseModel):
 
     @classmethod
     def of(cls, c: CameraView) -> CameraOut:
-        return cls(
-            id=c.id, name=c.name, lane=c.lane, role=c.role, direction=c.direction, url=c.url,
-            has_username=c.has_username, has_password=c.has_password, enabled=c.enabled,
-            frames_processed=c.frames_processed, last_frame_at=c.last_frame_at,
-            last_heartbeat_at=c.last_heartbeat_at, created_at=c.created_at, updated_at=c.updated_at,
-        )  # fmt: skip
+        return cls.model_validate(c)
 
 
 class CameraHealthOut(BaseModel):
@@ -83,7 +78,7 @@ class CameraHealthOut(BaseModel):
         )
 
 
-class CredentialChangeOut(BaseModel):
+class CredentialChangeOut(FromData):
     id: int
     camera_id: int | None
     camera_name: str
@@ -96,8 +91,4 @@ class CredentialChangeOut(BaseModel):
 
     @classmethod
     def of(cls, c: CredentialChange) -> CredentialChangeOut:
-        return cls(
-            id=c.id, camera_id=c.camera_id, camera_name=c.camera_name, changed_at=c.changed_at,
-            changed_by=c.changed_by, fields=list(c.fields), old_url=c.old_url, new_url=c.new_url,
-            notified_at=c.notified_at,
-        )  # fmt: skip
+        return cls.model_validate(c)

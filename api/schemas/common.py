@@ -23,6 +23,16 @@ class PageOut(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+class FromData(BaseModel):
+    """Base of response bodies built from a read model of ``db`` (a frozen dataclass).
+
+    ``Model.model_validate(view)`` takes each field from the view's attribute of the same name and
+    ignores the others, so a schema lists only what the API shows and nothing is copied by hand.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 class Input(BaseModel):
     """Base of request bodies: unknown fields are refused, text is trimmed."""
 

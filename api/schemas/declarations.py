@@ -5,23 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from api.schemas.common import FromData
 from api.schemas.events import EventSummaryOut, FindingOut
 from db.views import DeclarationDetail, DeclarationView, Discrepancy
 
 
-class DeclaredContainerOut(BaseModel):
+class _FromTuple(BaseModel):
+    """Also built from a tuple of its fields in order, as :class:`~db.views.DeclarationView` keeps them."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_tuple(cls, data: Any) -> Any:
+        return dict(zip(cls.model_fields, data, strict=True)) if isinstance(data, tuple) else data
+
+
+class DeclaredContainerOut(_FromTuple):
     number: str
     seal: str | None
 
 
-class DeclaredPlateOut(BaseModel):
+class DeclaredPlateOut(_FromTuple):
     text: str
     formatted: str
 
 
-class DeclarationOut(BaseModel):
+class DeclarationOut(FromData):
     number: str = Field(description="12-digit VNACCS number; the first 11 are the identity, the 12th the amendment.")
     base_number: str
     amendment: int
@@ -43,29 +53,17 @@ class DeclarationOut(BaseModel):
 
     @classmethod
     def of(cls, d: DeclarationView) -> DeclarationOut:
-        return cls(
-            number=d.number, base_number=d.base_number, amendment=d.amendment, type_code=d.type_code,
-            direction=d.direction, office_code=d.office_code, location_code=d.location_code,
-            valid_from=d.valid_from, valid_to=d.valid_to, is_current=d.is_current, superseded_at=d.superseded_at,
-            status=d.status, status_reason=d.status_reason, checked_at=d.checked_at,
-            plates=[DeclaredPlateOut(text=t, formatted=f) for t, f in d.plates],
-            containers=[DeclaredContainerOut(number=n, seal=s) for n, s in d.containers], source=d.source,
-            imported_at=d.imported_at,
-        )  # fmt: skip
+        return cls.model_validate(d)
 
 
-class DeclarationDetailOut(BaseModel):
+class DeclarationDetailOut(FromData):
     declaration: DeclarationOut
     findings: list[FindingOut]
     history: list[DeclarationOut] = Field(description="Every version of the same base number, newest first.")
 
     @classmethod
     def of(cls, d: DeclarationDetail) -> DeclarationDetailOut:
-        return cls(
-            declaration=DeclarationOut.of(d.declaration),
-            findings=[FindingOut.of(f) for f in d.findings],
-            history=[DeclarationOut.of(v) for v in d.history],
-        )
+        return cls.model_validate(d)
 
 
 class CrosscheckOut(BaseModel):
@@ -95,7 +93,7 @@ class ImportReportOut(BaseModel):
         return cls.model_validate(report)
 
 
-class DiscrepancyOut(BaseModel):
+class DiscrepancyOut(FromData):
     kind: str = Field(description="event or declaration.")
     id: int
     ref: str = Field(description="event_id, or the 12-digit declaration number.")
@@ -105,7 +103,7 @@ class DiscrepancyOut(BaseModel):
 
     @classmethod
     def of(cls, d: Discrepancy) -> DiscrepancyOut:
-        return cls(kind=d.kind, id=d.id, ref=d.ref, status=d.status, at=d.at, reason=d.reason)
+        return cls.model_validate(d)
 
 
 class DiscrepancyPageOut(BaseModel):

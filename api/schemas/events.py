@@ -8,10 +8,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.config import API_PREFIX as API
+from api.schemas.common import FromData
 from db.views import EventDetail, EventSummary, EvidenceView, FindingView
 
 
-class EventSummaryOut(BaseModel):
+class EventSummaryOut(FromData):
     id: int = Field(description="Row id.")
     event_id: str
     lane: str
@@ -30,12 +31,7 @@ class EventSummaryOut(BaseModel):
 
     @classmethod
     def of(cls, s: EventSummary) -> EventSummaryOut:
-        return cls(
-            id=s.id, event_id=s.event_id, lane=s.lane, direction=s.direction, first_seen=s.first_seen,
-            last_seen=s.last_seen, status=s.status, status_reason=s.status_reason, plate=s.plate,
-            plate_formatted=s.plate_formatted, trailer_plate=s.trailer_plate, containers=list(s.containers),
-            has_valid_read=s.has_valid_read, distance=s.distance, matched_plate=s.matched_plate,
-        )  # fmt: skip
+        return cls.model_validate(s)
 
 
 class EvidenceOut(BaseModel):
@@ -60,7 +56,7 @@ class EvidenceOut(BaseModel):
         )  # fmt: skip
 
 
-class FindingOut(BaseModel):
+class FindingOut(FromData):
     status: str
     rule: str
     ok: bool
@@ -72,10 +68,7 @@ class FindingOut(BaseModel):
 
     @classmethod
     def of(cls, f: FindingView) -> FindingOut:
-        return cls(
-            status=f.status, rule=f.rule, ok=f.ok, fields=list(f.fields), reason=f.reason,
-            declaration_number=f.declaration_number, event_ref=f.event_ref, created_at=f.created_at,
-        )  # fmt: skip
+        return cls.model_validate(f)
 
 
 class EventDetailOut(BaseModel):

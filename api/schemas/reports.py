@@ -4,27 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from api.schemas.common import FromData
 
 
-class _FromData(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
-class QuarterOut(_FromData):
+class QuarterOut(FromData):
     label: str
     start: datetime
     end: datetime
 
 
-class SelfTestOut(_FromData):
+class SelfTestOut(FromData):
     ok: bool
     event_id: str | None = Field(description="The event exported and read back.")
     files: int
     problems: list[str]
 
 
-class CameraComplianceOut(_FromData):
+class CameraComplianceOut(FromData):
     camera_id: int
     name: str
     lane: str
@@ -45,7 +43,7 @@ class CameraComplianceOut(_FromData):
     export_self_test: SelfTestOut
 
 
-class ComplianceReportOut(_FromData):
+class ComplianceReportOut(FromData):
     quarter: QuarterOut
     generated_at: datetime
     retention_months: int
