@@ -95,6 +95,7 @@ def test_photo_crops_come_only_from_verified_boxes_of_the_split(tmp_path: Path) 
         {"image": "type1_004.jpg", "label": "60C-651.08", "box": [100, 100, 200, 150], "tier": "near", "rows": 2},
         {"image": "type1_011.jpg", "label": "60C-381.28", "box": [10, 10, 90, 50], "tier": "exact", "reject": "x"},
         {"image": "type1_009.jpg", "label": "60A-154.18", "box": None},
+        {"image": "type1_018.jpg", "label": "60A-154.18", "box": [100, 100, 200, 150], "tier": "loose", "rows": 1},
     ]
     (tmp_path / "plates_det.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     assert split_of("type1_001.jpg") == split_of("type1_004.jpg") == "val"
@@ -102,6 +103,10 @@ def test_photo_crops_come_only_from_verified_boxes_of_the_split(tmp_path: Path) 
     assert [(s.text, s.rows) for s in found] == [("28H6758", ("28H6758",)), ("60C65108", ("60C", "65108"))]
     assert found[0].image.shape[:2] == (60, 110)  # the box plus a margin of 0.1 box heights
     assert list(ocr_data.photo_crop_samples("train", tmp_path)) == []
+    # Loose boxes (a misread of the labelled plate) train the reader but never enter validation.
+    assert split_of("type1_018.jpg") == "val"
+    loose = list(ocr_data.photo_crop_samples("val", tmp_path, tiers=ocr_data.TRAIN_TIERS))
+    assert [s.text for s in loose] == ["28H6758", "60C65108", "60A15418"]
 
 
 @pytest.mark.slow

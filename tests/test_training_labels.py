@@ -36,7 +36,11 @@ def test_gate_frames_split_by_pass() -> None:
         ("G0F-001.09", "60F-001.09", "folded"),  # G/6 confusion
         ("5IF12345", "51F12345", "folded"),  # I/1 confusion
         ("51F1234", "51F12345", "near"),  # one character lost in a long plate
-        ("29A12345", "51F12345", None),  # a different plate
+        ("29A67890", "51F12345", None),  # a different plate
+        ("50F12845", "51F12345", "loose"),  # the labelled plate, two glyphs misread
+        ("51F1284", "51F12345", "loose"),  # ... and one lost
+        ("12345", "51F12345", None),  # a box over part of the plate never matches
+        ("59E62845", "51F12345", None),  # four edits: too far to trust
         ("", "51F12345", None),  # nothing read
         ("KP4790", "KP4791", None),  # short plates get no slack
     ],

@@ -1,13 +1,16 @@
 """Bootstrap real plate boxes on ``vn-plate-photos`` with easyocr's CRAFT text detector.
 
-The photos carry plate text but no boxes. Before any detector of ours
-exists, CRAFT proposes text boxes (single boxes, and pairs stacked like the
-two rows of a plate); the stock recogniser reads each proposal, and a
-proposal becomes a plate label only when its read matches the labelled text
-(:func:`anpr.training.textmatch.match_tier`). Output is one JSON line per
-photo under ``var/pseudo/``; reruns resume where they stopped.
+The photos carry plate text but no boxes. CRAFT proposes text boxes (single
+boxes, and pairs stacked like the two rows of a plate), each grown to a plate
+box; the project's OCR engine (:class:`anpr.ocr.EasyOcrEngine`, the shipped
+recogniser, or the stock one before any fine-tuning exists) reads each proposal
+as a plate, and a proposal becomes a plate label only when its read matches the
+labelled text (:func:`anpr.training.textmatch.match_tier`). This is how plates
+our detector still misses (small two-row motorbike plates) get their first
+labels. Output is one JSON line per photo under ``var/pseudo/``; reruns resume
+where they stopped.
 
-Run: ``python -m anpr.training.craft_bootstrap --limit 800``
+Run: ``python -m anpr.training.craft_bootstrap --categories type2,type6``
 """
 
 from __future__ import annotations
@@ -21,14 +24,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-
+from anpr.imageio import try_load
+from anpr.recognition import OcrEngine
 from anpr.training.splits import split_of
 from anpr.training.textmatch import match_tier
+from anpr.types import BBox, DetClass, Detection
 
 PHOTOS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "vn-plate-photos"
-ALLOW = "ABCDEFGHKLMNPRSTUVXYZ0123456789-."
 Box = tuple[int, int, int, int]  # x_min, x_max, y_min, y_max (easyocr's order)
 
 
@@ -76,45 +78,37 @@ def _plate_box(rows: list[Box], width: int, height: int) -> list[int]:
     ]
 
 
-def _read_all(reader: Any, grey: np.ndarray, boxes: list[Box]) -> dict[Box, tuple[str, float]]:
-    """Read every box in one batched call (easyocr keeps input order)."""
-    if not boxes:
-        return {}
-    res = reader.recognize(
-        grey, horizontal_list=[list(b) for b in boxes], free_list=[], allowlist=ALLOW,
-        detail=1, batch_size=16, reformat=False,
-    )  # fmt: skip
-    out: dict[Box, tuple[str, float]] = {b: ("", 0.0) for b in boxes}
-    for b, r in zip(boxes, res, strict=False):
-        out[b] = (str(r[1]), float(r[2]))
+RANK = {"exact": 0, "folded": 1, "near": 2, "loose": 3}
+
+
+def proposals(boxes: list[Box], width: int, height: int) -> list[tuple[list[int], int]]:
+    """Candidate plate boxes (and their row counts): every text line, and every stacked pair."""
+    out = [(_plate_box([b], width, height), 1) for b in boxes]
+    out += [(_plate_box([a, b], width, height), 2) for a, b in itertools.permutations(boxes, 2) if _stacked(a, b)]
     return out
 
 
-def label_photo(reader: Any, path: Path, label: str) -> dict[str, Any]:
-    img = cv2.imread(str(path))
+def label_photo(detector: Any, ocr: OcrEngine, path: Path, label: str, mag_ratio: float = 1.5) -> dict[str, Any]:
+    img = try_load(path)
     if img is None:
         return {"error": "unreadable"}
     h, w = img.shape[:2]
-    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    horiz, _ = reader.detect(img, mag_ratio=1.5, text_threshold=0.5, low_text=0.3, min_size=6)
+    horiz, _ = detector.detect(img, mag_ratio=mag_ratio, text_threshold=0.5, low_text=0.3, min_size=6)
     boxes: list[Box] = [tuple(int(v) for v in b) for b in horiz[0]]  # type: ignore[misc]
     boxes = _lines([b for b in boxes if b[1] > b[0] + 3 and b[3] > b[2] + 3])[:40]
-    reads = _read_all(reader, grey, boxes)
+    candidates = [(box, rows) for box, rows in proposals(boxes, w, h) if box[2] - box[0] > 4 and box[3] - box[1] > 4]
+    dets = [Detection(DetClass.PLATE, BBox(*(float(v) for v in box)), 0.5) for box, _ in candidates]
     best: dict[str, Any] | None = None
-    rank = {"exact": 0, "folded": 1, "near": 2}
-    for b in boxes:
-        text, _conf = reads[b]
-        tier = match_tier(text, label)
-        if tier and (best is None or rank[tier] < rank[best["tier"]]):
-            best = {"box": _plate_box([b], w, h), "read": text, "tier": tier, "rows": 1}
-    for a, b in itertools.permutations(boxes, 2):
-        if not _stacked(a, b):
+    for (box, rows), reading in zip(candidates, ocr.read(img, dets), strict=True):
+        if reading is None:
             continue
-        text = reads[a][0] + reads[b][0]
-        tier = match_tier(text, label)
-        if tier and (best is None or rank[tier] < rank[best["tier"]]):
-            best = {"box": _plate_box([a, b], w, h), "read": text, "tier": tier, "rows": 2}
-    return best or {"box": None, "n_proposals": len(boxes)}
+        tiers = [t for t in (match_tier(reading.text, label), match_tier(reading.raw, label)) if t]
+        if not tiers:
+            continue
+        tier = min(tiers, key=lambda t: RANK[t])
+        if best is None or RANK[tier] < RANK[best["tier"]]:
+            best = {"box": box, "read": reading.text, "tier": tier, "rows": max(rows, reading.rows)}
+    return best or {"box": None, "n_proposals": len(candidates)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,21 +117,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="train", choices=["train", "val"])
     parser.add_argument("--out", type=Path, default=Path("var/pseudo/plates_craft.jsonl"))
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--mag-ratio", type=float, default=1.5, help="CRAFT magnification (small plates: 2-3)")
+    parser.add_argument("--categories", default="", help="only these categories, e.g. type2,type6 (default all)")
     args = parser.parse_args(argv)
 
     import easyocr  # edge: only this tool touches easyocr's detector
     import easyocr_en_models
     import torch
 
+    from anpr.config import get_settings
+    from anpr.ocr import EasyOcrEngine
+
     torch.set_num_threads(args.threads)
-    reader = easyocr.Reader(
+    craft = easyocr.Reader(
         ["en"], gpu=False, model_storage_directory=easyocr_en_models.model_dir(),
-        download_enabled=False, verbose=False,
+        download_enabled=False, verbose=False, recognizer=False,
     )  # fmt: skip
+    ocr = EasyOcrEngine(get_settings())
+    wanted = {c for c in args.categories.split(",") if c}
     rows = list(csv.DictReader((PHOTOS / "labels.csv").open(encoding="utf-8")))
     by_cat: dict[str, list[dict[str, str]]] = defaultdict(list)
     for r in rows:
-        if split_of(r["image"]) == args.split:
+        if split_of(r["image"]) == args.split and (not wanted or r["category"] in wanted):
             by_cat[r["category"]].append(r)
     # Round-robin over categories, so a partial run is still balanced.
     order = [r for group in itertools.zip_longest(*by_cat.values()) for r in group if r]
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, r in enumerate(order):
             if r["image"] in done:
                 continue
-            result = label_photo(reader, PHOTOS / "images" / r["image"], r["plate_text"])
+            result = label_photo(craft, ocr, PHOTOS / "images" / r["image"], r["plate_text"], args.mag_ratio)
             result.update(image=r["image"], label=r["plate_text"], category=r["category"])
             fh.write(json.dumps(result) + "\n")
             fh.flush()

@@ -48,7 +48,11 @@ PLATE_PHOTOS = DATASETS / "vn-plate-photos"
 PSEUDO_FILES = ("plates_craft.jsonl", "plates_det.jsonl")
 VERIFIED_TIERS = frozenset({"exact", "folded", "near"})
 """Match tiers of :func:`anpr.training.textmatch.match_tier` that prove a box holds the labelled
-plate; the crop is then labelled with the photo's own (human) label, not with the read."""
+plate; the crop is then labelled with the photo's own (human) label, not with the read. The
+validation crops use only these, so validation numbers stay comparable between rounds."""
+TRAIN_TIERS = VERIFIED_TIERS | {"loose"}
+"""Training also takes ``"loose"`` boxes: the labelled plate read with up to three wrong glyphs.
+Those are the hard, small plates the reader gets wrong, labelled with the human label."""
 
 
 class DataConfig(Protocol):
@@ -133,13 +137,18 @@ def plate_crop_samples(split: Split, root: Path = PLATE_CROPS) -> Iterator[CropS
 
 
 def photo_crop_samples(
-    split: Split, pseudo_dir: Path, root: Path = PLATE_PHOTOS, margin: float = 0.1
+    split: Split,
+    pseudo_dir: Path,
+    root: Path = PLATE_PHOTOS,
+    margin: float = 0.1,
+    tiers: frozenset[str] = VERIFIED_TIERS,
 ) -> Iterator[CropSample]:
     """Plate crops of ``vn-plate-photos`` from pseudo-label boxes verified against the label.
 
-    A box counts when its read matched the photo's label exactly, up to look-alike
-    glyphs, or within one edit after folding them (:data:`VERIFIED_TIERS`); the
-    crop is labelled with the photo's label, so a misread box becomes a lesson.
+    A box counts when its read matched the photo's label in one of ``tiers``
+    (by default exactly, up to look-alike glyphs, or within one edit after
+    folding them: :data:`VERIFIED_TIERS`); the crop is labelled with the photo's
+    label, so a misread box becomes a lesson.
     """
     verified: dict[str, dict[str, object]] = {}
     for name in PSEUDO_FILES:
@@ -148,7 +157,7 @@ def photo_crop_samples(
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             rec = json.loads(line) if line.strip() else {}
-            if rec.get("box") and rec.get("tier") in VERIFIED_TIERS and not rec.get("reject"):
+            if rec.get("box") and rec.get("tier") in tiers and not rec.get("reject"):
                 verified[str(rec["image"])] = rec
     for image_name, rec in sorted(verified.items()):
         plate = plates.parse(str(rec.get("label", "")))
@@ -223,7 +232,7 @@ def all_lines(
 def real_train_crops(config: DataConfig) -> Iterator[CropSample]:
     """Real training crops: grammar-checked vn-plate-crops and verified vn-plate-photos boxes."""
     yield from plate_crop_samples("train")
-    yield from photo_crop_samples("train", config.pseudo_dir)
+    yield from photo_crop_samples("train", config.pseudo_dir, tiers=TRAIN_TIERS)
 
 
 def synth_train_crops(config: DataConfig) -> Iterator[CropSample]:

@@ -31,7 +31,7 @@ from anpr.training.textmatch import match_tier
 from anpr.types import DetClass, Detection, ImageArray, Reading
 
 log = logging.getLogger(__name__)
-RANK = {"exact": 0, "folded": 1, "near": 2}
+RANK = {"exact": 0, "folded": 1, "near": 2, "loose": 3}
 CONFIDENT = 0.6
 
 

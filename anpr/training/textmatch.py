@@ -37,8 +37,20 @@ def levenshtein(a: str, b: str) -> int:
     return prev[-1]
 
 
+LOOSE_EDITS = 3
+"""Edits (after folding) a ``"loose"`` match may need: a small plate read with a few wrong glyphs."""
+
+
 def match_tier(read: str, label: str) -> str | None:
-    """``"exact"``, ``"folded"`` (equal up to confusions), ``"near"`` (one edit after folding), or None."""
+    """How well a box's read matches the photo's label, best first.
+
+    ``"exact"``; ``"folded"`` (equal up to look-alike glyphs); ``"near"`` (one edit after
+    folding); ``"loose"`` (at most :data:`LOOSE_EDITS` edits after folding, and a length within
+    one of the label's, so a box over part of the plate never qualifies); or None. Only plates of
+    seven or more characters get slack: short ones leave too little text to tell plates apart.
+    A loose match locates the labelled plate (its misread glyphs are what OCR training learns
+    from), but it proves nothing about the reader.
+    """
     if not read:
         return None
     if normalize(read) == normalize(label):
@@ -46,6 +58,11 @@ def match_tier(read: str, label: str) -> str | None:
     fr, fl = fold(read), fold(label)
     if fr == fl:
         return "folded"
-    if len(fl) >= 7 and levenshtein(fr, fl) <= 1:
+    if len(fl) < 7:
+        return None
+    distance = levenshtein(fr, fl)
+    if distance <= 1:
         return "near"
+    if distance <= LOOSE_EDITS and abs(len(fr) - len(fl)) <= 1:
+        return "loose"
     return None
