@@ -63,6 +63,22 @@ class ApiSettings(BaseSettings):
     key_touch_seconds: float = Field(
         60.0, ge=0.0, le=86_400.0, description="How often an API key's last_used_at is updated, seconds."
     )
+    audit_flush_seconds: float = Field(
+        1.0,
+        ge=0.0,
+        le=60.0,
+        description="Read-only requests (GET) queue their audit row, written by a background thread within this "
+        "many seconds and at shutdown (so a read takes no write lock); 0 writes every audit row in its request's "
+        "transaction. Requests that change data always write their row in their own transaction.",
+    )
+    concurrent_requests: int = Field(
+        10,
+        ge=1,
+        le=200,
+        description="Requests one worker process lets at the database at once; the others wait their turn, first "
+        "come first served. Keep it below the connection pool (SQLite: 15, PostgreSQL: pool_size + max_overflow): "
+        "Python runs one thread at a time, so more only lengthens the slowest answers.",
+    )
     console_enabled: bool = Field(True, description="Serve the officer web console at /.")
 
     @field_validator("allowed_image_types")

@@ -2,12 +2,16 @@
 
 Routes declare what they need with the ``Annotated`` aliases below and stay
 thin. The session commits when the route returns (and rolls back when it
-raises), together with the audit row of the request, so a rejected request
-leaves no trace in stored data and an accepted one is always audited.
+raises), so a rejected request leaves no trace in stored data and an accepted
+one is always audited: a request that may change data writes its audit row in
+its own transaction; a read-only one (GET, HEAD) queues its row, once it has
+succeeded, for the app's :class:`~api.state.AuditWriter` (written within
+``audit_flush_seconds`` and at shutdown), so reads never wait for a write lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,7 +26,7 @@ from sqlalchemy.orm import Session
 from api.config import API_PREFIX
 from api.roles import Permission, Role, allows
 from api.services import apikeys
-from api.state import AppState, app_state
+from api.state import AppState, AuditWriter, app_state
 from db.models import utcnow
 from db.repositories import admin
 
@@ -63,35 +67,47 @@ class AuditNote:
         self.details.update(details)
 
 
-def _finish(session: Session, note: AuditNote | None, ok: bool) -> None:
-    """Commit the request's work with its audit row (or roll it back), then close; one thread-pool trip."""
+def _audit_row(note: AuditNote) -> dict[str, Any]:
+    return {"actor": note.actor, "action": note.action, "target": note.target, "at": utcnow(), "details": note.details}
+
+
+def _finish(session: Session, note: AuditNote | None, ok: bool, queue: AuditWriter | None = None) -> None:
+    """Commit the request's work with its audit row (or roll it back), then close; one thread-pool trip.
+    With ``queue``, the audit row goes there once the work is committed."""
     try:
         if ok:
-            if note is not None:
-                admin.append_audit(
-                    session, actor=note.actor, action=note.action, target=note.target, at=utcnow(),
-                    details=note.details,
-                )  # fmt: skip
+            if note is not None and queue is None:
+                admin.append_audit(session, **_audit_row(note))
             session.commit()
+            if note is not None and queue is not None:
+                queue.add(_audit_row(note))
         else:
             session.rollback()
     finally:
         session.close()
 
 
+READ_ONLY = frozenset({"GET", "HEAD"})
+
+
 async def get_session(request: Request, state: State) -> AsyncIterator[Session]:
     """A session for this request; commits (with the audit row) on success, rolls back on error.
 
     Opening a session does no I/O, so this runs on the event loop; only the commit goes to the
-    thread pool (each trip there costs a context switch per request).
+    thread pool (each trip there costs a context switch per request). A session keeps its pooled
+    connection from the route's first query until that commit, across two thread-pool trips, so
+    at most ``concurrent_requests`` requests hold one at a time: more could take every connection
+    while waiting for a thread, and leave the threads waiting for a connection.
     """
-    session = state.sessions()
-    try:
-        yield session
-    except BaseException:
-        await run_in_threadpool(_finish, session, None, False)
-        raise
-    await run_in_threadpool(_finish, session, getattr(request.state, "audit", None), True)
+    async with state.db_slots or contextlib.nullcontext():
+        session = state.sessions()
+        try:
+            yield session
+        except BaseException:
+            await run_in_threadpool(_finish, session, None, False)
+            raise
+        queue = state.audit if request.method in READ_ONLY else None
+        await run_in_threadpool(_finish, session, getattr(request.state, "audit", None), True, queue)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

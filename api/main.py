@@ -9,6 +9,7 @@ transport for webhooks: seams, not mocks.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,7 +27,7 @@ from api.config import API_PREFIX, ApiSettings, get_api_settings
 from api.middleware import BodyLimit
 from api.routes import router
 from api.services.webhooks import Dispatcher
-from api.state import AppState, LazyRecognizer, RecognizerFactory, default_recognizer_factory
+from api.state import AppState, AuditWriter, LazyRecognizer, RecognizerFactory, default_recognizer_factory
 from db.config import DbSettings, get_db_settings
 from db.migrate import upgrade
 from db.session import build_engine
@@ -69,10 +70,14 @@ def create_app(
         if settings.migrate_on_start:
             upgrade(engine=engine)
         sessions = sessionmaker(engine, expire_on_commit=False)
+        audit = AuditWriter(sessions, settings.audit_flush_seconds) if settings.audit_flush_seconds > 0 else None
         app.state.anpr = AppState(
-            settings, db_settings, anpr_settings, engine, sessions, LazyRecognizer(factory), webhook_transport
-        )
+            settings, db_settings, anpr_settings, engine, sessions, LazyRecognizer(factory), webhook_transport,
+            audit=audit, db_slots=asyncio.Semaphore(settings.concurrent_requests),
+        )  # fmt: skip
         dispatcher = Dispatcher(sessions, settings, webhook_transport) if settings.webhooks_enabled else None
+        if audit is not None:
+            audit.start()
         if dispatcher is not None:
             dispatcher.start()
         try:
@@ -80,6 +85,8 @@ def create_app(
         finally:
             if dispatcher is not None:
                 dispatcher.stop()
+            if audit is not None:
+                audit.stop()  # every queued audit row is written before the engine goes
             engine.dispose()
 
     app = FastAPI(

@@ -1,4 +1,5 @@
-"""What the app holds for its lifetime: settings, the database engine and the lazy Recognizer.
+"""What the app holds for its lifetime: settings, the database engine, the lazy Recognizer and the
+audit writer.
 
 :class:`AppState` is built in the lifespan hook of :func:`api.main.create_app`
 and reached from requests through :func:`app_state`; nothing here is built at
@@ -7,10 +8,13 @@ import time.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from fastapi import Request
@@ -23,7 +27,9 @@ from anpr.recognition import ImageResult, Recognizer
 from anpr.types import ImageArray
 from api.config import ApiSettings
 from db.config import DbSettings
+from db.repositories import admin
 
+log = logging.getLogger(__name__)
 RecognizerFactory = Callable[[], Recognizer]
 
 
@@ -84,6 +90,83 @@ class LazyRecognizer:
             return recognizer.recognize(images)
 
 
+class AuditWriter:
+    """Writes the audit rows of read-only requests in batches, from a background thread.
+
+    A GET changes nothing the audit row must be atomic with, so its row need not
+    share the request's transaction: queuing it spares every read a write
+    transaction and a commit (on SQLite, a turn at the one database-wide write
+    lock). Rows are written in one transaction per flush, at most
+    ``flush_seconds`` after they were queued, when :meth:`flush` is called (the
+    audit-log route does, so this process's rows are always visible there) and
+    on :meth:`stop` (app shutdown): a graceful shutdown loses none. A failed
+    write keeps its rows for the next tick; only a crash of the process can
+    lose the rows of its last ``flush_seconds``.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], flush_seconds: float, max_pending: int = 100_000) -> None:
+        self._sessions = sessions
+        self._flush_seconds = flush_seconds
+        self._max_pending = max_pending
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()  # guards _pending
+        self._write_lock = threading.Lock()  # one flush at a time keeps rows in order
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Queue one audit row (the keyword arguments of :func:`db.repositories.admin.append_audit`)."""
+        with self._lock:
+            self._pending.append(row)
+            full = len(self._pending) >= self._max_pending
+        if full:
+            self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def flush(self) -> int:
+        """Write every queued row now, in one transaction; returns how many (0 when the write failed)."""
+        with self._write_lock:
+            with self._lock:
+                rows, self._pending = self._pending, []
+            if not rows:
+                return 0
+            try:
+                with self._sessions() as session:
+                    admin.append_audit_rows(session, rows)
+                    session.commit()
+            except Exception:  # the database is away: keep the rows (oldest first) and try again later
+                log.exception("writing %d audit rows failed; kept for the next attempt", len(rows))
+                with self._lock:
+                    self._pending[:0] = rows
+                return 0
+            return len(rows)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self._flush_seconds)
+            self._wake.clear()
+            self.flush()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and write what is left."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.flush()
+        if self.pending:
+            log.error("%d audit rows could not be written at shutdown", self.pending)
+
+
 @dataclass
 class AppState:
     """Everything the routes share; one per app."""
@@ -98,6 +181,10 @@ class AppState:
     key_touched: dict[int, float] = field(default_factory=dict)
     key_cache: dict[str, tuple[float, int, str, str]] = field(default_factory=dict)
     """sha256 of a key -> (checked at, monotonic seconds; key id; name; role)."""
+    audit: AuditWriter | None = None
+    """Queues the audit rows of read-only requests (``None``: every row is written with its request)."""
+    db_slots: asyncio.Semaphore | None = None
+    """Admits ``concurrent_requests`` requests at a time to a database session (``None``: no limit)."""
 
 
 def app_state(request: Request) -> AppState:

@@ -14,6 +14,9 @@ Target: p99 under 100 ms with 50 concurrent clients, on SQLite and PostgreSQL, w
 3. ``--clients`` asyncio clients each send requests back to back (a closed loop, no think time) for
    ``--requests`` requests in all: exact plate lookups, and ``--fuzzy-share`` of fuzzy ones with a
    look-alike misread query. Latency is measured at the client, from send to last byte.
+4. ``server_cpu_ms_per_request`` is the CPU time of the server processes (all workers) during the
+   measured run divided by the requests: on a shared machine, where wall-clock latency mostly says
+   how busy the other tenants were, this is the figure to compare between code versions.
 
 Prints one JSON document; latencies in milliseconds.
 """
@@ -99,6 +102,27 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the API server did not start within 60 s")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its children (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        import psutil
+    except ImportError:
+        return 0.0
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
 def paths(fleet: Fleet, count: int, fuzzy_share: float, seed: int) -> list[tuple[str, str]]:
     """``(kind, path)`` of every request, drawn from the fleet's plates."""
     rng = random.Random(seed)
@@ -172,9 +196,11 @@ def main(argv: list[str] | None = None) -> None:
         base = f"http://127.0.0.1:{port}"
         asyncio.run(load(base, key, paths(fleet, args.warmup, args.fuzzy_share, args.seed + 1), args.clients))
         work = paths(fleet, args.requests, args.fuzzy_share, args.seed + 2)
+        cpu = _cpu_seconds(server.pid)
         started = time.perf_counter()
         results = asyncio.run(load(base, key, work, args.clients))
         seconds = time.perf_counter() - started
+        cpu = _cpu_seconds(server.pid) - cpu
     finally:
         server.terminate()
         server.wait(30)
@@ -184,6 +210,8 @@ def main(argv: list[str] | None = None) -> None:
         "requests_per_s": round(args.requests / seconds), "exact": summary(results["exact"]),
         "fuzzy": summary(results["fuzzy"]), "all": summary(results["exact"] + results["fuzzy"]),
         "errors": len(results["errors"]), "target_p99_ms": 100,
+        "server_cpu_ms_per_request": round(cpu / args.requests * 1000, 2),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
     }  # fmt: skip
     report["meets_target"] = bool(report["all"].get("p99", 1e9) < 100 and not report["errors"])
     print(json.dumps(report, indent=2))

@@ -16,7 +16,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, union
+from sqlalchemy import bindparam, literal, select, union, union_all
 from sqlalchemy.orm import Session
 
 from anpr.events import GateEvent
@@ -61,13 +61,13 @@ def _plate_keys(texts: Iterable[str], threshold: float) -> set[str]:
 @lru_cache(maxsize=4)
 def _statements(dialect: str) -> dict[str, Any]:
     """The per-event candidate queries, built once per dialect (see :func:`db.sql.one_of`)."""
-    return {
-        "ids": union(
-            select(DeclarationContainerRow.declaration_id).where(
-                one_of(DeclarationContainerRow.number, "numbers", dialect)
-            ),
-            rows_for_keys(select(DeclarationPlateRow.declaration_id), DeclarationPlateRow.folded, "keys", dialect),
+    ids = union(
+        select(DeclarationContainerRow.declaration_id).where(
+            one_of(DeclarationContainerRow.number, "numbers", dialect)
         ),
+        rows_for_keys(select(DeclarationPlateRow.declaration_id), DeclarationPlateRow.folded, "keys", dialect),
+    )
+    return {
         "heads": select(
             DeclarationRow.id,
             DeclarationRow.number,
@@ -76,14 +76,22 @@ def _statements(dialect: str) -> dict[str, Any]:
             DeclarationRow.valid_from,
             DeclarationRow.valid_to,
         )
-        .where(one_of(DeclarationRow.id, "ids", dialect), DeclarationRow.is_current)
+        .where(DeclarationRow.id.in_(ids), DeclarationRow.is_current)
         .order_by(DeclarationRow.id),
-        "plates": select(DeclarationPlateRow.declaration_id, DeclarationPlateRow.text)
-        .where(one_of(DeclarationPlateRow.declaration_id, "ids", dialect))
-        .order_by(DeclarationPlateRow.declaration_id, DeclarationPlateRow.position),
-        "containers": select(DeclarationContainerRow.declaration_id, DeclarationContainerRow.number)
-        .where(one_of(DeclarationContainerRow.declaration_id, "ids", dialect))
-        .order_by(DeclarationContainerRow.declaration_id, DeclarationContainerRow.position),
+        "listed": union_all(
+            select(
+                DeclarationPlateRow.declaration_id.label("declaration_id"),
+                literal("plate").label("kind"),
+                DeclarationPlateRow.position.label("position"),
+                DeclarationPlateRow.text.label("value"),
+            ).where(one_of(DeclarationPlateRow.declaration_id, "ids", dialect)),
+            select(
+                DeclarationContainerRow.declaration_id,
+                literal("container"),
+                DeclarationContainerRow.position,
+                DeclarationContainerRow.number,
+            ).where(one_of(DeclarationContainerRow.declaration_id, "ids", dialect)),
+        ).order_by("declaration_id", "kind", "position"),
         "event_heads": select(GateEventRow.id, GateEventRow.event_id, GateEventRow.direction, GateEventRow.first_seen)
         .where(one_of(GateEventRow.id, "ids", dialect))
         .order_by(GateEventRow.first_seen, GateEventRow.id),
@@ -119,23 +127,18 @@ def candidate_declarations(
     session: Session, plates: Sequence[str], containers: Sequence[str], threshold: float
 ) -> list[DeclarationFacts]:
     """Current declarations listing one of ``containers`` or a plate near one of ``plates``, as facts
-    (Core queries: this runs for every stored event)."""
+    (two Core queries: this runs for every stored event)."""
     keys = _plate_keys(plates, threshold)
     if not containers and not keys:
         return []
     params = {"numbers": sorted(set(containers)), "keys": sorted(keys)}
     sql = _sql(session)
-    ids = [row[0] for row in session.execute(sql["ids"], params)]
-    if not ids:
+    heads = session.execute(sql["heads"], params).all()
+    if not heads:
         return []
-    wanted = {"ids": sorted(ids)}
-    heads = session.execute(sql["heads"], wanted).all()
-    listed_plates: dict[int, list[str]] = {}
-    for declaration_id, text in session.execute(sql["plates"], wanted):
-        listed_plates.setdefault(declaration_id, []).append(text)
-    listed_containers: dict[int, list[str]] = {}
-    for declaration_id, number in session.execute(sql["containers"], wanted):
-        listed_containers.setdefault(declaration_id, []).append(number)
+    listed: dict[tuple[int, str], list[str]] = {}
+    for declaration_id, kind, _position, value in session.execute(sql["listed"], {"ids": [h.id for h in heads]}):
+        listed.setdefault((declaration_id, kind), []).append(value)
     return [
         DeclarationFacts(
             h.number,
@@ -143,8 +146,8 @@ def candidate_declarations(
             h.direction,
             h.valid_from,
             h.valid_to,
-            tuple(listed_plates.get(h.id, ())),
-            tuple(listed_containers.get(h.id, ())),
+            tuple(listed.get((h.id, "plate"), ())),
+            tuple(listed.get((h.id, "container"), ())),
         )
         for h in heads
     ]

@@ -52,11 +52,15 @@ def _store_findings(
     event_pk: int | None = None,
     declaration_id: int | None = None,
     now: datetime,
+    fresh: bool = False,
 ) -> None:
-    """Replace the target's findings (Core statements: no ORM objects for rows nobody reads back here)."""
+    """Replace the target's findings (Core statements: no ORM objects for rows nobody reads back here);
+    ``fresh``: the target was inserted in this transaction, so it has none to delete."""
     conn = session.connection()
-    column = CrosscheckResultRow.event_pk if event_pk is not None else CrosscheckResultRow.declaration_id
-    conn.execute(delete(CrosscheckResultRow).where(column == (event_pk if event_pk is not None else declaration_id)))
+    if not fresh:
+        column = CrosscheckResultRow.event_pk if event_pk is not None else CrosscheckResultRow.declaration_id
+        target = event_pk if event_pk is not None else declaration_id
+        conn.execute(delete(CrosscheckResultRow).where(column == target))
     rows = [
         {
             "event_pk": event_pk,
@@ -151,14 +155,15 @@ def recheck_declaration(session: Session, declaration_id: int, settings: DbSetti
 def after_event_stored(
     session: Session, event_pk: int, *, settings: DbSettings, now: datetime, facts: EventFacts | None = None
 ) -> EventStatus:
-    """Check an unchecked event (``facts`` of a new one spare reading it back), then the pending
-    declarations it fulfils (they may now be complete)."""
+    """Check an unchecked event (``facts`` of one inserted in this transaction spare reading it back
+    and deleting findings it cannot have), then the pending declarations it fulfils (they may now be
+    complete)."""
     if facts is None:
         check = recheck_event(session, event_pk, settings, now)
     else:
         check = _check(session, facts, settings)
         reason = _summary(check.findings)
-        _store_findings(session, check.status.value, check.findings, event_pk=event_pk, now=now)
+        _store_findings(session, check.status.value, check.findings, event_pk=event_pk, now=now, fresh=True)
         session.connection().execute(
             update(GateEventRow)
             .where(GateEventRow.id == event_pk)

@@ -13,11 +13,16 @@ cross-check: one commit per event keeps ingest fast on PostgreSQL, where each
 commit waits for the WAL to reach disk. A failing cross-check never loses the
 event: the transaction is rolled back and the event stored again alone, as
 ``unchecked``, for :func:`db.checks.recheck_due` to pick up.
+
+:func:`store_events` stores a batch the same way in one transaction (one
+commit for all, the big cost on PostgreSQL); on any database error it rolls
+the batch back and stores its events one by one with :func:`store_event`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -247,10 +252,15 @@ def insert_event(session: Session, event: GateEvent, retention_months: int, now:
     return pk
 
 
-def _existing(session: Session, event_id: str) -> StoredEvent:
+def _stored(session: Session, event_id: str) -> StoredEvent:
     found = session.execute(select(GateEventRow.id, GateEventRow.status).where(GateEventRow.event_id == event_id)).one()
-    session.rollback()
     return StoredEvent(found.id, event_id, EventStatus(found.status), created=False)
+
+
+def _existing(session: Session, event_id: str) -> StoredEvent:
+    stored = _stored(session, event_id)
+    session.rollback()
+    return stored
 
 
 def _insert(session: Session, event: GateEvent, settings: DbSettings, now: datetime) -> int | None:
@@ -292,3 +302,39 @@ def store_event(
             return _existing(session, event.event_id)
         status = EventStatus.UNCHECKED
     return StoredEvent(pk, event.event_id, status, created=True)
+
+
+def store_events(
+    session: Session,
+    events: Sequence[GateEvent],
+    *,
+    settings: DbSettings | None = None,
+    now: datetime | None = None,
+) -> list[StoredEvent]:
+    """Store and cross-check ``events`` in one transaction, in order; as :func:`store_event` for each
+    (a retried or repeated ``event_id`` returns the stored event with ``created=False``).
+
+    Raises :class:`~anpr.errors.InvalidInputError` before writing anything when an
+    event breaks a column limit. When the database refuses the batch (a constraint, a
+    failing cross-check), it is rolled back and its events are stored one by one with
+    :func:`store_event`, each in its own transaction.
+    """
+    settings = settings or get_db_settings()
+    for event in events:
+        validate_event(event)
+    now = now or utcnow()
+    out: list[StoredEvent] = []
+    try:
+        for event in events:
+            pk = insert_event(session, event, settings.retention_months, now)
+            if pk is None:
+                out.append(_stored(session, event.event_id))
+                continue
+            status = checks.after_event_stored(session, pk, settings=settings, now=now, facts=facts_of(event))
+            out.append(StoredEvent(pk, event.event_id, status, created=True))
+        session.commit()
+    except SQLAlchemyError:
+        log.exception("batch of %d events failed; storing them one by one", len(events))
+        session.rollback()
+        return [store_event(session, event, settings=settings, now=now) for event in events]
+    return out

@@ -1,24 +1,36 @@
-"""SQL helpers shared by the services and repositories."""
+"""SQL helpers shared by the services and repositories.
+
+Lists of keys are bound as one parameter, so a statement's text never changes
+with the list length and is compiled once: an array on PostgreSQL, a JSON
+array read with ``json_each`` on SQLite (an expanding ``IN`` list would be
+rendered again for every call, and the fuzzy lookups bind about 500 keys).
+SQLite probes the index once per ``json_each`` value, as for a literal list.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, any_, bindparam, func, select, true
+from sqlalchemy import JSON, ColumnElement, Select, any_, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
+
+
+def _sqlite_in(column: InstrumentedAttribute[Any], name: str) -> ColumnElement[bool]:
+    """``column IN (SELECT value FROM json_each(:name))``: the list is bound as one JSON text."""
+    values = func.json_each(bindparam(name, type_=JSON())).table_valued("value")
+    return column.in_(select(values.c.value))
 
 
 def one_of(column: InstrumentedAttribute[Any], name: str, dialect: str) -> ColumnElement[bool]:
     """``column`` equal to any value of the list bound as ``name``.
 
-    PostgreSQL gets ``column = ANY(:name)`` with one array parameter, so the
-    statement text never changes with the list length; SQLite gets an
-    expanding ``IN`` list.
+    PostgreSQL gets ``column = ANY(:name)`` with one array parameter; SQLite
+    gets ``IN`` over ``json_each`` of one JSON parameter.
     """
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(column.type)))
-    return column.in_(bindparam(name, expanding=True))
+    return _sqlite_in(column, name)
 
 
 def rows_for_keys(
@@ -37,11 +49,11 @@ def rows_for_keys(
     average rows per key, so a 500-key fuzzy lookup (where most keys match
     nothing) looks like thousands of rows and gets a table scan. A ``LATERAL``
     subquery per key (fenced with ``LIMIT``, or ``OFFSET 0`` when unlimited)
-    forces one index range scan per key. SQLite probes the index for an ``IN``
-    list by itself; ``per_key_limit`` only applies on PostgreSQL.
+    forces one index range scan per key. SQLite probes the index for each
+    ``json_each`` value by itself; ``per_key_limit`` only applies on PostgreSQL.
     """
     if dialect != "postgresql":
-        return stmt.where(column.in_(bindparam(name, expanding=True)))
+        return stmt.where(_sqlite_in(column, name))
     keys = func.unnest(bindparam(name, type_=ARRAY(column.type))).table_valued("key").render_derived(name="k")
     inner = stmt.where(column == keys.c.key)
     inner = inner.limit(per_key_limit) if per_key_limit is not None else inner.offset(0)

@@ -9,6 +9,7 @@ turns into one of them, whoever stored the data (pipeline, API or CLI).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,6 +79,22 @@ def append_audit(
 ) -> None:
     """Add one audit entry (actor, action and target are cut to their column sizes)."""
     session.add(AuditLogRow(at=at, actor=actor[:128], action=action[:64], target=target[:512], details=details or {}))
+
+
+def append_audit_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add audit entries in one statement; each row holds the keyword arguments of :func:`append_audit`."""
+    values = [
+        {
+            "at": r["at"],
+            "actor": r["actor"][:128],
+            "action": r["action"][:64],
+            "target": r["target"][:512],
+            "details": r.get("details") or {},
+        }
+        for r in rows
+    ]
+    if values:
+        session.connection().execute(insert(AuditLogRow), values)
 
 
 def list_audit(
