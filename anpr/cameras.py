@@ -318,6 +318,13 @@ class GateSettings(BaseSettings):
     motion_pixel_delta: int = Field(24, ge=1, le=255, description="Grey-level change that marks a pixel.")
     motion_width: int = Field(160, ge=16, le=1920, description="Width of the grey image motion is computed on.")
     motion_hold_s: float = Field(2.0, ge=0.0, le=60.0, description="Keep analysing this long after motion.")
+    idle_sample_fps: float = Field(
+        2.0, ge=0.0, le=60.0, description="Live cameras idle for idle_after_s sample this slowly (0: never slow down)."
+    )
+    idle_after_s: float = Field(
+        10.0, ge=0.0, le=3600.0, description="Seconds without motion or open track before idle sampling."
+    )
+    decode_threads: int = Field(1, ge=0, le=64, description="FFmpeg decoder threads per camera (0: one per core).")
     fusion_window_s: float = Field(
         6.0, gt=0.0, le=600.0, description="A pass closes when no track was seen for this many seconds."
     )

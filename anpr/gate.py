@@ -4,6 +4,8 @@ Per camera a reader thread pulls sampled frames from its source into a
 bounded queue (a live stream drops the oldest frame when analysis lags; a
 file waits), and a worker thread runs :class:`CameraAnalyser` on each:
 motion gate -> detector -> IoU tracker -> OCR on the tracks due for a read.
+A live camera whose lane has been idle (no motion, no open track) for
+``idle_after_s`` is told to sample at ``idle_sample_fps`` until motion is seen.
 Finished tracks go to the lane's :class:`LaneFuser` through a bounded queue,
 with ticks of stream time; the fuser closes a pass once every live camera
 of the lane is ``fusion_window_s`` past it, fuses it (:mod:`anpr.fusion`),
@@ -19,6 +21,7 @@ event is written whole before :meth:`GateRunner.run` returns.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import queue
 import threading
@@ -35,7 +38,7 @@ from anpr.evidence import EvidenceStore, attach_evidence
 from anpr.fusion import FusionSettings, PassAccumulator, fuse
 from anpr.motion import MotionGate
 from anpr.recognition import Recognizer, attach_size_types
-from anpr.sources import Backoff, FrameSource, SourceHealth, open_source
+from anpr.sources import Backoff, FrameSource, OpenCvCapture, SourceHealth, Throttled, open_source
 from anpr.tracking import IouTracker, TrackBook, TrackResult
 from anpr.types import DetClass, Frame, Reading
 
@@ -110,6 +113,11 @@ class CameraAnalyser:
         self.tracker = IouTracker(settings.track_iou, settings.track_max_shift, settings.track_max_age_s)
         self.book = TrackBook(camera.id, camera.role, camera.line, settings.ocr_reads_per_track, settings.ocr_every_n)
         self.stats = WorkerStats()
+        self.idle_since: datetime | None = None  # first frame of the current idle stretch
+
+    def idle_for(self, now: datetime) -> float:
+        """Seconds of stream time the camera has been idle (no motion, no open track) up to ``now``."""
+        return 0.0 if self.idle_since is None else (now - self.idle_since).total_seconds()
 
     def process(self, frame: Frame) -> list[TrackResult]:
         """Analyse one sampled frame; returns tracks that finished. Raises on model errors."""
@@ -118,7 +126,10 @@ class CameraAnalyser:
         moving = self.motion.update(frame.image, frame.timestamp).moving
         if not (moving or self.tracker.active):
             self.stats.idle += 1
+            if self.idle_since is None:
+                self.idle_since = frame.timestamp
             return self._count(done)
+        self.idle_since = None
         self.stats.analysed += 1
         with self.lock:
             detections = self.recognizer.detector.detect([frame.image])[0]
@@ -200,6 +211,8 @@ class CameraWorker:
         self.outbox = outbox
         self.live = source.live
         self.frames: queue.Queue[Frame | None] = queue.Queue(settings.frame_queue_size)
+        self.idle_after_s = settings.idle_after_s
+        self.throttled = source if source.live and isinstance(source, Throttled) else None
 
     def read_loop(self, stop: threading.Event) -> None:
         try:
@@ -243,6 +256,9 @@ class CameraWorker:
                 if frame is None:
                     break
                 done = self._process(frame)
+                if self.throttled is not None:
+                    quiet = self.analyser.idle_since is not None
+                    self.throttled.set_idle(quiet and self.analyser.idle_for(frame.timestamp) >= self.idle_after_s)
                 for track in done:
                     _put(self.outbox, track, stop)
                 if done or last_tick is None or frame.timestamp - last_tick >= timedelta(seconds=_TICK_S):
@@ -344,7 +360,13 @@ SourceFactory = Callable[[CameraConfig, GateSettings], FrameSource]
 def default_source(camera: CameraConfig, settings: GateSettings) -> FrameSource:
     backoff = Backoff(settings.reconnect_min_s, settings.reconnect_max_s)
     return open_source(
-        camera.open_url(), camera.id, sample_fps=camera.sample_fps or settings.sample_fps, backoff=backoff
+        camera.open_url(),
+        camera.id,
+        sample_fps=camera.sample_fps or settings.sample_fps,
+        backoff=backoff,
+        opener=functools.partial(OpenCvCapture, threads=settings.decode_threads),
+        idle_sample_fps=settings.idle_sample_fps or None,
+        max_corrupt_in_row=settings.max_corrupt_in_row,
     )
 
 

@@ -2,6 +2,10 @@
 
 A source yields sampled frames (``sample_fps`` per second of stream time) and
 keeps a :class:`SourceHealth` snapshot that a supervisor can read at any time.
+Frames between samples are only grabbed, never retrieved (no colour conversion
+or copy). A live stream can be told its lane is idle (:meth:`StreamSource.set_idle`);
+it then samples at ``idle_sample_fps`` until told otherwise, and the next
+sample after that comes one ordinary period after the last one.
 Live streams reconnect with exponential backoff when they drop; nothing here
 raises out of :meth:`FrameSource.frames` for a lost stream or a corrupt
 frame: both are counted, logged with the camera name, and the work goes on.
@@ -21,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -73,10 +77,15 @@ CaptureOpener = Callable[[str], Capture]
 
 
 class OpenCvCapture:
-    """:class:`Capture` over ``cv2.VideoCapture`` (FFmpeg backend for streams and files)."""
+    """:class:`Capture` over ``cv2.VideoCapture`` (FFmpeg backend for streams and files).
 
-    def __init__(self, url: str) -> None:
-        self._cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG)
+    ``threads`` is the decoder's thread count (``None`` or 0: FFmpeg's choice, one per core). One thread
+    costs the least CPU per frame on a live camera, where frames arrive one at a time anyway.
+    """
+
+    def __init__(self, url: str, threads: int | None = None) -> None:
+        params = [cv2.CAP_PROP_N_THREADS, threads] if threads else []
+        self._cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
         if not self._cap.isOpened():
             self._cap.release()
             raise SourceError(f"cannot open {mask_url(url)}")
@@ -159,6 +168,15 @@ class FrameSource(Protocol):
     def health(self) -> SourceHealth: ...
 
 
+@runtime_checkable
+class Throttled(Protocol):
+    """A source that can sample less often while its lane is idle."""
+
+    def set_idle(self, idle: bool) -> None:
+        """``True``: sample at the idle rate from now on; ``False``: back to the full rate at once."""
+        ...
+
+
 Clock = Callable[[], datetime]
 
 
@@ -187,7 +205,9 @@ class StreamSource(_HealthMixin):
     """A video stream (``live=True``: reconnects forever) or a video file (read once).
 
     Live frames are stamped with the wall clock; file frames with ``start`` plus
-    the stream position. Between samples frames are only grabbed, not decoded.
+    the stream position. Between samples frames are only grabbed, never retrieved.
+    ``idle_sample_fps`` (live streams only) is the sampling rate while :meth:`set_idle`
+    is on; files are always sampled at ``sample_fps`` so a replay analyses every sample.
     """
 
     def __init__(
@@ -202,13 +222,19 @@ class StreamSource(_HealthMixin):
         clock: Clock = utc_now,
         start: datetime | None = None,
         max_corrupt_in_row: int = 50,
+        idle_sample_fps: float | None = None,
     ) -> None:
         if sample_fps <= 0:
             raise ValueError("sample_fps must be positive")
+        if idle_sample_fps is not None and idle_sample_fps <= 0:
+            raise ValueError("idle_sample_fps must be positive")
         self.camera = camera
         self._url = url
         self.live = live
         self.period_s = 1.0 / sample_fps
+        idle_period = 1.0 / idle_sample_fps if idle_sample_fps and live else self.period_s
+        self.idle_period_s = max(self.period_s, idle_period)
+        self._idle = False
         self.backoff = backoff or Backoff()
         self._opener = opener
         self._clock = clock
@@ -219,6 +245,10 @@ class StreamSource(_HealthMixin):
 
     def __repr__(self) -> str:
         return f"StreamSource(camera={self.camera!r}, url={mask_url(self._url)!r}, live={self.live})"
+
+    def set_idle(self, idle: bool) -> None:
+        """Sample at ``idle_sample_fps`` while ``idle``; called from the analysis thread (a plain flag)."""
+        self._idle = idle
 
     def frames(self, stop: threading.Event) -> Iterator[Frame]:
         failures = 0
@@ -268,6 +298,7 @@ class StreamSource(_HealthMixin):
         """Sample one opened capture until it ends, drops or ``stop`` is set."""
         start = self._start or self._clock()
         next_due: float | None = None
+        last_sample = 0.0
         corrupt_in_row = 0
         index = self.health().frames_read
         while not stop.is_set():
@@ -276,6 +307,9 @@ class StreamSource(_HealthMixin):
             index += 1
             self._count("frames_read")
             stamp, seconds = self._stamp(capture, start)
+            idle = self._idle
+            if next_due is not None and not idle:  # back from idle: one ordinary period after the last sample
+                next_due = min(next_due, last_sample + self.period_s)
             if next_due is not None and seconds < next_due:
                 continue
             image = capture.retrieve()
@@ -287,7 +321,9 @@ class StreamSource(_HealthMixin):
                     return  # a stream that only sends garbage is reopened
                 continue
             corrupt_in_row = 0
-            next_due = seconds + self.period_s if next_due is None else max(next_due + self.period_s, seconds)
+            period = self.idle_period_s if idle else self.period_s
+            next_due = seconds + period if next_due is None else max(next_due + period, seconds)
+            last_sample = seconds
             self._count("frames_sampled")
             self._set(last_frame_at=stamp)
             yield Frame(camera=self.camera, image=image, timestamp=stamp, index=index - 1)
@@ -377,6 +413,8 @@ def open_source(
     backoff: Backoff | None = None,
     opener: CaptureOpener = OpenCvCapture,
     clock: Clock = utc_now,
+    idle_sample_fps: float | None = None,
+    max_corrupt_in_row: int = 50,
 ) -> FrameSource:
     """The source for ``spec``: a stream URL, a video file, an image, a folder or a glob.
 
@@ -384,11 +422,30 @@ def open_source(
     so a typo fails at once rather than as a silent idle camera.
     """
     if is_stream_url(spec):
-        return StreamSource(camera, spec, live=True, sample_fps=sample_fps, backoff=backoff, opener=opener, clock=clock)
+        return StreamSource(
+            camera,
+            spec,
+            live=True,
+            sample_fps=sample_fps,
+            backoff=backoff,
+            opener=opener,
+            clock=clock,
+            idle_sample_fps=idle_sample_fps,
+            max_corrupt_in_row=max_corrupt_in_row,
+        )
     path = Path(spec)
     if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
         start = file_stamp(path).when
-        return StreamSource(camera, spec, live=False, sample_fps=sample_fps, opener=opener, clock=clock, start=start)
+        return StreamSource(
+            camera,
+            spec,
+            live=False,
+            sample_fps=sample_fps,
+            opener=opener,
+            clock=clock,
+            start=start,
+            max_corrupt_in_row=max_corrupt_in_row,
+        )
     images = expand_images(spec)
     if not images:
         known = ", ".join(sorted(VIDEO_SUFFIXES | IMAGE_SUFFIXES))

@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/pipeline_bench.py                # everything that can run here
     .venv/bin/python benchmarks/pipeline_bench.py --skip-real --idle-seconds 20
+    .venv/bin/python benchmarks/pipeline_bench.py --sections idle --idle-seconds 20   # idle only, no models
 
 Sections (each prints its numbers, and a JSON summary comes last):
 
@@ -12,9 +13,17 @@ Sections (each prints its numbers, and a JSON summary comes last):
   every frame sampled, with motion gating. Uses the real models when
   ``models/gate-detector.*`` exists, else a null recogniser (then the number is
   decode + motion gate + bookkeeping only, and says so).
-* **idle** - a still 1080p scene played as a live camera at ``--camera-fps``,
-  sampled at ``ANPR_GATE_SAMPLE_FPS``: process CPU time per wall second (share
-  of one core), and the motion gate's own cost per sampled frame.
+* **idle** - a still 1080p scene played as a live camera at ``--camera-fps``
+  (a 10 s clip, looped), sampled at ``--sample-fps`` with the other ``ANPR_GATE_*``
+  settings from the environment (idle sampling, decoder threads): process CPU
+  time per wall second (share of one core) over ``--idle-seconds`` once the lane
+  has settled (motion hold + ``idle_after_s``), split into reading (grab every
+  frame, retrieve the samples) and the rest, with the decode-only floor (grab
+  every frame, retrieve none) and the motion gate's own cost per sampled frame.
+  Scenes (``--idle-scenes``): ``road`` - the synthetic gate's empty road with
+  Gaussian sensor noise (sigma 2), close to what an IP camera sends; ``noise`` -
+  uniform random pixels with +-3 noise per frame, a worst case for the decoder
+  (each key frame is ~1 MB).
 * **synthetic pass** - with real models: the fused event of a truck with two
   containers seen by the front and side cameras, against the rendered truth.
 * **real gate frames** - with real models and ``../shared/datasets/gate-containers-unlabelled``:
@@ -150,11 +159,14 @@ def bench_synthetic_pass(videos: dict[str, Path], recognizer: Recognizer) -> dic
 
 
 class PacedCapture:
-    """A live camera stand-in: plays a video at ``fps`` in real time, looping at the end."""
+    """A live camera stand-in: plays a video at ``fps`` in real time, looping at the end.
 
-    def __init__(self, path: str, fps: float) -> None:
-        self.path, self.period = path, 1.0 / fps
-        self.inner: Capture = OpenCvCapture(path)
+    Keep the clip long (seconds): each loop reopens the file, which a real camera never does.
+    """
+
+    def __init__(self, path: str, fps: float, threads: int | None = None) -> None:
+        self.path, self.period, self.threads = path, 1.0 / fps, threads
+        self.inner: Capture = OpenCvCapture(path, threads)
         self.next_at = time.monotonic()
 
     def grab(self) -> bool:
@@ -164,7 +176,7 @@ class PacedCapture:
         self.next_at += self.period
         if not self.inner.grab():
             self.inner.release()
-            self.inner = OpenCvCapture(self.path)
+            self.inner = OpenCvCapture(self.path, self.threads)
             return self.inner.grab()
         return True
 
@@ -178,28 +190,42 @@ class PacedCapture:
         self.inner.release()
 
 
-def decode_only_share(path: Path, seconds: float, camera_fps: float, sample_fps: float) -> float:
-    """CPU share of one core spent just reading the paced camera (every frame grabbed, samples decoded)."""
-    capture = PacedCapture(str(path), camera_fps)
-    every = max(1, round(camera_fps / sample_fps))
+def read_share(path: Path, seconds: float, camera_fps: float, retrieve_fps: float, threads: int | None) -> float:
+    """CPU share of one core spent just reading the paced camera: every frame grabbed, ``retrieve_fps``
+    of them retrieved (0: none, the decode floor)."""
+    capture = PacedCapture(str(path), camera_fps, threads)
+    every = max(1, round(camera_fps / retrieve_fps)) if retrieve_fps > 0 else 0
     cpu0, wall0, n = time.process_time(), time.perf_counter(), 0
     while time.perf_counter() - wall0 < seconds:
         capture.grab()
-        if n % every == 0:
+        if every and n % every == 0:
             capture.retrieve()
         n += 1
     capture.release()
     return 100 * (time.process_time() - cpu0) / (time.perf_counter() - wall0)
 
 
-def bench_idle(work: Path, seconds: float, camera_fps: float, sample_fps: float) -> dict[str, Any]:
+def idle_frames(scene: str, n: int = 10) -> list[ImageArray]:
+    """``n`` 1080p frames of a still scene with per-frame sensor noise (see the module docstring)."""
     rng = np.random.default_rng(3)
-    still = rng.integers(70, 120, (1080, 1920, 3), dtype=np.uint8)
-    frames = [
-        np.clip(still.astype(np.int16) + rng.integers(-3, 4, still.shape), 0, 255).astype(np.uint8) for _ in range(10)
-    ]
-    path = write_video(frames, work / "idle.mp4", fps=camera_fps)
-    gate = MotionGate(GateSettings().motion_threshold)
+    if scene == "noise":
+        still = rng.integers(70, 120, (1080, 1920, 3), dtype=np.uint8)
+        noise = [rng.integers(-3, 4, still.shape) for _ in range(n)]
+    else:
+        seq = render_pass_frames(PLATE, [BOXES[0]], n_frames=3, seed=3, size=(1920, 1080))
+        road = np.median(np.stack(seq.cameras[0].frames[:3]), axis=0).astype(np.uint8)  # the empty road
+        still, noise = road, [np.rint(rng.normal(0.0, 2.0, road.shape)) for _ in range(n)]
+    return [np.clip(still.astype(np.int16) + d, 0, 255).astype(np.uint8) for d in noise]
+
+
+def bench_idle(work: Path, seconds: float, camera_fps: float, sample_fps: float, scene: str) -> dict[str, Any]:
+    frames = idle_frames(scene)
+    loop = [frames[i % len(frames)] for i in range(round(10 * camera_fps))]  # a 10 s clip: reopened rarely
+    path = write_video(loop, work / f"idle-{scene}.mp4", fps=camera_fps)
+    mbit_s = path.stat().st_size * 8 / 10 / 1e6
+    settings = GateSettings(sample_fps=sample_fps, health_log_s=3600.0)
+    threads = settings.decode_threads or None
+    gate = MotionGate(settings.motion_threshold, settings.motion_pixel_delta, settings.motion_width)
     per_frame = []
     for i, f in enumerate(frames * 3):
         t0 = time.perf_counter()
@@ -207,37 +233,59 @@ def bench_idle(work: Path, seconds: float, camera_fps: float, sample_fps: float)
         per_frame.append(time.perf_counter() - t0)
     gate_ms = 1000 * float(np.median(per_frame))
     source = StreamSource(
-        "idle", str(path), live=True, sample_fps=sample_fps, opener=lambda url: PacedCapture(url, camera_fps)
+        "idle",
+        str(path),
+        live=True,
+        sample_fps=sample_fps,
+        opener=lambda url: PacedCapture(url, camera_fps, threads),
+        idle_sample_fps=settings.idle_sample_fps or None,
     )
-    settings = GateSettings(sample_fps=sample_fps, health_log_s=3600.0)
     config = parse_config({"cameras": [{"id": "idle", "url": str(path), "lane": "idle"}]})
     runner = GateRunner(
         config, settings, Recognizer(NullDetector(), NullOcr()), ListSink(), source_factory=lambda c, s: source
     )
     stop = threading.Event()
-    threading.Timer(seconds, stop.set).start()
+    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+    thread.start()
+    settle_s = settings.motion_hold_s + (settings.idle_after_s if settings.idle_sample_fps else 0.0) + 1.0
+    time.sleep(settle_s)  # the first frame counts as motion; then the lane goes idle (and slows down)
+    before = runner.health().workers["idle"]
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    health = runner.run(stop)
+    time.sleep(seconds)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    stats = health.workers["idle"]
+    after = runner.health().workers["idle"]
+    stop.set()
+    thread.join()
     share = 100 * cpu / wall
-    gate_share = 100 * gate_ms / 1000 * sample_fps
-    decode = decode_only_share(path, seconds, camera_fps, sample_fps)
+    sampled, analysed = after.frames - before.frames, after.analysed - before.analysed
+    rate = sampled / wall
+    reading = read_share(path, seconds, camera_fps, rate, threads)
+    floor = read_share(path, seconds, camera_fps, 0.0, threads)
+    gate_share = 100 * gate_ms / 1000 * rate
     print(
-        f"idle lane: {share:.1f}% of one core for a 1080p camera at {camera_fps:g} fps sampled at "
-        f"{sample_fps:g}/s; reading the stream alone (grab every frame, decode the samples) takes "
-        f"{decode:.1f}%; motion gate alone {gate_ms:.2f} ms/frame "
-        f"= {gate_share:.2f}% of a core; detector ran on {stats.analysed} of {stats.frames} samples"
+        f"idle lane ({scene}, {mbit_s:.1f} Mbit/s): {share:.1f}% of one core for a 1080p camera at "
+        f"{camera_fps:g} fps, {rate:.1f} samples/s once idle (sample fps {sample_fps:g}, idle "
+        f"{settings.idle_sample_fps:g} after {settings.idle_after_s:g} s, decoder threads "
+        f"{settings.decode_threads or 'auto'}); reading alone (grab all, retrieve the samples) {reading:.1f}%, "
+        f"decode floor (grab all, retrieve none) {floor:.1f}%; motion gate {gate_ms:.2f} ms/frame "
+        f"= {gate_share:.2f}%; detector ran on {analysed} of {sampled} samples in the window"
     )
     return {
+        "scene": scene,
+        "stream_mbit_s": round(mbit_s, 2),
         "cpu_percent_of_core": round(share, 2),
-        "read_only_percent_of_core": round(decode, 2),
+        "read_only_percent_of_core": round(reading, 2),
+        "decode_floor_percent_of_core": round(floor, 2),
         "gate_ms_per_frame": round(gate_ms, 3),
         "gate_percent_of_core": round(gate_share, 3),
-        "analysed": stats.analysed,
-        "sampled": stats.frames,
+        "analysed": analysed,
+        "sampled": sampled,
+        "samples_per_s": round(rate, 2),
         "camera_fps": camera_fps,
         "sample_fps": sample_fps,
+        "idle_sample_fps": settings.idle_sample_fps,
+        "idle_after_s": settings.idle_after_s,
+        "decode_threads": settings.decode_threads,
     }
 
 
@@ -302,20 +350,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample-fps", type=float, default=5.0)
     parser.add_argument("--dataset", type=Path, default=DATASET)
     parser.add_argument("--skip-real", action="store_true", help="Skip the real gate frames.")
+    parser.add_argument(
+        "--sections",
+        default="throughput,idle,synthetic,real",
+        help="Comma-separated sections to run: throughput, idle, synthetic, real (idle alone loads no models).",
+    )
+    parser.add_argument("--idle-scenes", default="road,noise", help="Idle scenes, comma-separated: road, noise.")
     args = parser.parse_args(argv)
-    real = models_present()
+    sections = {s.strip() for s in args.sections.split(",") if s.strip()}
+    unknown = sections - {"throughput", "idle", "synthetic", "real"}
+    scenes = [s.strip() for s in args.idle_scenes.split(",") if s.strip()]
+    if unknown or not set(scenes) <= {"road", "noise"}:
+        parser.error(f"unknown section or scene: {sorted(unknown) + [s for s in scenes if s not in ('road', 'noise')]}")
+    real = models_present() and bool(sections & {"throughput", "synthetic", "real"})
     recognizer = build_recognizer() if real else Recognizer(NullDetector(), NullOcr())
     summary: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        summary["throughput"] = bench_throughput(work, recognizer, real, args.frames)
-        videos = summary["throughput"].pop("videos")
-        summary["idle"] = bench_idle(work, args.idle_seconds, args.camera_fps, args.sample_fps)
-        if real:
+        if "throughput" in sections or "synthetic" in sections:
+            summary["throughput"] = bench_throughput(work, recognizer, real, args.frames)
+            videos = summary["throughput"].pop("videos")
+        if "idle" in sections:
+            summary["idle"] = [
+                bench_idle(work, args.idle_seconds, args.camera_fps, args.sample_fps, scene) for scene in scenes
+            ]
+        if "synthetic" not in sections:
+            pass
+        elif real:
             summary["synthetic_pass"] = bench_synthetic_pass(videos, recognizer)
         else:
             print("synthetic pass: skipped (no models/gate-detector.pt or .onnx yet)")
-    if real and args.dataset.is_dir() and not args.skip_real:
+    if "real" not in sections:
+        pass
+    elif real and args.dataset.is_dir() and not args.skip_real:
         summary["real_gate_frames"] = bench_real(args.dataset, recognizer)
     else:
         print(f"real gate frames: skipped (models present: {real}, dataset: {args.dataset.is_dir()})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import queue
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -22,7 +23,7 @@ from anpr.consensus import validate
 from anpr.errors import ConfigError, SourceError
 from anpr.event_json import event_from_json
 from anpr.events import Direction, GateEvent
-from anpr.gate import CameraAnalyser, GateRunner
+from anpr.gate import CameraAnalyser, CameraWorker, GateRunner
 from anpr.motion import MotionGate
 from anpr.recognition import Recognizer
 from anpr.sources import Backoff, Capture, FrameSource, SourceHealth, SourceState, StreamSource
@@ -341,3 +342,57 @@ def test_gate_settings_bounds_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
         GateSettings(reconnect_min_s=10, reconnect_max_s=1)
     with pytest.raises(ValidationError):
         GateSettings(unknown_knob=1)  # type: ignore[call-arg]
+
+
+class ThrottleRecorder:
+    """A source that records what its worker tells it about idleness (the tests feed frames directly)."""
+
+    def __init__(self, camera: str, live: bool = True) -> None:
+        self.camera = camera
+        self.live = live
+        self.calls: list[bool] = []
+
+    def frames(self, stop: threading.Event) -> Iterator[Frame]:
+        return iter(())
+
+    def health(self) -> SourceHealth:
+        return SourceHealth(self.camera, "fake://live", SourceState.LIVE)
+
+    def set_idle(self, idle: bool) -> None:
+        self.calls.append(idle)
+
+
+def worker_for(cam: CameraConfig, source: ThrottleRecorder, s: GateSettings, detector: BlobDetector) -> CameraWorker:
+    analyser = CameraAnalyser(cam, recognizer(detector), s)
+    return CameraWorker(cam, source, analyser, queue.Queue(), s)
+
+
+def test_idle_camera_slows_down_and_returns_to_full_rate_on_first_motion() -> None:
+    detector = BlobDetector()
+    cam = CameraConfig(id="front", url="x", lane="l", role=CameraRole.PLATE_FRONT)
+    source = ThrottleRecorder("front")
+    worker = worker_for(cam, source, settings(idle_after_s=5.0, frame_queue_size=1000), detector)
+    for i, img in enumerate(scene("front", n=120, moving=range(80, 100))):
+        worker.frames.put(Frame("front", img, T0 + timedelta(seconds=0.2 * i), i))
+    worker.frames.put(None)
+    worker.work_loop(threading.Event())
+    calls = source.calls
+    assert len(calls) == 120
+    # Frame 0 is motion (no reference), held for 1 s (to frame 5); idle from frame 6 (1.2 s), slow from 6.2 s.
+    assert calls[:31] == [False] * 31
+    assert calls[31:80] == [True] * 49
+    assert calls[80] is False  # the vehicle's first frame is analysed and brings the full rate back at once
+    assert calls[80:] == [False] * 40  # still within idle_after_s of the pass at the end
+    assert detector.calls == worker.analyser.stats.analysed >= 6 + 20
+
+
+def test_recorded_input_is_never_throttled() -> None:
+    cam = CameraConfig(id="c", url="x", lane="l")
+    source = ThrottleRecorder("c", live=False)
+    worker = worker_for(cam, source, settings(idle_after_s=0.0, frame_queue_size=100), BlobDetector())
+    still = scene("c", n=1, moving=range(0))[0]
+    for i in range(10):
+        worker.frames.put(Frame("c", still, T0 + timedelta(seconds=0.2 * i), i))
+    worker.frames.put(None)
+    worker.work_loop(threading.Event())
+    assert worker.throttled is None and source.calls == []

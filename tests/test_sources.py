@@ -297,3 +297,65 @@ def test_stream_that_drops_before_any_frame_backs_off() -> None:
     assert list(source.frames(stop)) == []
     assert time.monotonic() - started >= 0.02 + 0.04 + 0.08 + 0.16  # doubled after each empty session
     assert source.health().reconnects == 4 and all(e.released for e in empties)
+
+
+class CountingCapture(FakeCapture):
+    """A :class:`FakeCapture` that records which frames were retrieved (decoded and converted)."""
+
+    def __init__(self, frames: list[ImageArray | None], fps: float = 10.0) -> None:
+        super().__init__(frames, fps)
+        self.retrieved: list[int] = []
+
+    def retrieve(self) -> ImageArray | None:
+        self.retrieved.append(self.i - 1)
+        return super().retrieve()
+
+
+def test_frames_between_samples_are_grabbed_never_retrieved() -> None:
+    stop = threading.Event()
+    capture = CountingCapture([image(i) for i in range(48)], fps=16.0)
+    source = StreamSource("c", "video.mp4", live=False, sample_fps=4, opener=ScriptedOpener([capture], stop))
+    frames = list(source.frames(stop))
+    assert [f.index for f in frames] == list(range(0, 48, 4))
+    assert capture.retrieved == [f.index for f in frames]  # the 36 frames in between were only grabbed
+    assert source.health().frames_read == 48
+
+
+def test_idle_live_stream_samples_slowly_and_returns_to_full_rate_at_once() -> None:
+    stop = threading.Event()
+    capture = CountingCapture([image(i % 250) for i in range(1000)], fps=16.0)
+    clock = ticking_clock(0.0625)  # a 16 fps camera: one clock read per grabbed frame
+    source = StreamSource(
+        "c",
+        "rtsp://cam/1",
+        live=True,
+        sample_fps=4,
+        idle_sample_fps=1,
+        opener=ScriptedOpener([capture], stop),
+        clock=lambda: next(clock),
+    )
+    stamps: list[datetime] = []
+    indices: list[int] = []
+    for frame in source.frames(stop):
+        stamps.append(frame.timestamp)
+        indices.append(frame.index)
+        if len(stamps) == 5:
+            source.set_idle(True)
+        elif len(stamps) == 10:
+            source.set_idle(False)
+        elif len(stamps) == 14:
+            stop.set()
+    gaps = [round((stamps[i] - stamps[i - 1]).total_seconds(), 2) for i in range(1, len(stamps))]
+    assert gaps[:4] == [0.25] * 4  # full rate
+    assert gaps[5:9] == [1.0] * 4  # idle: one sample a second, the frames between only grabbed
+    assert gaps[9:] == [0.25] * 4  # the first sample after idle comes one ordinary period later
+    assert capture.retrieved == indices  # only the samples were retrieved, idle or not
+
+
+def test_idle_sampling_applies_to_live_streams_only() -> None:
+    with pytest.raises(ValueError, match="idle_sample_fps"):
+        StreamSource("c", "rtsp://cam/1", live=True, sample_fps=5, idle_sample_fps=0)
+    recorded = StreamSource("c", "video.mp4", live=False, sample_fps=5, idle_sample_fps=1)
+    assert recorded.idle_period_s == recorded.period_s  # a replay analyses every sample
+    slow_enough = StreamSource("c", "rtsp://cam/1", live=True, sample_fps=2, idle_sample_fps=10)
+    assert slow_enough.idle_period_s == slow_enough.period_s  # never faster than the full rate
