@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import Field
@@ -32,7 +32,7 @@ from anpr.config import AnprSettings, get_settings
 from anpr.errors import ModelLoadError
 from anpr.ocr_ctc import Probs, fold, fold_matrix
 from anpr.ocr_grammar import ALPHABET, DecodeConfig, Decoded, decode_container, decode_plate, decode_size_type
-from anpr.ocr_layout import PreparedCrop, prepare
+from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare
 from anpr.ocr_prep import GreyImage, cut, frames_for_width, model_batch, width_groups
 from anpr.types import BBox, DetClass, Detection, ImageArray, Orientation, Reading
 
@@ -59,6 +59,13 @@ class OcrSettings(BaseSettings):
     )
     max_line_width: int = Field(512, ge=64, le=2048, description="Lines wider than this (px) are squeezed.")
     crop_margin: float = Field(0.1, ge=0.0, le=0.5, description="Margin around a box, in units of its short side.")
+    plate_layouts: bool = Field(
+        True, description="Read a plate crop that could be one row or two both ways and keep the better read."
+    )
+    extra_plate_margins: tuple[Annotated[float, Field(ge=0.0, le=0.5)], ...] = Field(
+        (0.0, 0.2),
+        description="Also read plates cut with these margins (units of the short side); the best read wins.",
+    )
     beam_width: int = Field(6, ge=1, le=32, description="CTC beam width per line.")
     plate_max_drop: float = Field(
         9.0, ge=0.0, le=50.0, description="How much less likely (nats) a valid plate may be than the raw read."
@@ -186,26 +193,45 @@ class EasyOcrEngine:
             return decode_container(lines, ALPHABET, self._decode)
         return decode_size_type(lines, ALPHABET, self._decode)
 
+    def _hypotheses(self, image: ImageArray, det: Detection) -> list[PreparedCrop]:
+        """The ways to lay out one box's text: one, or for a plate every margin and layout to try."""
+        if det.cls is not DetClass.PLATE or not self.ocr_settings.plate_layouts:
+            prep = self._prepare(image, det)
+            return [prep] if prep is not None else []
+        out: list[PreparedCrop] = []
+        for margin in dict.fromkeys((self.ocr_settings.crop_margin, *self.ocr_settings.extra_plate_margins)):
+            crop = cut(image, det.bbox, margin)
+            if crop is not None:
+                out.extend(plate_layouts(crop, self.settings.ocr_min_crop_height))
+        return out
+
     def read(self, image: ImageArray, detections: Sequence[Detection]) -> list[Reading | None]:
-        """One reading per detection, same order; ``None`` where no text could be read."""
-        prepared: list[PreparedCrop | None] = []
+        """One reading per detection, same order; ``None`` where no text could be read.
+
+        Where a box has several layout hypotheses (:meth:`_hypotheses`), every one is read in
+        the same batch and the best decode wins: a valid read over an invalid one, then the
+        more confident.
+        """
+        prepared: list[list[PreparedCrop]] = []
         for det in detections:
             try:
-                prepared.append(self._prepare(image, det))
+                prepared.append(self._hypotheses(image, det))
             except (ValueError, ArithmeticError) as exc:  # one odd crop never stops the image
                 log.warning("cannot prepare %s crop %s: %s", det.cls.value, det.bbox.as_list(), exc)
-                prepared.append(None)
-        lines = [line for p in prepared if p is not None for line in p.lines]
+                prepared.append([])
+        lines = [line for hyps in prepared for p in hyps for line in p.lines]
         probs = self.line_probs(lines) if lines else []
         out: list[Reading | None] = []
         cursor = 0
-        for det, prep in zip(detections, prepared, strict=True):
-            if prep is None:
-                out.append(None)
-                continue
-            own = probs[cursor : cursor + prep.rows]
-            cursor += prep.rows
-            out.append(self._reading(det, prep, self._decoded(det.cls, own)))
+        for det, hyps in zip(detections, prepared, strict=True):
+            best: tuple[tuple[bool, bool, float], PreparedCrop, Decoded] | None = None
+            for prep in hyps:
+                decoded = self._decoded(det.cls, probs[cursor : cursor + prep.rows])
+                cursor += prep.rows
+                key = (decoded.valid, len(decoded.text) >= 2, decoded.confidence)
+                if best is None or key > best[0]:
+                    best = (key, prep, decoded)
+            out.append(self._reading(det, best[1], best[2]) if best is not None else None)
         return out
 
     @staticmethod

@@ -243,15 +243,28 @@ def _split(grey: GreyImage, y: int) -> tuple[GreyImage, ...] | None:
 
 
 def _plate_lines(grey: GreyImage) -> PreparedCrop:
+    return _plate_layouts(grey)[0]
+
+
+def _plate_layouts(grey: GreyImage) -> list[PreparedCrop]:
+    """The plate's most likely layout first, then the other one where the crop could hold it.
+
+    Small plates in street photos come in loose boxes (bumper, frame), so the row profile
+    can mislead; the reader then decides between the two (:func:`plate_layouts`).
+    """
     h, w = grey.shape[:2]
     aspect = w / h
-    y = None if aspect >= ONE_ROW_MIN_ASPECT else row_break(grey, force=aspect < TWO_ROW_MAX_ASPECT)
+    one = PreparedCrop((_line(grey),), Orientation.HORIZONTAL)
+    if aspect >= ONE_ROW_MIN_ASPECT:
+        return [one]
+    y = row_break(grey, force=aspect < TWO_ROW_MAX_ASPECT)
     rows = _split(grey, y) if y is not None else None
     if rows is None and aspect < TWO_ROW_MAX_ASPECT and y is not None:
         rows = (_line(grey[:y]), _line(grey[y:]))  # narrow plates are two-row even when a row looks empty
-    if rows is None:
-        return PreparedCrop((_line(grey),), Orientation.HORIZONTAL)
-    return PreparedCrop(rows, Orientation.TWO_LINE)
+    if rows is not None:
+        return [PreparedCrop(rows, Orientation.TWO_LINE), one]
+    forced = _split(grey, row_break(grey, force=True) or h // 2)
+    return [one, PreparedCrop(forced, Orientation.TWO_LINE)] if forced is not None else [one]
 
 
 def _code_lines(grey: GreyImage, target: DetClass) -> PreparedCrop | None:
@@ -267,6 +280,16 @@ def _code_lines(grey: GreyImage, target: DetClass) -> PreparedCrop | None:
         if rows is not None:
             return PreparedCrop(rows, Orientation.TWO_LINE)
     return PreparedCrop((_line(grey),), Orientation.HORIZONTAL)
+
+
+def plate_layouts(crop: ImageArray, min_height: int = 32) -> list[PreparedCrop]:
+    """Every layout a plate crop could have (one row, two rows), the most likely first.
+
+    :func:`prepare` returns the first; the engine can read them all and keep the best read.
+    """
+    if crop.size == 0 or min(crop.shape[:2]) < 2:
+        return []
+    return _plate_layouts(deskew(upscale(stretch(to_grey(crop)), min_height)))
 
 
 def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> PreparedCrop | None:

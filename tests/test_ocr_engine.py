@@ -107,3 +107,31 @@ def test_gate_scene_gets_container_numbers_with_their_size_types(tuned: EasyOcrE
     scene = render_gate_scene(rng, (960, 540), degrade=0.0, specs=[spec], cab_probability=0.0)
     (result,) = Recognizer(SceneDetector(scene), tuned).recognize([scene.image])
     assert [(c.text, c.valid, c.size_type) for c in result.containers] == [("TGHU7765431", True, "22G1")]
+
+
+def test_plates_in_loose_boxes_are_read_in_their_own_layout(tuned: EasyOcrEngine) -> None:
+    """A one-row plate in a box with bumper above and below (aspect ~2.3) misleads the row profile;
+    reading both layouts and a second margin, and keeping the valid read, recovers most of them."""
+    single = EasyOcrEngine(SETTINGS, OcrSettings(plate_layouts=False))
+    both = EasyOcrEngine(SETTINGS, OcrSettings(plate_layouts=True, extra_plate_margins=(0.0,)))
+    right = {"single": 0, "both": 0}
+    for seed in range(3):
+        for height in (24, 40, 60):
+            plate = plates.parse("51F-123.45")
+            assert plate is not None
+            crop, _ = render_plate_crop(
+                np.random.default_rng(seed), spec_from_plate(plate), degrade=False, height_px=height
+            )
+            h, w = crop.shape[:2]
+            pad = int(0.4 * h)
+            image = np.full((h + 2 * pad + 40, w + 40, 3), 60, np.uint8)
+            image[20 + pad : 20 + pad + h, 20 : 20 + w] = crop
+            det = Detection(DetClass.PLATE, BBox(20, 20, 20 + w, 20 + h + 2 * pad), 0.7)
+            for name, engine in (("single", single), ("both", both)):
+                (reading,) = engine.read(image, [det])
+                right[name] += reading is not None and (reading.text, reading.valid, reading.rows) == (
+                    "51F12345",
+                    True,
+                    1,
+                )
+    assert right["both"] >= 5 and right["both"] > right["single"], right

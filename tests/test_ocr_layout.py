@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from anpr import plates
-from anpr.ocr_layout import prepare, row_break, stacked_cells, text_span
+from anpr.ocr_layout import plate_layouts, prepare, row_break, stacked_cells, text_span
 from anpr.ocr_prep import (
     as_grey,
     cut,
@@ -55,6 +55,27 @@ def test_plate_layouts(formatted: str, orientation: Orientation, rows: int) -> N
         prepared = prepare(crop, DetClass.PLATE)
         assert prepared is not None
         assert (prepared.orientation, prepared.rows) == (orientation, rows)
+
+
+@pytest.mark.parametrize("formatted", ["51F-123.45", "29-B1 123.45", "60-F4 079.22", "KP-47-90", "51-F1 2345"])
+def test_plate_layouts_offer_the_likely_layout_first(formatted: str) -> None:
+    crop, _ = render_plate_crop(np.random.default_rng(5), plate_spec(formatted), degrade=False, height_px=110)
+    first, *others = plate_layouts(crop)
+    prepared = prepare(crop, DetClass.PLATE)
+    assert prepared is not None and (first.orientation, first.rows) == (prepared.orientation, prepared.rows)
+    aspect = crop.shape[1] / crop.shape[0]
+    # A wide crop can only be one row; anything squarer is also offered with the other layout.
+    assert [o.rows for o in others] == ([] if aspect >= 3.0 else [3 - first.rows])
+
+
+def test_a_one_row_plate_in_a_tall_box_is_also_offered_as_one_line() -> None:
+    crop, _ = render_plate_crop(np.random.default_rng(2), plate_spec("51F-123.45"), degrade=False, height_px=60)
+    h, w = crop.shape[:2]
+    loose = np.full((3 * h, w, 3), 70, np.uint8)  # bumper above and below: the box is almost square
+    loose[h : 2 * h] = crop
+    layouts = plate_layouts(loose)
+    assert [p.rows for p in layouts] in ([2, 1], [1, 2])
+    assert plate_layouts(np.zeros((1, 5, 3), np.uint8)) == []
 
 
 def test_two_row_plates_of_every_kind_split_into_two_lines() -> None:
@@ -172,3 +193,17 @@ def test_deshear_makes_leaning_strokes_upright(shear: float) -> None:
     leaning = as_grey(cv2.warpAffine(img, matrix, (300, 60), borderValue=255))
     assert shear_factor(leaning) == pytest.approx(-shear, abs=0.06)
     assert deshear(leaning).shape[1] > 300  # widened to keep every stroke
+
+
+def test_extra_plate_margins_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from anpr.ocr import OcrSettings
+
+    assert OcrSettings().extra_plate_margins == (0.0, 0.2)
+    monkeypatch.setenv("ANPR_OCR_EXTRA_PLATE_MARGINS", "[0.05]")
+    assert OcrSettings().extra_plate_margins == (0.05,)
+    for bad in ("[0.9]", "[-0.1]", '["wide"]'):
+        monkeypatch.setenv("ANPR_OCR_EXTRA_PLATE_MARGINS", bad)
+        with pytest.raises(ValidationError):
+            OcrSettings()
