@@ -66,6 +66,12 @@ class OcrSettings(BaseSettings):
         (0.0, 0.2),
         description="Also read plates cut with these margins (units of the short side); the best read wins.",
     )
+    plate_accept_confidence: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="A plate whose first reading is valid and at least this confident skips the other hypotheses.",
+    )
     beam_width: int = Field(6, ge=1, le=32, description="CTC beam width per line.")
     plate_max_drop: float = Field(
         9.0, ge=0.0, le=50.0, description="How much less likely (nats) a valid plate may be than the raw read."
@@ -193,45 +199,70 @@ class EasyOcrEngine:
             return decode_container(lines, ALPHABET, self._decode)
         return decode_size_type(lines, ALPHABET, self._decode)
 
-    def _hypotheses(self, image: ImageArray, det: Detection) -> list[PreparedCrop]:
-        """The ways to lay out one box's text: one, or for a plate every margin and layout to try."""
-        if det.cls is not DetClass.PLATE or not self.ocr_settings.plate_layouts:
-            prep = self._prepare(image, det)
-            return [prep] if prep is not None else []
+    def _hypotheses(self, image: ImageArray, det: Detection, skip_primary: bool = False) -> list[PreparedCrop]:
+        """Every way to lay out a plate box's text: each margin, each layout; the first is the
+        primary one (what :meth:`_prepare` gives), left out with ``skip_primary``."""
         out: list[PreparedCrop] = []
-        for margin in dict.fromkeys((self.ocr_settings.crop_margin, *self.ocr_settings.extra_plate_margins)):
+        margins = dict.fromkeys((self.ocr_settings.crop_margin, *self.ocr_settings.extra_plate_margins))
+        for k, margin in enumerate(margins):
             crop = cut(image, det.bbox, margin)
             if crop is not None:
-                out.extend(plate_layouts(crop, self.settings.ocr_min_crop_height))
+                layouts = plate_layouts(crop, self.settings.ocr_min_crop_height)
+                out.extend(layouts[1:] if k == 0 and skip_primary else layouts)
+        return out
+
+    def _layouts(self, image: ImageArray, det: Detection, primary: bool) -> list[PreparedCrop]:
+        """The primary layout of a box (``primary``), or the other hypotheses of a plate box."""
+        try:
+            if not primary:
+                return self._hypotheses(image, det, skip_primary=True)
+            prep = self._prepare(image, det)
+            return [prep] if prep is not None else []
+        except (ValueError, ArithmeticError) as exc:  # one odd crop never stops the image
+            log.warning("cannot prepare %s crop %s: %s", det.cls.value, det.bbox.as_list(), exc)
+            return []
+
+    def _decode_all(self, targets: Sequence[DetClass], hyps: Sequence[Sequence[PreparedCrop]]) -> list[list[Decoded]]:
+        """Decode every hypothesis of every box, reading all their lines in one batch."""
+        lines = [line for group in hyps for p in group for line in p.lines]
+        probs = self.line_probs(lines) if lines else []
+        out: list[list[Decoded]] = []
+        cursor = 0
+        for target, group in zip(targets, hyps, strict=True):
+            decoded = []
+            for prep in group:
+                decoded.append(self._decoded(target, probs[cursor : cursor + prep.rows]))
+                cursor += prep.rows
+            out.append(decoded)
         return out
 
     def read(self, image: ImageArray, detections: Sequence[Detection]) -> list[Reading | None]:
         """One reading per detection, same order; ``None`` where no text could be read.
 
-        Where a box has several layout hypotheses (:meth:`_hypotheses`), every one is read in
-        the same batch and the best decode wins: a valid read over an invalid one, then the
-        more confident.
+        Every box is first read in its primary layout. A plate whose read is not valid and
+        confident (:attr:`OcrSettings.plate_accept_confidence`) is then read in every other
+        layout and margin (:meth:`_hypotheses`), in one batch, and the best decode wins: a
+        valid read over an invalid one, then the more confident.
         """
-        prepared: list[list[PreparedCrop]] = []
-        for det in detections:
-            try:
-                prepared.append(self._hypotheses(image, det))
-            except (ValueError, ArithmeticError) as exc:  # one odd crop never stops the image
-                log.warning("cannot prepare %s crop %s: %s", det.cls.value, det.bbox.as_list(), exc)
-                prepared.append([])
-        lines = [line for hyps in prepared for p in hyps for line in p.lines]
-        probs = self.line_probs(lines) if lines else []
+        first = [self._layouts(image, d, primary=True) for d in detections]
+        choices = [
+            list(zip(h, dec, strict=True))
+            for h, dec in zip(first, self._decode_all([d.cls for d in detections], first), strict=True)
+        ]
+        settings = self.ocr_settings
+        retry = [
+            i for i, (det, got) in enumerate(zip(detections, choices, strict=True))
+            if det.cls is DetClass.PLATE and settings.plate_layouts
+            and not (got and got[0][1].valid and got[0][1].confidence >= settings.plate_accept_confidence)
+        ]  # fmt: skip
+        if retry:
+            more = [self._layouts(image, detections[i], primary=False) for i in retry]
+            for i, h, dec in zip(retry, more, self._decode_all([DetClass.PLATE] * len(retry), more), strict=True):
+                choices[i].extend(zip(h, dec, strict=True))
         out: list[Reading | None] = []
-        cursor = 0
-        for det, hyps in zip(detections, prepared, strict=True):
-            best: tuple[tuple[bool, bool, float], PreparedCrop, Decoded] | None = None
-            for prep in hyps:
-                decoded = self._decoded(det.cls, probs[cursor : cursor + prep.rows])
-                cursor += prep.rows
-                key = (decoded.valid, len(decoded.text) >= 2, decoded.confidence)
-                if best is None or key > best[0]:
-                    best = (key, prep, decoded)
-            out.append(self._reading(det, best[1], best[2]) if best is not None else None)
+        for det, got in zip(detections, choices, strict=True):
+            best = max(got, key=lambda c: (c[1].valid, len(c[1].text) >= 2, c[1].confidence), default=None)
+            out.append(self._reading(det, *best) if best is not None else None)
         return out
 
     @staticmethod

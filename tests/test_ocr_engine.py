@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -135,3 +136,21 @@ def test_plates_in_loose_boxes_are_read_in_their_own_layout(tuned: EasyOcrEngine
                     1,
                 )
     assert right["both"] >= 5 and right["both"] > right["single"], right
+
+
+def test_a_confident_valid_first_read_skips_the_other_hypotheses(tuned: EasyOcrEngine) -> None:
+    image, det, _ = on_canvas(plate_crop("51F-123.45", 4))
+    lines_read: dict[str, int] = {}
+    for name, accept in (("eager", 0.0), ("thorough", 1.0)):
+        engine = EasyOcrEngine(SETTINGS, OcrSettings(plate_accept_confidence=accept))
+        original = engine.line_probs
+
+        def counting(lines: Sequence[np.ndarray], name: str = name, original: Any = original) -> Any:
+            lines_read[name] = lines_read.get(name, 0) + len(lines)
+            return original(lines)
+
+        engine.line_probs = counting  # type: ignore[method-assign]
+        (reading,) = engine.read(image, [det])
+        assert reading is not None and (reading.text, reading.valid) == ("51F12345", True)
+    assert lines_read["eager"] == 1  # the primary one-row line only
+    assert lines_read["thorough"] == 3  # one line per margin (0.1, 0.0, 0.2): a wide plate has one layout

@@ -9,7 +9,8 @@ trained on):
   matches the crop's layout;
 * verified crops of ``vn-plate-photos``: boxes from the pseudo-label files
   under ``var/pseudo`` whose OCR matched the labelled text (exactly, up to
-  look-alikes, or within one edit), labelled with the photo's own label;
+  look-alikes, or within one edit; for training also "loose" matches within
+  three edits), labelled with the photo's own label;
 * synthetic plates, container numbers (all three layouts) and size/type codes
   rendered by :mod:`anpr.synth`.
 

@@ -334,8 +334,9 @@ differs from its label's rows is dropped): training lines {json.dumps(data["trai
 from crops {json.dumps(data["train"]["crops"])}, {data["train"]["dropped_layout_mismatch"]} crops
 dropped. Validation crops {json.dumps(data["val"]["crops"])}. vn-plate-crops labels are kept only
 when the plate grammar accepts them as written; vn-plate-photos crops only from detector boxes
-whose OCR matched the photo's label (exactly, up to look-alike glyphs, or within one edit), labelled
-with that label; the photo validation crops are therefore biased towards legible plates.
+whose OCR matched the photo's label (training: exactly, up to look-alike glyphs, or within three
+edits with the length within one; validation: within one edit), labelled with that label; the photo
+validation crops are therefore biased towards legible plates.
 Split: `anpr.training.splits.split_of(image name)`; nothing from `val` is trained on.
 
 **Training** (starting weights: {cfg["init"] or "english_g2"}): CTC loss, AdamW (lr {cfg["lr"]},
