@@ -36,6 +36,7 @@ from anpr.errors import InvalidInputError
 
 __all__ = [
     "CATEGORIES",
+    "KNOWN_OWNERS",
     "MAX_SUBSTITUTIONS",
     "ContainerNumber",
     "SizeType",
@@ -46,8 +47,10 @@ __all__ = [
     "normalize",
     "parse",
     "parse_size_type",
+    "prefer_known_owner",
     "random_container",
     "random_size_type",
+    "silent_alternatives",
 ]
 
 MAX_INPUT_CHARS = 64
@@ -226,9 +229,74 @@ def correct(text: str) -> ContainerNumber | None:
     return at_lowest[0] if len(at_lowest) == 1 else None
 
 
+def _letter_values() -> dict[str, int]:
+    """ISO 6346 letter values: A = 10, counting up and skipping the multiples of 11."""
+    values: dict[str, int] = {}
+    v = 10
+    for letter in string.ascii_uppercase:
+        if v % 11 == 0:
+            v += 1
+        values[letter] = v
+        v += 1
+    return values
+
+
+_VALUES = _letter_values()
+_SILENT = {
+    a: tuple(b for b in string.ascii_uppercase if b != a and (_VALUES[b] - _VALUES[a]) % 11 == 0)
+    for a in string.ascii_uppercase
+}
+"""Letters the check digit cannot tell apart: values 11 apart add the same sum modulo 11 at any weight
+(C = 13, M = 24, W = 35: ``C``, ``M`` and ``W`` are one such group)."""
+
+KNOWN_OWNERS = frozenset(
+    (
+        "MSK", "MAE", "MRK", "MRS", "SUD", "MSC", "MED", "CMA", "CGM", "APL", "APZ", "APH", "HLX", "HLB", "HLC",
+        "UAC", "EGH", "EIS", "EMC", "EGS", "OOL", "OOC", "COS", "CBH", "CCL", "TGH", "TEM", "TCN", "TRL", "TCL",
+        "TTN", "TLL", "GES", "SEG", "CAI", "CAX", "FCI", "BMO", "BEA", "BSI", "DFS", "CRX", "INK", "GLD", "NYK",
+        "MOL", "KKF", "ONE", "YML", "ZIM", "HDM", "HMM", "SIT", "KMT", "WHL", "PCI", "PON", "XIN", "GAT", "CLH",
+    )
+)  # fmt: skip
+"""Owner codes of the largest carriers and container lessors (BIC registry). Only used to choose between
+numbers the check digit cannot separate (:func:`prefer_known_owner`), never to reject a number."""
+
+
+def silent_alternatives(number: ContainerNumber) -> list[ContainerNumber]:
+    """Numbers one owner-code letter away whose check digit is the same: misreads the check digit
+    cannot expose (``WSKU0539301`` for ``MSKU0539301``)."""
+    out = []
+    for i in range(3):
+        for b in _SILENT[number.number[i]]:
+            out.append(ContainerNumber(number.number[:i] + b + number.number[i + 1 :]))
+    return out
+
+
+def prefer_known_owner(number: ContainerNumber) -> ContainerNumber:
+    """``number``, or the one check-digit-silent alternative with a known owner code when ``number``'s
+    own owner code is unknown; never a guess between two known alternatives."""
+    if number.owner in KNOWN_OWNERS:
+        return number
+    known = [alt for alt in silent_alternatives(number) if alt.owner in KNOWN_OWNERS]
+    return known[0] if len(known) == 1 else number
+
+
+def _shadowed(owner: str) -> bool:
+    """True when an unknown owner code is one check-digit-silent letter from exactly one known code."""
+    if owner in KNOWN_OWNERS:
+        return False
+    near = {owner[:i] + b + owner[i + 1 :] for i in range(3) for b in _SILENT[owner[i]]}
+    return len(near & KNOWN_OWNERS) == 1
+
+
 def random_container(rng: random.Random) -> ContainerNumber:
-    """A random valid number: random owner letters, mostly category ``U``."""
+    """A random valid number: random owner letters, mostly category ``U``.
+
+    Owner codes that :func:`prefer_known_owner` would read as a known one are drawn again, so a
+    rendered number is always read back as itself.
+    """
     owner = "".join(rng.choice(string.ascii_uppercase) for _ in range(3))
+    while _shadowed(owner):
+        owner = "".join(rng.choice(string.ascii_uppercase) for _ in range(3))
     category = rng.choices("UJZ", weights=(90, 5, 5))[0]
     serial = "".join(rng.choice(string.digits) for _ in range(6))
     prefix = owner + category + serial

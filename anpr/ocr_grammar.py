@@ -48,6 +48,7 @@ class DecodeConfig:
     plate_max_drop: float = 9.0
     container_max_drop: float = 7.0
     tie_margin: float = 1.1
+    owner_prior: bool = True
 
     def __post_init__(self) -> None:
         if self.beam_width < 1 or self.joint_texts < 1:
@@ -248,7 +249,9 @@ def _container_candidates(
 def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:
     """The container number in the lines, valid only when its check digit passes without a tie.
 
-    A number valid as read wins. Otherwise candidates come from look-alike and
+    A number valid as read wins. (Either way, with ``owner_prior``, an owner code the check digit
+    cannot tell from a known one, ``WSKU`` for ``MSKU``, becomes the known one:
+    :func:`anpr.containers.prefer_known_owner`.) Otherwise candidates come from look-alike and
     same-class swaps (:func:`anpr.containers.candidates`) and per-character
     re-reads (:func:`positional_reads`); a candidate must keep the check digit
     as read (a new check digit would fit any misread of the other ten), be
@@ -260,15 +263,17 @@ def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
     raw_parts, _ = reads[0]
     raw_text = "".join(raw_parts)
     raw = " / ".join(raw_parts)
-    as_read = containers.parse(raw_text)
-    if as_read is not None:
-        return _decoded(lines, alphabet, as_read.number, as_read.formatted, True, raw, len(lines))
-    ranked = _ranked(lines, alphabet, _container_candidates(lines, reads, alphabet, config.container_max_drop))
-    if ranked and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= config.tie_margin):
-        number = containers.parse(ranked[0][1])
-        assert number is not None  # candidates are valid by construction
-        return _decoded(lines, alphabet, number.number, number.formatted, True, raw, len(lines))
-    return _decoded(lines, alphabet, raw_text, raw_text, False, raw, len(lines))
+    number = containers.parse(raw_text)
+    if number is None:
+        ranked = _ranked(lines, alphabet, _container_candidates(lines, reads, alphabet, config.container_max_drop))
+        if ranked and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= config.tie_margin):
+            number = containers.parse(ranked[0][1])
+            assert number is not None  # candidates are valid by construction
+    if number is None:
+        return _decoded(lines, alphabet, raw_text, raw_text, False, raw, len(lines))
+    if config.owner_prior:
+        number = containers.prefer_known_owner(number)
+    return _decoded(lines, alphabet, number.number, number.formatted, True, raw, len(lines))
 
 
 def decode_size_type(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:

@@ -22,8 +22,10 @@ from anpr.containers import (
     correct,
     parse,
     parse_size_type,
+    prefer_known_owner,
     random_container,
     random_size_type,
+    silent_alternatives,
 )
 from anpr.errors import InvalidInputError
 
@@ -202,3 +204,35 @@ def test_any_text_never_crashes(text: str) -> None:
     assert all(isinstance(c, ContainerNumber) for c in candidates(text))
     assert correct(text) is None or isinstance(correct(text), ContainerNumber)
     assert parse_size_type(text) is None or isinstance(parse_size_type(text), SizeType)
+
+
+def test_silent_alternatives_keep_the_check_digit_and_change_one_owner_letter() -> None:
+    number = parse("MSKU0539301")
+    assert number is not None
+    alternatives = silent_alternatives(number)
+    assert "WSKU0539301" in [a.number for a in alternatives]  # M = 24, W = 35: 11 apart
+    for alt in alternatives:
+        assert alt.number[3:] == number.number[3:]
+        assert sum(x != y for x, y in zip(alt.number, number.number, strict=True)) == 1
+
+
+@pytest.mark.parametrize(
+    ("read", "preferred"),
+    [
+        ("WSKU0539301", "MSKU0539301"),  # the check digit cannot see W for M; MSK is a known owner
+        ("MSKU0539301", "MSKU0539301"),  # a known owner is never changed
+        ("QXYU1234568", "QXYU1234568"),  # unknown, and no known owner one silent letter away
+        ("ZCIU1234560", "ZCIU1234560"),  # two known owners (FCI, PCI) one silent letter away: no guess
+    ],
+)
+def test_prefer_known_owner(read: str, preferred: str) -> None:
+    number = parse(read)
+    assert number is not None, read
+    assert prefer_known_owner(number).number == preferred
+
+
+def test_random_numbers_are_never_read_as_another_owner() -> None:
+    rng = random.Random(11)
+    for _ in range(3000):
+        number = random_container(rng)
+        assert prefer_known_owner(number) == number
