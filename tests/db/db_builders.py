@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from anpr.events import (
     ContainerResult,
@@ -18,12 +23,50 @@ from anpr.events import (
     PlateRole,
 )
 from anpr.types import BBox
+from db.models import ContainerReadRow, CrosscheckResultRow, EvidenceRow, GateEventRow, ObservationRow, PlateReadRow
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 """A Monday morning; declarations in the tests are valid around it."""
 
 C1, C2, C3 = "MSCU1234566", "CSQU3054383", "TGHU1234567"
 """Check-digit-valid ISO 6346 numbers."""
+
+
+STORED_TABLES = (GateEventRow, PlateReadRow, ContainerReadRow, ObservationRow, EvidenceRow, CrosscheckResultRow)
+"""Every table one stored event writes to."""
+
+
+def row_counts(session: Session) -> dict[str, int]:
+    """Rows per table of :data:`STORED_TABLES` (the read is rolled back)."""
+    out = {t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0 for t in STORED_TABLES}
+    session.rollback()
+    return out
+
+
+@contextmanager
+def failing_crosscheck(session: Session) -> Iterator[None]:
+    """A real trigger that makes every cross-check write fail while inside (no mocks); dropped after."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        session.execute(
+            text("CREATE TRIGGER boom BEFORE INSERT ON crosscheck_results BEGIN SELECT RAISE(ABORT, 'boom'); END")
+        )
+    else:
+        session.execute(
+            text("CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$ LANGUAGE plpgsql")
+        )
+        session.execute(
+            text("CREATE TRIGGER boom BEFORE INSERT ON crosscheck_results FOR EACH ROW EXECUTE FUNCTION boom()")
+        )
+    session.commit()
+    try:
+        yield
+    finally:
+        session.rollback()
+        session.execute(text("DROP TRIGGER boom" if sqlite else "DROP TRIGGER boom ON crosscheck_results"))
+        if not sqlite:
+            session.execute(text("DROP FUNCTION boom()"))
+        session.commit()
 
 
 def sha(name: str) -> str:

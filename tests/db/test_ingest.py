@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from db_builders import C1, C2, T0, make_event
-from sqlalchemy import func, select, text
+from db_builders import C1, C2, T0, failing_crosscheck, make_event, row_counts
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from anpr.errors import InvalidInputError
@@ -26,14 +26,6 @@ from db.models import (
 from db.repositories.events import get_event_detail
 from db.retention import add_months
 from db.services import store_event
-
-TABLES = (GateEventRow, PlateReadRow, ContainerReadRow, ObservationRow, EvidenceRow)
-
-
-def _counts(session: Session) -> dict[str, int]:
-    out = {t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0 for t in TABLES}
-    session.rollback()
-    return out
 
 
 def test_stored_event_reads_back_equal(session: Session, settings: DbSettings) -> None:
@@ -62,10 +54,10 @@ def test_reads_link_to_their_evidence_and_are_indexed_by_normalised_plate(
 def test_same_event_twice_is_stored_once(session: Session, settings: DbSettings) -> None:
     event = make_event("ev-1", containers=((C1, True),))
     first = store_event(session, event, settings=settings)
-    before = _counts(session)
+    before = row_counts(session)
     second = store_event(session, event, settings=settings)
     assert (second.id, second.created, second.status) == (first.id, False, first.status)
-    assert _counts(session) == before
+    assert row_counts(session) == before
 
 
 def test_retry_with_different_content_keeps_the_first(session: Session, settings: DbSettings) -> None:
@@ -94,19 +86,19 @@ def test_concurrent_retries_store_one_event(session_factory: sessionmaker[Sessio
     assert len({r.id for r in results}) == 1
     assert sum(r.created for r in results) == 1
     with session_factory() as s:
-        counts = _counts(s)
+        counts = row_counts(s)
     assert counts["gate_events"] == 1 and counts["evidence_images"] == 3
 
 
 def test_a_bad_evidence_row_rolls_back_the_whole_event(session: Session, settings: DbSettings) -> None:
     store_event(session, make_event("ev-ok"), settings=settings)
-    before = _counts(session)
+    before = row_counts(session)
     event = make_event("ev-bad", containers=((C1, True),), evidence=2)
     broken = event.evidence[1]
     object.__setattr__(broken, "size_bytes", 0)  # bypass the dataclass check: the database must refuse it
     with pytest.raises(InvalidInputError, match="rejected by the database"):
         store_event(session, event, settings=settings)
-    assert _counts(session) == before
+    assert row_counts(session) == before
     assert session.scalar(select(GateEventRow).where(GateEventRow.event_id == "ev-bad")) is None
 
 
@@ -126,7 +118,7 @@ def test_column_limits_are_checked_before_writing(
         return
     with pytest.raises(InvalidInputError, match=message):
         store_event(session, event, settings=settings)
-    assert _counts(session)["gate_events"] == 0
+    assert row_counts(session)["gate_events"] == 0
 
 
 def test_long_evidence_path_is_refused(session: Session, settings: DbSettings) -> None:
@@ -134,7 +126,7 @@ def test_long_evidence_path_is_refused(session: Session, settings: DbSettings) -
     long_path = replace(event.evidence[0], path="a/" * 300 + "x.jpg")
     with pytest.raises(InvalidInputError, match="path"):
         store_event(session, replace(event, evidence=(long_path,)), settings=settings)
-    assert _counts(session)["evidence_images"] == 0
+    assert row_counts(session)["evidence_images"] == 0
 
 
 def test_event_without_reads_is_stored_unreadable(session: Session, settings: DbSettings) -> None:
@@ -160,37 +152,10 @@ def test_times_come_back_timezone_aware_utc(session: Session, settings: DbSettin
     assert row.first_seen == T0 and row.first_seen.utcoffset() == timedelta(0)
 
 
-def _break_crosscheck(session: Session, dialect: str) -> None:
-    """A real trigger that makes every cross-check write fail (no mocks)."""
-    if dialect == "sqlite":
-        session.execute(
-            text("CREATE TRIGGER boom BEFORE INSERT ON crosscheck_results BEGIN SELECT RAISE(ABORT, 'boom'); END")
-        )
-    else:
-        session.execute(
-            text("CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$ LANGUAGE plpgsql")
-        )
-        session.execute(
-            text("CREATE TRIGGER boom BEFORE INSERT ON crosscheck_results FOR EACH ROW EXECUTE FUNCTION boom()")
-        )
-    session.commit()
-
-
-def _repair_crosscheck(session: Session, dialect: str) -> None:
-    session.execute(text("DROP TRIGGER boom" if dialect == "sqlite" else "DROP TRIGGER boom ON crosscheck_results"))
-    if dialect != "sqlite":
-        session.execute(text("DROP FUNCTION boom()"))
-    session.commit()
-
-
 def test_failing_crosscheck_never_loses_the_event(session: Session, settings: DbSettings) -> None:
-    dialect = session.get_bind().dialect.name
-    _break_crosscheck(session, dialect)
-    try:
+    with failing_crosscheck(session):
         stored = store_event(session, make_event("ev-1", containers=((C1, True),)), settings=settings)
         assert stored.created and stored.status is EventStatus.UNCHECKED
-        assert _counts(session)["gate_events"] == 1 and _counts(session)["evidence_images"] == 1
-    finally:
-        _repair_crosscheck(session, dialect)
+        assert row_counts(session)["gate_events"] == 1 and row_counts(session)["evidence_images"] == 1
     assert recheck_due(session, T0, settings=settings)["events"] == 1
     assert get_event_detail(session, "ev-1").summary.status == "undeclared"

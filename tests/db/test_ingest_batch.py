@@ -5,24 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from db_builders import C1, C2, make_event
-from sqlalchemy import func, select, text
+from db_builders import C1, C2, failing_crosscheck, make_event, row_counts
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anpr.errors import InvalidInputError
 from db.config import DbSettings
 from db.crosscheck import EventStatus
-from db.models import ContainerReadRow, CrosscheckResultRow, EvidenceRow, GateEventRow, ObservationRow, PlateReadRow
+from db.models import GateEventRow
 from db.repositories.events import get_event_detail
 from db.services import store_event, store_events
-
-TABLES = (GateEventRow, PlateReadRow, ContainerReadRow, ObservationRow, EvidenceRow, CrosscheckResultRow)
-
-
-def _counts(session: Session) -> dict[str, int]:
-    out = {t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0 for t in TABLES}
-    session.rollback()
-    return out
 
 
 def test_batch_stores_what_one_by_one_stores(session: Session, settings: DbSettings) -> None:
@@ -36,10 +28,10 @@ def test_batch_stores_what_one_by_one_stores(session: Session, settings: DbSetti
     assert stored[1].status is EventStatus.UNREADABLE
     for event in events:
         assert get_event_detail(session, event.event_id).event == event
-    batched = _counts(session)
+    batched = row_counts(session)
     single = [store_event(session, replace(e, event_id=e.event_id + "-single"), settings=settings) for e in events]
     assert [s.status for s in single] == [s.status for s in stored]
-    assert {k: 2 * v for k, v in batched.items()} == _counts(session)
+    assert {k: 2 * v for k, v in batched.items()} == row_counts(session)
 
 
 def test_batch_is_idempotent_within_and_across_calls(session: Session, settings: DbSettings) -> None:
@@ -53,17 +45,17 @@ def test_batch_is_idempotent_within_and_across_calls(session: Session, settings:
     assert [s.created for s in stored] == [True, False, False]
     assert stored[1].id == first.id and stored[2].id == stored[0].id
     assert get_event_detail(session, "ev-old").summary.plate == "51C12345"
-    before = _counts(session)
+    before = row_counts(session)
     again = store_events(session, batch, settings=settings)
     assert [s.id for s in again] == [s.id for s in stored] and not any(s.created for s in again)
-    assert _counts(session) == before
+    assert row_counts(session) == before
 
 
 def test_column_limits_refuse_the_batch_before_writing(session: Session, settings: DbSettings) -> None:
     events = [make_event("ev-1"), replace(make_event("ev-2"), lane="L" * 65)]
     with pytest.raises(InvalidInputError, match="lane"):
         store_events(session, events, settings=settings)
-    assert _counts(session)["gate_events"] == 0
+    assert row_counts(session)["gate_events"] == 0
 
 
 def test_a_refused_event_falls_back_to_one_transaction_per_event(session: Session, settings: DbSettings) -> None:
@@ -76,25 +68,7 @@ def test_a_refused_event_falls_back_to_one_transaction_per_event(session: Sessio
 
 
 def test_a_failing_crosscheck_stores_the_batch_unchecked(session: Session, settings: DbSettings) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        session.execute(
-            text("CREATE TRIGGER boom BEFORE INSERT ON crosscheck_results BEGIN SELECT RAISE(ABORT, 'boom'); END")
-        )
-    else:
-        session.execute(
-            text("CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$ LANGUAGE plpgsql")
-        )
-        session.execute(
-            text("CREATE TRIGGER boom BEFORE INSERT ON crosscheck_results FOR EACH ROW EXECUTE FUNCTION boom()")
-        )
-    session.commit()
-    try:
+    with failing_crosscheck(session):
         stored = store_events(session, [make_event("ev-1"), make_event("ev-2")], settings=settings)
         assert [s.status for s in stored] == [EventStatus.UNCHECKED] * 2 and all(s.created for s in stored)
-        assert _counts(session)["gate_events"] == 2
-    finally:
-        session.execute(text("DROP TRIGGER boom" if dialect == "sqlite" else "DROP TRIGGER boom ON crosscheck_results"))
-        if dialect != "sqlite":
-            session.execute(text("DROP FUNCTION boom()"))
-        session.commit()
+        assert row_counts(session)["gate_events"] == 2
