@@ -186,11 +186,16 @@ class EasyOcrEngine:
                 out[i] = fold(probs[row, :frames], self._fold)
         return [p for p in out if p is not None]
 
-    def _prepare(self, image: ImageArray, det: Detection) -> PreparedCrop | None:
-        crop = cut(image, det.bbox, self.ocr_settings.crop_margin)
+    def _prepare(self, image: ImageArray, det: Detection, margin: float) -> list[PreparedCrop]:
+        """The box's text cut with ``margin``: for a plate read both ways every layout, the most
+        likely first; otherwise the one layout. ``[]`` when nothing can be laid out."""
+        crop = cut(image, det.bbox, margin)
         if crop is None:
-            return None
-        return prepare(crop, det.cls, self.settings.ocr_min_crop_height)
+            return []
+        if det.cls is DetClass.PLATE and self.ocr_settings.plate_layouts:
+            return plate_layouts(crop, self.settings.ocr_min_crop_height)
+        prep = prepare(crop, det.cls, self.settings.ocr_min_crop_height)
+        return [prep] if prep is not None else []
 
     def _decoded(self, target: DetClass, lines: Sequence[Probs]) -> Decoded:
         if target is DetClass.PLATE:
@@ -199,26 +204,11 @@ class EasyOcrEngine:
             return decode_container(lines, ALPHABET, self._decode)
         return decode_size_type(lines, ALPHABET, self._decode)
 
-    def _hypotheses(self, image: ImageArray, det: Detection, skip_primary: bool = False) -> list[PreparedCrop]:
-        """Every way to lay out a plate box's text: each margin, each layout; the first is the
-        primary one (what :meth:`_prepare` gives), left out with ``skip_primary``."""
-        out: list[PreparedCrop] = []
-        margins = dict.fromkeys((self.ocr_settings.crop_margin, *self.ocr_settings.extra_plate_margins))
-        for k, margin in enumerate(margins):
-            crop = cut(image, det.bbox, margin)
-            if crop is not None:
-                layouts = plate_layouts(crop, self.settings.ocr_min_crop_height)
-                out.extend(layouts[1:] if k == 0 and skip_primary else layouts)
-        return out
-
-    def _layouts(self, image: ImageArray, det: Detection, primary: bool) -> list[PreparedCrop]:
-        """The primary layout of a box (``primary``), or the other hypotheses of a plate box."""
+    def _guarded(self, image: ImageArray, det: Detection, margins: Sequence[float]) -> list[PreparedCrop]:
+        """:meth:`_prepare` at each margin; an odd crop is logged and never stops the image."""
         try:
-            if not primary:
-                return self._hypotheses(image, det, skip_primary=True)
-            prep = self._prepare(image, det)
-            return [prep] if prep is not None else []
-        except (ValueError, ArithmeticError) as exc:  # one odd crop never stops the image
+            return [prep for margin in margins for prep in self._prepare(image, det, margin)]
+        except (ValueError, ArithmeticError) as exc:
             log.warning("cannot prepare %s crop %s: %s", det.cls.value, det.bbox.as_list(), exc)
             return []
 
@@ -239,24 +229,25 @@ class EasyOcrEngine:
     def read(self, image: ImageArray, detections: Sequence[Detection]) -> list[Reading | None]:
         """One reading per detection, same order; ``None`` where no text could be read.
 
-        Every box is first read in its primary layout. A plate whose read is not valid and
-        confident (:attr:`OcrSettings.plate_accept_confidence`) is then read in every other
-        layout and margin (:meth:`_hypotheses`), in one batch, and the best decode wins: a
-        valid read over an invalid one, then the more confident.
+        Every box is first read in its most likely layout. A plate whose read is not valid and
+        confident (:attr:`OcrSettings.plate_accept_confidence`) is then read in its other layout
+        and at every extra margin, in one batch, and the best decode wins: a valid read over an
+        invalid one, then the more confident.
         """
-        first = [self._layouts(image, d, primary=True) for d in detections]
-        choices = [
-            list(zip(h, dec, strict=True))
-            for h, dec in zip(first, self._decode_all([d.cls for d in detections], first), strict=True)
-        ]
         settings = self.ocr_settings
+        hyps = [self._guarded(image, d, (settings.crop_margin,)) for d in detections]
+        choices = [
+            list(zip(h[:1], dec, strict=True))
+            for h, dec in zip(hyps, self._decode_all([d.cls for d in detections], [h[:1] for h in hyps]), strict=True)
+        ]
         retry = [
             i for i, (det, got) in enumerate(zip(detections, choices, strict=True))
             if det.cls is DetClass.PLATE and settings.plate_layouts
             and not (got and got[0][1].valid and got[0][1].confidence >= settings.plate_accept_confidence)
         ]  # fmt: skip
         if retry:
-            more = [self._layouts(image, detections[i], primary=False) for i in retry]
+            others = [m for m in dict.fromkeys(settings.extra_plate_margins) if m != settings.crop_margin]
+            more = [hyps[i][1:] + self._guarded(image, detections[i], others) for i in retry]
             for i, h, dec in zip(retry, more, self._decode_all([DetClass.PLATE] * len(retry), more), strict=True):
                 choices[i].extend(zip(h, dec, strict=True))
         out: list[Reading | None] = []

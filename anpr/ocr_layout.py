@@ -242,10 +242,6 @@ def _split(grey: GreyImage, y: int) -> tuple[GreyImage, ...] | None:
     return (_line(top), _line(bottom))
 
 
-def _plate_lines(grey: GreyImage) -> PreparedCrop:
-    return _plate_layouts(grey)[0]
-
-
 def _plate_layouts(grey: GreyImage) -> list[PreparedCrop]:
     """The plate's most likely layout first, then the other one where the crop could hold it.
 
@@ -300,14 +296,15 @@ def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> Prepare
     and split into lines by its target's layouts; each line is made upright
     (perspective leans the strokes) and cut to its characters.
     """
+    if target is DetClass.PLATE:
+        layouts = plate_layouts(crop, min_height)
+        return layouts[0] if layouts else None
     if crop.size == 0 or min(crop.shape[:2]) < 2:
         return None
     grey = stretch(to_grey(crop))
     h, w = grey.shape[:2]
-    if w / h >= VERTICAL_MAX_ASPECT or target is DetClass.PLATE:
+    if w / h >= VERTICAL_MAX_ASPECT:
         grey = deskew(upscale(grey, min_height))
     else:
         grey = upscale(grey, max(min_height, round(min_height / max(w / h, 0.05) * 0.5)))
-    if target is DetClass.PLATE:
-        return _plate_lines(grey)
     return _code_lines(grey, target)
