@@ -261,31 +261,30 @@ KNOWN_OWNERS = frozenset(
 numbers the check digit cannot separate (:func:`prefer_known_owner`), never to reject a number."""
 
 
+def _silent_owners(owner: str) -> list[str]:
+    """Owner codes one check-digit-silent letter away from ``owner``."""
+    return [owner[:i] + b + owner[i + 1 :] for i in range(3) for b in _SILENT[owner[i]]]
+
+
+def _known_alternative(owner: str) -> str | None:
+    """The one known owner code silently close to an unknown ``owner``; ``None`` if none or several."""
+    if owner in KNOWN_OWNERS:
+        return None
+    known = [o for o in _silent_owners(owner) if o in KNOWN_OWNERS]
+    return known[0] if len(known) == 1 else None
+
+
 def silent_alternatives(number: ContainerNumber) -> list[ContainerNumber]:
     """Numbers one owner-code letter away whose check digit is the same: misreads the check digit
     cannot expose (``WSKU0539301`` for ``MSKU0539301``)."""
-    out = []
-    for i in range(3):
-        for b in _SILENT[number.number[i]]:
-            out.append(ContainerNumber(number.number[:i] + b + number.number[i + 1 :]))
-    return out
+    return [ContainerNumber(owner + number.number[3:]) for owner in _silent_owners(number.owner)]
 
 
 def prefer_known_owner(number: ContainerNumber) -> ContainerNumber:
     """``number``, or the one check-digit-silent alternative with a known owner code when ``number``'s
     own owner code is unknown; never a guess between two known alternatives."""
-    if number.owner in KNOWN_OWNERS:
-        return number
-    known = [alt for alt in silent_alternatives(number) if alt.owner in KNOWN_OWNERS]
-    return known[0] if len(known) == 1 else number
-
-
-def _shadowed(owner: str) -> bool:
-    """True when an unknown owner code is one check-digit-silent letter from exactly one known code."""
-    if owner in KNOWN_OWNERS:
-        return False
-    near = {owner[:i] + b + owner[i + 1 :] for i in range(3) for b in _SILENT[owner[i]]}
-    return len(near & KNOWN_OWNERS) == 1
+    owner = _known_alternative(number.owner)
+    return ContainerNumber(owner + number.number[3:]) if owner is not None else number
 
 
 def random_container(rng: random.Random) -> ContainerNumber:
@@ -295,7 +294,7 @@ def random_container(rng: random.Random) -> ContainerNumber:
     rendered number is always read back as itself.
     """
     owner = "".join(rng.choice(string.ascii_uppercase) for _ in range(3))
-    while _shadowed(owner):
+    while _known_alternative(owner) is not None:
         owner = "".join(rng.choice(string.ascii_uppercase) for _ in range(3))
     category = rng.choices("UJZ", weights=(90, 5, 5))[0]
     serial = "".join(rng.choice(string.digits) for _ in range(6))

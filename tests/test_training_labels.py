@@ -10,7 +10,7 @@ import pytest
 from anpr.detector import detections_from_arrays
 from anpr.training.relabel import verify_gate_frame, verify_plate_photo
 from anpr.training.splits import gate_pass_id, gate_split, split_of
-from anpr.training.textmatch import fold, match_tier, normalize
+from anpr.training.textmatch import best_tier, fold, match_tier, normalize
 from anpr.training.yolo_data import yolo_line
 from anpr.types import BBox, DetClass, Detection, Reading
 
@@ -136,3 +136,9 @@ def test_model_card_takes_numbers_from_the_records(tmp_path: Path) -> None:
     assert "| type1 | 95.0% |" in card
     assert "with verified pseudo-labels: 123" in card
     assert "`a.pt` 4.0 MB" in card
+
+
+def test_best_tier_takes_the_best_of_the_reads() -> None:
+    assert best_tier("51F12345", "51F1234", "51F-123.45") == "exact"  # the raw read can beat the decoded one
+    assert best_tier("51F12345", "50F12845") == "loose"
+    assert best_tier("51F12345", "29A67890", "") is None

@@ -27,7 +27,7 @@ from typing import Any
 from anpr.imageio import try_load
 from anpr.recognition import OcrEngine
 from anpr.training.splits import split_of
-from anpr.training.textmatch import match_tier
+from anpr.training.textmatch import TIERS, best_tier
 from anpr.types import BBox, DetClass, Detection
 
 PHOTOS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "vn-plate-photos"
@@ -78,9 +78,6 @@ def _plate_box(rows: list[Box], width: int, height: int) -> list[int]:
     ]
 
 
-RANK = {"exact": 0, "folded": 1, "near": 2, "loose": 3}
-
-
 def proposals(boxes: list[Box], width: int, height: int) -> list[tuple[list[int], int]]:
     """Candidate plate boxes (and their row counts): every text line, and every stacked pair."""
     out = [(_plate_box([b], width, height), 1) for b in boxes]
@@ -102,11 +99,10 @@ def label_photo(detector: Any, ocr: OcrEngine, path: Path, label: str, mag_ratio
     for (box, rows), reading in zip(candidates, ocr.read(img, dets), strict=True):
         if reading is None:
             continue
-        tiers = [t for t in (match_tier(reading.text, label), match_tier(reading.raw, label)) if t]
-        if not tiers:
+        tier = best_tier(label, reading.text, reading.raw)
+        if tier is None:
             continue
-        tier = min(tiers, key=lambda t: RANK[t])
-        if best is None or RANK[tier] < RANK[best["tier"]]:
+        if best is None or TIERS.index(tier) < TIERS.index(best["tier"]):
             best = {"box": box, "read": reading.text, "tier": tier, "rows": max(rows, reading.rows)}
     return best or {"box": None, "n_proposals": len(candidates)}
 

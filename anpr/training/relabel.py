@@ -27,11 +27,10 @@ from anpr.imageio import try_load
 from anpr.recognition import OcrEngine
 from anpr.training.real_labels import GATE_FRAMES, PLATE_PHOTOS
 from anpr.training.splits import gate_split, split_of
-from anpr.training.textmatch import match_tier
+from anpr.training.textmatch import TIERS, best_tier
 from anpr.types import DetClass, Detection, ImageArray, Reading
 
 log = logging.getLogger(__name__)
-RANK = {"exact": 0, "folded": 1, "near": 2, "loose": 3}
 CONFIDENT = 0.6
 
 
@@ -61,15 +60,14 @@ def verify_plate_photo(dets: Sequence[Detection], reads: Sequence[Reading | None
     for d, r in pairs:
         if r is None:
             continue
-        tiers = [t for t in (match_tier(r.text, label), match_tier(r.raw, label)) if t]
-        tier = min(tiers, key=lambda t: RANK[t]) if tiers else None
-        if tier is not None and (best is None or (RANK[tier], -d.confidence) < (best[0], -best[1])):
-            best = (RANK[tier], d.confidence, d, r)
+        tier = best_tier(label, r.text, r.raw)
+        if tier is not None and (best is None or (TIERS.index(tier), -d.confidence) < (best[0], -best[1])):
+            best = (TIERS.index(tier), d.confidence, d, r)
     if best is None:
         return {"box": None, "n_dets": len(pairs)}
     _, _, chosen, reading = best
     record: dict[str, Any] = {
-        "box": _box(chosen), "read": reading.text, "tier": next(k for k, v in RANK.items() if v == best[0]),
+        "box": _box(chosen), "read": reading.text, "tier": TIERS[best[0]],
         "rows": reading.rows, "det_conf": round(chosen.confidence, 3), "extra": [],
     }  # fmt: skip
     for d, r in pairs:

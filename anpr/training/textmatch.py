@@ -37,6 +37,9 @@ def levenshtein(a: str, b: str) -> int:
     return prev[-1]
 
 
+TIERS = ("exact", "folded", "near", "loose")
+"""The tiers :func:`match_tier` returns, best first."""
+
 LOOSE_EDITS = 3
 """Edits (after folding) a ``"loose"`` match may need: a small plate read with a few wrong glyphs."""
 
@@ -66,3 +69,9 @@ def match_tier(read: str, label: str) -> str | None:
     if distance <= LOOSE_EDITS and abs(len(fr) - len(fl)) <= 1:
         return "loose"
     return None
+
+
+def best_tier(label: str, *reads: str) -> str | None:
+    """The best tier any of ``reads`` (say a reading's decoded and its raw text) reaches against ``label``."""
+    tiers = [t for t in (match_tier(read, label) for read in reads) if t]
+    return min(tiers, key=TIERS.index) if tiers else None
