@@ -33,6 +33,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -137,29 +139,48 @@ def paths(fleet: Fleet, count: int, fuzzy_share: float, seed: int) -> list[tuple
     return out
 
 
-async def load(base: str, key: str, work: list[tuple[str, str]], clients: int) -> dict[str, list[float]]:
-    """Run ``work`` with ``clients`` concurrent closed-loop clients; latencies (ms) by kind."""
+Get = Callable[[str], Awaitable[int]]
+"""Sends one GET of a path and returns the status code (0 for a transport error)."""
+
+
+async def closed_loop(work: list[tuple[str, str]], clients: int, connect: Callable[[], Any]) -> dict[str, list[float]]:
+    """Run ``work`` with ``clients`` concurrent closed-loop clients, each with its own ``connect()``
+    (an async context manager giving a :data:`Get`); latencies (ms) by kind."""
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
     for item in work:
         queue.put_nowait(item)
     results: dict[str, list[float]] = {"exact": [], "fuzzy": [], "errors": []}
+
+    async def worker() -> None:
+        async with connect() as get:
+            while not queue.empty():
+                kind, path = queue.get_nowait()
+                started = time.perf_counter()
+                status = await get(path)
+                elapsed = (time.perf_counter() - started) * 1000
+                results[kind if status == 200 else "errors"].append(elapsed)
+
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return results
+
+
+async def load(base: str, key: str, work: list[tuple[str, str]], clients: int) -> dict[str, list[float]]:
+    """:func:`closed_loop` over one shared ``httpx.AsyncClient``."""
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, limits=limits,
                                  timeout=30) as client:  # fmt: skip
 
-        async def worker() -> None:
-            while not queue.empty():
-                kind, path = queue.get_nowait()
-                started = time.perf_counter()
-                try:
-                    status = (await client.get(path)).status_code
-                except httpx.HTTPError:
-                    status = 0
-                elapsed = (time.perf_counter() - started) * 1000
-                results[kind if status == 200 else "errors"].append(elapsed)
+        async def get(path: str) -> int:
+            try:
+                return (await client.get(path)).status_code
+            except httpx.HTTPError:
+                return 0
 
-        await asyncio.gather(*(worker() for _ in range(clients)))
-    return results
+        @asynccontextmanager
+        async def connect() -> AsyncIterator[Get]:
+            yield get
+
+        return await closed_loop(work, clients, connect)
 
 
 async def _raw_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
@@ -177,36 +198,32 @@ async def _raw_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, r
 
 
 async def raw_load(base: str, key: str, work: list[tuple[str, str]], clients: int) -> dict[str, list[float]]:
-    """:func:`load` with a minimal keep-alive HTTP/1.1 client per connection: the benchmark process
-    shares the two cores with the server, and httpx costs about as much CPU per request as the
-    server does, which would measure the client rather than the API."""
+    """:func:`closed_loop` with a minimal keep-alive HTTP/1.1 connection per client: the benchmark
+    process shares the two cores with the server, and httpx costs about as much CPU per request as
+    the server does, which would measure the client rather than the API."""
     host, port = base.removeprefix("http://").split(":")
-    queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-    for item in work:
-        queue.put_nowait(item)
-    results: dict[str, list[float]] = {"exact": [], "fuzzy": [], "errors": []}
 
-    async def worker() -> None:
+    @asynccontextmanager
+    async def connect() -> AsyncIterator[Get]:
         reader, writer = await asyncio.open_connection(host, int(port))
+
+        async def get(path: str) -> int:
+            nonlocal reader, writer
+            target = quote(path, safe="/?&=")
+            request = f"GET {target} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
+            try:
+                return await _raw_get(reader, writer, request)
+            except (OSError, ValueError, asyncio.IncompleteReadError):
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, int(port))
+                return 0
+
         try:
-            while not queue.empty():
-                kind, path = queue.get_nowait()
-                target = quote(path, safe="/?&=")
-                request = f"GET {target} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
-                started = time.perf_counter()
-                try:
-                    status = await _raw_get(reader, writer, request)
-                except (OSError, ValueError, asyncio.IncompleteReadError):
-                    status = 0
-                    writer.close()
-                    reader, writer = await asyncio.open_connection(host, int(port))
-                elapsed = (time.perf_counter() - started) * 1000
-                results[kind if status == 200 else "errors"].append(elapsed)
+            yield get
         finally:
             writer.close()
 
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    return results
+    return await closed_loop(work, clients, connect)
 
 
 def summary(samples: list[float]) -> dict[str, float]:
