@@ -207,10 +207,22 @@ class DbSink:
         self.sessionmaker = sessionmaker
 
     def emit(self, event: GateEvent) -> None:
+        try:
+            self._store(event)
+        except Exception as exc:
+            # A pooled connection the database dropped (restart, idle timeout) fails the statement
+            # that finds it, and SQLAlchemy then discards the pool's older connections: store again
+            # once on a new one (store_event is idempotent on the event id).
+            if not getattr(exc, "connection_invalidated", False):
+                raise
+            log.warning("database connection lost; storing event %s again: %s", event.event_id, exc)
+            self._store(event)
+        log.info("stored event %s", event.event_id)
+
+    def _store(self, event: GateEvent) -> None:
         with self.sessionmaker() as session:
             self.store_event(session, event)
             session.commit()
-        log.info("stored event %s", event.event_id)
 
     def close(self) -> None:
         return None

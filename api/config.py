@@ -76,8 +76,15 @@ class ApiSettings(BaseSettings):
         ge=1,
         le=200,
         description="Requests one worker process lets at the database at once; the others wait their turn, first "
-        "come first served. Keep it below the connection pool (SQLite: 15, PostgreSQL: pool_size + max_overflow): "
+        "come first served. Keep it below the connection pool (pool_size + max_overflow): "
         "Python runs one thread at a time, so more only lengthens the slowest answers.",
+    )
+    inline_reads: bool = Field(
+        True,
+        description="Run the plate and container searches on the event loop rather than in the thread pool. "
+        "They are short indexed reads (about 1 ms); a thread hand-off costs a fifth of that and, under load, "
+        "waits for the interpreter lock. Turn off when the database is slow to answer (remote, overloaded): "
+        "an inline read holds up the other requests of its worker for as long as it takes.",
     )
     console_enabled: bool = Field(True, description="Serve the officer web console at /.")
 

@@ -17,10 +17,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from api.config import API_PREFIX
@@ -31,6 +32,7 @@ from db.models import utcnow
 from db.repositories import admin
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def _state(request: Request) -> AppState:
@@ -90,24 +92,74 @@ def _finish(session: Session, note: AuditNote | None, ok: bool, queue: AuditWrit
 READ_ONLY = frozenset({"GET", "HEAD"})
 
 
-async def get_session(request: Request, state: State) -> AsyncIterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session for this request; commits (with the audit row) on success, rolls back on error.
 
     Opening a session does no I/O, so this runs on the event loop; only the commit goes to the
-    thread pool (each trip there costs a context switch per request). A session keeps its pooled
-    connection from the route's first query until that commit, across two thread-pool trips, so
-    at most ``concurrent_requests`` requests hold one at a time: more could take every connection
-    while waiting for a thread, and leave the threads waiting for a connection.
+    thread pool (each trip there costs a context switch per request), and not even that when the
+    route has already ended its transaction (see :func:`read`) and its audit row goes to the
+    background writer. A session keeps its pooled connection from the route's first query until
+    that commit, possibly across two thread-pool trips, so at most ``concurrent_requests``
+    requests hold one at a time: more could take every connection while waiting for a thread,
+    and leave the threads waiting for a connection.
     """
+    state = app_state(request)  # not the State dependency: each dependency costs FastAPI a resolution per request
     async with state.db_slots or contextlib.nullcontext():
         session = state.sessions()
         try:
             yield session
         except BaseException:
-            await run_in_threadpool(_finish, session, None, False)
+            if session.in_transaction():
+                await run_in_threadpool(_finish, session, None, False)
+            else:
+                session.close()  # nothing to roll back: no I/O
             raise
+        note: AuditNote | None = getattr(request.state, "audit", None)
         queue = state.audit if request.method in READ_ONLY else None
-        await run_in_threadpool(_finish, session, getattr(request.state, "audit", None), True, queue)
+        if queue is not None and not session.in_transaction():
+            session.close()  # the route committed its reads already; closing holds no connection
+            if note is not None:
+                queue.add(_audit_row(note))
+            return
+        await run_in_threadpool(_finish, session, note, True, queue)
+
+
+async def read(session: Session, work: Callable[[Session], T], *, inline: bool = False) -> T:
+    """Run read-only ``work(session)`` and end its transaction in the same step.
+
+    For ``async`` read routes: a sync route pays two thread-pool trips (the route, then the commit
+    in :func:`get_session`); this pays one, or none with ``inline`` (the work then runs on the
+    event loop: right for short indexed lookups on a database next door, see
+    ``ApiSettings.inline_reads``), and the request's session then finishes on the event loop.
+
+    A read whose pooled connection turns out to be dead runs again on a new one, once, so the
+    pool needs no ping per checkout (``DbSettings.pool_pre_ping``). On PostgreSQL a session that
+    has not begun a transaction reads in autocommit mode, which spares the BEGIN and COMMIT round
+    trips (SQLite sends neither for reads, and switching its mode costs two PRAGMA statements).
+    The sessions do not expire on commit, so what ``work`` returns stays usable.
+    """
+
+    def attempt() -> T:
+        if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        result = work(session)
+        session.commit()
+        return result
+
+    def job() -> T:
+        fresh = not session.in_transaction()
+        try:
+            return attempt()
+        except DBAPIError as exc:
+            # A pooled connection the server dropped (restart, idle timeout): the pool has already
+            # discarded its connections; a read that had no earlier work is safe to run again once.
+            if not (fresh and exc.connection_invalidated):
+                raise
+            log.warning("database connection lost; retrying the read once: %s", exc.orig)
+            session.rollback()
+            return attempt()
+
+    return job() if inline else await run_in_threadpool(job)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -151,7 +203,7 @@ def _lookup(state: AppState, session: Session, secret: str, digest: str) -> Prin
 
 
 async def get_principal(
-    state: State,
+    request: Request,
     session: SessionDep,
     authorization: Annotated[
         str | None, Header(description="`Bearer <API key>`; create keys with `anpr apikey create`.")
@@ -165,6 +217,7 @@ async def get_principal(
     if scheme.lower() != "bearer" or not secret:
         raise _unauthorized("Authorization must be 'Bearer <API key>'")
     digest = admin.hash_api_key(secret)
+    state = app_state(request)
     principal = _cached(state, digest) or await run_in_threadpool(_lookup, state, session, secret, digest)
     if principal is None:
         raise _unauthorized("unknown or revoked API key")
@@ -206,13 +259,13 @@ class PageParams:
 
 
 async def page_params(
-    state: State,
+    request: Request,
     limit: Annotated[int | None, Query(ge=1, le=500, description="Items per page (1-500).")] = None,
     cursor: Annotated[
         str | None, Query(max_length=256, pattern=r"^[A-Za-z0-9_-]+$", description="`next_cursor` of the last page.")
     ] = None,
 ) -> PageParams:
-    return PageParams(limit or state.settings.page_limit_default, cursor)
+    return PageParams(limit or app_state(request).settings.page_limit_default, cursor)
 
 
 Paging = Annotated[PageParams, Depends(page_params)]

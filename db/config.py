@@ -63,8 +63,15 @@ class DbSettings(BaseSettings):
         "per commit (much faster ingest; a server crash may lose the last fraction of a second of commits, "
         "never corrupting data).",
     )
-    pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connection pool size.")
-    max_overflow: int = Field(20, ge=0, le=500, description="Extra PostgreSQL connections beyond pool_size.")
+    pool_size: int = Field(10, ge=1, le=200, description="Connections kept open in the pool (SQLite and PostgreSQL).")
+    max_overflow: int = Field(20, ge=0, le=500, description="Extra connections beyond pool_size, closed when returned.")
+    pool_pre_ping: bool = Field(
+        False,
+        description="Test each pooled PostgreSQL connection with a round trip before use. Off (the default), "
+        "a dropped connection is found by the statement that uses it: the pool then discards every "
+        "connection older than that, the API's searches retry once on a new one, and any other request "
+        "that met it fails once (its transaction is rolled back). On costs a round trip per request.",
+    )
     echo_sql: bool = Field(False, description="Log every SQL statement (debugging only).")
     credentials_key: SecretStr | None = Field(
         None, description="Fernet key that encrypts camera credentials and webhook secrets."

@@ -59,7 +59,11 @@ def build_engine(url: str | URL, settings: DbSettings | None = None) -> Engine:
         if not database or database == ":memory:":
             raise ConfigError("SQLite needs a file (WAL mode and several connections): sqlite:///var/anpr.db")
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, echo=settings.echo_sql)
+        # A pool as large as the server's concurrency: with SQLAlchemy's default (5 + 10 overflow), every
+        # checkout beyond 5 opened a new connection (file open, pragmas, schema parse) and closed it after.
+        engine = create_engine(
+            parsed, echo=settings.echo_sql, pool_size=settings.pool_size, max_overflow=settings.max_overflow
+        )
         event.listen(engine, "connect", _sqlite_pragmas(settings))
         return engine
     return create_engine(
@@ -68,7 +72,7 @@ def build_engine(url: str | URL, settings: DbSettings | None = None) -> Engine:
         echo=settings.echo_sql,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.pool_pre_ping,
     )
 
 

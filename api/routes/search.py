@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.deps import AuditNote, Paging, SessionDep, State, Window, require
+from api.deps import AuditNote, Paging, SessionDep, State, Window, read, require
 from api.roles import Permission
 from api.schemas.common import ERRORS, PageOut
 from api.schemas.events import EventSummaryOut, SuggestionOut
@@ -20,7 +20,7 @@ Raw = Annotated[bool, Query(description="Search the text as read, without the gr
 
 
 @router.get("/vehicles/{plate}/entries", response_model=PageOut[EventSummaryOut])
-def vehicle_entries(
+async def vehicle_entries(
     plate: Annotated[str, Path(max_length=64, description="A plate spelt any way: 51C-123.45, 51c12345 ...")],
     session: SessionDep,
     state: State,
@@ -33,10 +33,15 @@ def vehicle_entries(
 ) -> PageOut[EventSummaryOut]:
     """Passes of one vehicle, newest first; ``fuzzy`` tolerates OCR confusions (0/D, 8/B, 1/I ...)."""
     query = repo.EventQuery(start=window.start, end=window.end, direction=direction)
-    found = repo.events_by_plate(
-        session, plate_query(plate, raw), query, fuzzy=fuzzy, threshold=state.db_settings.fuzzy_search_threshold,
-        limit=page.limit, cursor=page.cursor,
-    )  # fmt: skip
+    wanted = plate_query(plate, raw)
+    threshold = state.db_settings.fuzzy_search_threshold
+    found = await read(
+        session,
+        lambda s: repo.events_by_plate(
+            s, wanted, query, fuzzy=fuzzy, threshold=threshold, limit=page.limit, cursor=page.cursor
+        ),
+        inline=state.settings.inline_reads,
+    )
     audit.note(results=len(found.items))
     return PageOut(items=[EventSummaryOut.of(s) for s in found.items], next_cursor=found.next_cursor)
 
@@ -52,9 +57,10 @@ def plate_suggestions(
 
 
 @router.get("/containers/{number}/movements", response_model=PageOut[EventSummaryOut])
-def container_movements(
+async def container_movements(
     number: Annotated[str, Path(max_length=64, description="ISO 6346 number spelt any way: MSKU 123456 7.")],
     session: SessionDep,
+    state: State,
     audit: Reader,
     window: Window,
     page: Paging,
@@ -63,6 +69,11 @@ def container_movements(
 ) -> PageOut[EventSummaryOut]:
     """Passes of one container, newest first (exact number)."""
     query = repo.EventQuery(start=window.start, end=window.end, direction=direction)
-    found = repo.container_movements(session, container_query(number, raw), query, limit=page.limit, cursor=page.cursor)
+    wanted = container_query(number, raw)
+    found = await read(
+        session,
+        lambda s: repo.container_movements(s, wanted, query, limit=page.limit, cursor=page.cursor),
+        inline=state.settings.inline_reads,
+    )
     audit.note(results=len(found.items))
     return PageOut(items=[EventSummaryOut.of(s) for s in found.items], next_cursor=found.next_cursor)

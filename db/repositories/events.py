@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
 
 from anpr import containers as iso6346
@@ -98,34 +98,46 @@ def normalize_container(number: str) -> str:
     return norm
 
 
-def _filters(query: EventQuery, at: InstrumentedAttribute[datetime]) -> list[ColumnElement[bool]]:
+_EVENT_FILTERS = ("direction", "status", "lane")
+
+
+def _bound(query: EventQuery, cursor: str | None, **values: Any) -> dict[str, Any]:
+    """A list's parameters by bind name: ``values``, the filters of ``query`` that are set, and the
+    position after ``cursor``. Which filter names are present picks the list's cached statement."""
+    params = dict(values)
+    for name in ("start", "end", *_EVENT_FILTERS):
+        value = getattr(query, name)
+        if value is not None:
+            params[name] = value
+    if cursor is not None:
+        params["after_at"], params["after_pk"] = decode_cursor(cursor)
+    return params
+
+
+def _filter_names(params: dict[str, Any]) -> frozenset[str]:
+    return frozenset(params).intersection(("start", "end", "after_at", *_EVENT_FILTERS))
+
+
+def _filters(names: frozenset[str], at: Any, pk: Any) -> list[ColumnElement[bool]]:
+    """The WHERE terms of the filters ``names``, each a bound parameter of the same name."""
     out: list[ColumnElement[bool]] = []
-    if query.start is not None:
-        out.append(at >= query.start)
-    if query.end is not None:
-        out.append(at <= query.end)
-    if query.direction is not None:
-        out.append(GateEventRow.direction == query.direction)
-    if query.status is not None:
-        out.append(GateEventRow.status == query.status)
-    if query.lane is not None:
-        out.append(GateEventRow.lane == query.lane)
+    if "start" in names:
+        out.append(at >= bindparam("start"))
+    if "end" in names:
+        out.append(at <= bindparam("end"))
+    out.extend(getattr(GateEventRow, name) == bindparam(name) for name in _EVENT_FILTERS if name in names)
+    if "after_at" in names:
+        out.append(or_(at < bindparam("after_at"), and_(at == bindparam("after_at"), pk < bindparam("after_pk"))))
     return out
 
 
-def _after(cursor: str | None, at: Any, pk: Any) -> list[ColumnElement[bool]]:
-    if cursor is None:
-        return []
-    when, last = decode_cursor(cursor)
-    return [or_(at < when, and_(at == when, pk < last))]
-
-
 @lru_cache(maxsize=4)
-def _summary_statements(dialect: str) -> tuple[Select[*tuple[Any, ...]], Select[int, str]]:
-    """The two Core queries behind a page of summaries, built once per dialect: events with their
-    plate and trailer plate, and their containers."""
+def _summary_statement(dialect: str) -> Select[*tuple[Any, ...]]:
+    """The one Core query behind a page of summaries, built once per dialect: events with their
+    plate, trailer plate and containers (a pass carries at most two, at positions 0 and 1)."""
     plate, trailer = aliased(PlateReadRow), aliased(PlateReadRow)
-    heads = (
+    first, second = aliased(ContainerReadRow), aliased(ContainerReadRow)
+    return (
         select(
             GateEventRow.id,
             GateEventRow.event_id,
@@ -139,36 +151,29 @@ def _summary_statements(dialect: str) -> tuple[Select[*tuple[Any, ...]], Select[
             plate.text,
             plate.formatted,
             trailer.text,
+            first.number,
+            second.number,
         )
         .outerjoin(plate, and_(plate.event_pk == GateEventRow.id, plate.slot == "plate"))
         .outerjoin(trailer, and_(trailer.event_pk == GateEventRow.id, trailer.slot == "trailer_plate"))
+        .outerjoin(first, and_(first.event_pk == GateEventRow.id, first.position == 0))
+        .outerjoin(second, and_(second.event_pk == GateEventRow.id, second.position == 1))
         .where(one_of(GateEventRow.id, "ids", dialect))
     )
-    boxes = (
-        select(ContainerReadRow.event_pk, ContainerReadRow.number)
-        .where(one_of(ContainerReadRow.event_pk, "ids", dialect))
-        .order_by(ContainerReadRow.event_pk, ContainerReadRow.position)
-    )
-    return heads, boxes
 
 
 def _summaries(
     session: Session, ids: Sequence[int], extra: dict[int, tuple[float, str]] | None = None
 ) -> list[EventSummary]:
-    """Summaries of the events ``ids``, in that order (two Core queries, no ORM objects: a list
+    """Summaries of the events ``ids``, in that order (one Core query, no ORM objects: a list
     page is the hottest read of the API)."""
     if not ids:
         return []
-    heads, boxes = _summary_statements(session.get_bind().dialect.name)
-    conn, wanted = session.connection(), {"ids": list(ids)}
-    containers: dict[int, list[str]] = {}
-    for pk, number in conn.execute(boxes, wanted):
-        containers.setdefault(pk, []).append(number)
+    heads = _summary_statement(session.get_bind().dialect.name)
     extra = extra or {}
     by_id: dict[int, EventSummary] = {}
-    for pk, event_id, lane, direction, first, last, status, reason, valid, plate, formatted, trailer in conn.execute(
-        heads, wanted
-    ):
+    for row in session.connection().execute(heads, {"ids": list(ids)}):
+        pk, event_id, lane, direction, first, last, status, reason, valid, plate, formatted, trailer, *boxes = row
         distance, matched = extra.get(pk, (None, None))
         by_id[pk] = EventSummary(
             id=pk,
@@ -182,7 +187,7 @@ def _summaries(
             plate=plate,
             plate_formatted=formatted,
             trailer_plate=trailer,
-            containers=tuple(containers.get(pk, ())),
+            containers=tuple(number for number in boxes if number is not None),
             has_valid_read=valid,
             distance=distance,
             matched_plate=matched,
@@ -197,35 +202,60 @@ def _page(items: list[EventSummary], limit: int) -> Page[EventSummary]:
     return Page(items[:limit], encode_cursor(last.first_seen, last.id))
 
 
+@lru_cache(maxsize=64)
+def _event_scan(names: frozenset[str]) -> Select[int]:
+    """Event ids newest first, with the filters ``names``; built once per combination of filters
+    (building and keying a statement costs more than running it on a warm index)."""
+    at = GateEventRow.first_seen
+    return (
+        select(GateEventRow.id)
+        .where(*_filters(names, at, GateEventRow.id))
+        .order_by(at.desc(), GateEventRow.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
 def list_events(
     session: Session, query: EventQuery | None = None, *, limit: int = 50, cursor: str | None = None
 ) -> Page[EventSummary]:
     """Events matching ``query``, newest first."""
     query, limit = query or EventQuery(), check_limit(limit)
-    stmt = (
-        select(GateEventRow.id)
-        .where(*_filters(query, GateEventRow.first_seen), *_after(cursor, GateEventRow.first_seen, GateEventRow.id))
-        .order_by(GateEventRow.first_seen.desc(), GateEventRow.id.desc())
-        .limit(limit + 1)
-    )
-    return _page(_summaries(session, list(session.scalars(stmt))), limit)
+    params = _bound(query, cursor, limit=limit + 1)
+    ids = list(session.connection().scalars(_event_scan(_filter_names(params)), params))
+    return _page(_summaries(session, ids), limit)
+
+
+_READS = {
+    "plate": (PlateReadRow.event_pk, PlateReadRow.seen_at, PlateReadRow.text),
+    "container": (ContainerReadRow.event_pk, ContainerReadRow.seen_at, ContainerReadRow.number),
+}
 
 
 def _by_read(
-    read_pk: InstrumentedAttribute[int],
-    read_at: InstrumentedAttribute[datetime],
-    match: ColumnElement[bool],
-    query: EventQuery,
-    cursor: str | None,
+    read_pk: InstrumentedAttribute[int], read_at: InstrumentedAttribute[datetime], names: frozenset[str]
 ) -> Select[int, datetime]:
-    stmt = select(read_pk, read_at).where(match, *_filters(query, read_at), *_after(cursor, read_at, read_pk))
-    if query.direction or query.status or query.lane:
+    stmt = select(read_pk, read_at).where(*_filters(names, read_at, read_pk))
+    if names.intersection(_EVENT_FILTERS):
         stmt = stmt.join(GateEventRow, GateEventRow.id == read_pk)
     return stmt.order_by(read_at.desc(), read_pk.desc())
 
 
+@lru_cache(maxsize=128)
+def _read_scan(kind: str, names: frozenset[str]) -> Select[int, datetime]:
+    """Event ids and times of the ``kind`` reads equal to ``key`` (bound), newest first, at most
+    ``limit`` (bound) rows; built once per kind and combination of filters."""
+    pk, at, key = _READS[kind]
+    return _by_read(pk, at, names).where(key == bindparam("key")).limit(bindparam("limit"))
+
+
 def _dedupe(ids: Sequence[int]) -> list[int]:
     return list(dict.fromkeys(ids))
+
+
+def _read_ids(session: Session, kind: str, key: str, query: EventQuery, cursor: str | None, limit: int) -> list[int]:
+    params = _bound(query, cursor, key=key, limit=limit + 2)
+    rows = session.connection().execute(_read_scan(kind, _filter_names(params)), params)
+    return _dedupe([r[0] for r in rows])
 
 
 def container_movements(
@@ -233,8 +263,7 @@ def container_movements(
 ) -> Page[EventSummary]:
     """Passes of one container (exact number, any spelling), newest first."""
     query, limit, norm = query or EventQuery(), check_limit(limit), normalize_container(number)
-    stmt = _by_read(ContainerReadRow.event_pk, ContainerReadRow.seen_at, ContainerReadRow.number == norm, query, cursor)
-    ids = _dedupe([r[0] for r in session.execute(stmt.limit(limit + 2))])
+    ids = _read_ids(session, "container", norm, query, cursor, limit)
     return _page(_summaries(session, ids[: limit + 1]), limit)
 
 
@@ -252,8 +281,7 @@ def events_by_plate(
     (at most 1.5) of the query; each summary carries its ``distance`` and ``matched_plate``."""
     query, limit, norm = query or EventQuery(), check_limit(limit), normalize_plate(plate)
     if not fuzzy:
-        stmt = _by_read(PlateReadRow.event_pk, PlateReadRow.seen_at, PlateReadRow.text == norm, query, cursor)
-        ids = _dedupe([r[0] for r in session.execute(stmt.limit(limit + 2))])
+        ids = _read_ids(session, "plate", norm, query, cursor, limit)
         return _page(_summaries(session, ids[: limit + 1], {i: (0.0, norm) for i in ids}), limit)
     if not 0 <= threshold <= 1.5:
         raise InvalidInputError("fuzzy threshold must be in [0, 1.5]")
@@ -271,17 +299,12 @@ def _fuzzy_hits(
     hits were found, the scan is repeated with a larger quota, so the result
     is exact."""
     dialect = session.get_bind().dialect.name
-    base = _by_read(PlateReadRow.event_pk, PlateReadRow.seen_at, true(), query, cursor).with_only_columns(
-        PlateReadRow.event_pk, PlateReadRow.seen_at, PlateReadRow.text, PlateReadRow.folded
-    )
-    params = {"keys": sorted(lookup_keys(norm, threshold))}
+    params = _bound(query, cursor, keys=sorted(lookup_keys(norm, threshold)))
+    names = _filter_names(params)
     distances: dict[str, float] = {}
     per_key = limit + 1
     while True:
-        scan = rows_for_keys(
-            base, PlateReadRow.folded, "keys", dialect, per_key_limit=per_key, newest_first=("seen_at", "event_pk")
-        )
-        rows = session.execute(scan, params).all()
+        rows = session.connection().execute(_fuzzy_scan(dialect, names, per_key), params).all()
         found: dict[int, tuple[float, str]] = {}
         for pk, _at, text, _folded in rows:
             d = distances.setdefault(text, confusion_distance(norm, text))
@@ -293,6 +316,18 @@ def _fuzzy_hits(
         if not saturated:
             return found
         per_key *= 4
+
+
+@lru_cache(maxsize=256)
+def _fuzzy_scan(dialect: str, names: frozenset[str], per_key: int) -> Select[*tuple[Any, ...]]:
+    """The plate reads whose folded text is one of ``keys`` (bound), with the filters ``names``;
+    on PostgreSQL at most ``per_key`` rows per key (see :func:`db.sql.rows_for_keys`)."""
+    base = _by_read(PlateReadRow.event_pk, PlateReadRow.seen_at, names).with_only_columns(
+        PlateReadRow.event_pk, PlateReadRow.seen_at, PlateReadRow.text, PlateReadRow.folded
+    )
+    return rows_for_keys(
+        base, PlateReadRow.folded, "keys", dialect, per_key_limit=per_key, newest_first=("seen_at", "event_pk")
+    )
 
 
 def plate_suggestions(

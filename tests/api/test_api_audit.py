@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from api_builders import Keys
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
@@ -83,3 +84,31 @@ def test_zero_interval_writes_reads_in_their_transaction(
         client.get(f"{API}/vehicles/51C12345/entries", headers=keys.headers("officer"))
         assert client.app.state.anpr.audit is None  # type: ignore[attr-defined]
         assert _actions(engine) == ["GET /api/v1/vehicles/{plate}/entries"]
+
+
+def test_a_search_survives_the_server_dropping_its_connection(
+    database_url: str, engine: Engine, evidence_dir: Path, keys: Keys
+) -> None:
+    """No ping before each use: the search that finds a dropped connection runs again on a new one."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("only a server can drop a connection")
+    import psycopg
+
+    for inline in (True, False):
+        settings = ApiSettings(webhooks_enabled=False, migrate_on_start=False, inline_reads=inline)
+        app = create_app(
+            settings,
+            db_settings=DbSettings(database_url=database_url, pool_pre_ping=False),
+            anpr_settings=AnprSettings(evidence_dir=evidence_dir),
+        )
+        with TestClient(app) as client:
+            url = f"{API}/vehicles/51C12345/entries"
+            assert client.get(url, headers=keys.headers("officer")).status_code == 200
+            with psycopg.connect(database_url, autocommit=True) as admin:
+                dropped = admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ).fetchall()
+            assert dropped
+            answer = client.get(url, headers=keys.headers("officer"))
+            assert answer.status_code == 200, answer.text

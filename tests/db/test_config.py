@@ -87,3 +87,24 @@ def test_postgresql_sessions_get_the_configured_synchronous_commit(pg_url: str) 
                 assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == value
         finally:
             engine.dispose()
+
+
+def test_sqlite_pool_reuses_as_many_connections_as_configured(tmp_path: Path) -> None:
+    """A burst of ``pool_size`` concurrent sessions opens its connections once; the next burst reuses them."""
+    from sqlalchemy import event, text
+
+    from db.session import build_engine
+
+    engine = build_engine(f"sqlite:///{tmp_path / 'pool.db'}", DbSettings(pool_size=8, max_overflow=4))
+    opened: list[object] = []
+    event.listen(engine, "connect", lambda dbapi, _record: opened.append(dbapi))
+    try:
+        for _ in range(3):
+            held = [engine.connect() for _ in range(8)]
+            for conn in held:
+                assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            for conn in held:
+                conn.close()
+        assert len(opened) == 8
+    finally:
+        engine.dispose()
