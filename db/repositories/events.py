@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, bindparam, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
 
 from anpr import containers as iso6346
@@ -131,68 +131,103 @@ def _filters(names: frozenset[str], at: Any, pk: Any) -> list[ColumnElement[bool
     return out
 
 
-@lru_cache(maxsize=4)
-def _summary_statement(dialect: str) -> Select[*tuple[Any, ...]]:
-    """The one Core query behind a page of summaries, built once per dialect: events with their
-    plate, trailer plate and containers (a pass carries at most two, at positions 0 and 1)."""
+def _summary_select(dialect: str, hits: Subquery | None = None) -> Select[*tuple[Any, ...]]:
+    """Events with their plate, trailer plate and containers (a pass carries at most two, at
+    positions 0 and 1): those of ``hits`` (event id and time columns first), newest first, or
+    without ``hits`` those whose ids are bound as ``ids``."""
     plate, trailer = aliased(PlateReadRow), aliased(PlateReadRow)
     first, second = aliased(ContainerReadRow), aliased(ContainerReadRow)
-    return (
-        select(
-            GateEventRow.id,
-            GateEventRow.event_id,
-            GateEventRow.lane,
-            GateEventRow.direction,
-            GateEventRow.first_seen,
-            GateEventRow.last_seen,
-            GateEventRow.status,
-            GateEventRow.status_reason,
-            GateEventRow.has_valid_read,
-            plate.text,
-            plate.formatted,
-            trailer.text,
-            first.number,
-            second.number,
-        )
-        .outerjoin(plate, and_(plate.event_pk == GateEventRow.id, plate.slot == "plate"))
+    stmt = select(
+        GateEventRow.id,
+        GateEventRow.event_id,
+        GateEventRow.lane,
+        GateEventRow.direction,
+        GateEventRow.first_seen,
+        GateEventRow.last_seen,
+        GateEventRow.status,
+        GateEventRow.status_reason,
+        GateEventRow.has_valid_read,
+        plate.text,
+        plate.formatted,
+        trailer.text,
+        first.number,
+        second.number,
+    )
+    if hits is not None:
+        hit_pk, hit_at = hits.c[0], hits.c[1]
+        stmt = stmt.select_from(hits).join(GateEventRow, GateEventRow.id == hit_pk)
+    stmt = (
+        stmt.outerjoin(plate, and_(plate.event_pk == GateEventRow.id, plate.slot == "plate"))
         .outerjoin(trailer, and_(trailer.event_pk == GateEventRow.id, trailer.slot == "trailer_plate"))
         .outerjoin(first, and_(first.event_pk == GateEventRow.id, first.position == 0))
         .outerjoin(second, and_(second.event_pk == GateEventRow.id, second.position == 1))
-        .where(one_of(GateEventRow.id, "ids", dialect))
+    )
+    if hits is None:
+        return stmt.where(one_of(GateEventRow.id, "ids", dialect))
+    return stmt.order_by(hit_at.desc(), hit_pk.desc())
+
+
+@lru_cache(maxsize=4)
+def _summary_statement(dialect: str) -> Select[*tuple[Any, ...]]:
+    return _summary_select(dialect)
+
+
+@lru_cache(maxsize=256)
+def _page_statement(dialect: str, scan: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """The summaries of what ``scan`` (a cached statement) finds, in one statement: one round trip."""
+    return _summary_select(dialect, scan.subquery("hits"))
+
+
+Match = tuple[float | None, str | None]
+"""A summary's ``distance`` to the searched plate and the ``matched_plate``."""
+NO_MATCH: Match = (None, None)
+
+
+def _summary(row: Sequence[Any], extra: dict[int, tuple[float, str]], default: Match = NO_MATCH) -> EventSummary:
+    pk, event_id, lane, direction, first, last, status, reason, valid, plate, formatted, trailer, *boxes = row
+    distance, matched = extra.get(pk, default)
+    return EventSummary(
+        id=pk,
+        event_id=event_id,
+        lane=lane,
+        direction=direction,
+        first_seen=first,
+        last_seen=last,
+        status=status,
+        status_reason=reason,
+        plate=plate,
+        plate_formatted=formatted,
+        trailer_plate=trailer,
+        containers=tuple(number for number in boxes if number is not None),
+        has_valid_read=valid,
+        distance=distance,
+        matched_plate=matched,
     )
 
 
 def _summaries(
     session: Session, ids: Sequence[int], extra: dict[int, tuple[float, str]] | None = None
 ) -> list[EventSummary]:
-    """Summaries of the events ``ids``, in that order (one Core query, no ORM objects: a list
-    page is the hottest read of the API)."""
+    """Summaries of the events ``ids``, in that order (one Core query, no ORM objects)."""
     if not ids:
         return []
     heads = _summary_statement(session.get_bind().dialect.name)
-    extra = extra or {}
-    by_id: dict[int, EventSummary] = {}
-    for row in session.connection().execute(heads, {"ids": list(ids)}):
-        pk, event_id, lane, direction, first, last, status, reason, valid, plate, formatted, trailer, *boxes = row
-        distance, matched = extra.get(pk, (None, None))
-        by_id[pk] = EventSummary(
-            id=pk,
-            event_id=event_id,
-            lane=lane,
-            direction=direction,
-            first_seen=first,
-            last_seen=last,
-            status=status,
-            status_reason=reason,
-            plate=plate,
-            plate_formatted=formatted,
-            trailer_plate=trailer,
-            containers=tuple(number for number in boxes if number is not None),
-            has_valid_read=valid,
-            distance=distance,
-            matched_plate=matched,
-        )
+    rows = session.connection().execute(heads, {"ids": list(ids)})
+    by_id = {s.id: s for s in (_summary(row, extra or {}) for row in rows)}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def _scanned(
+    session: Session, scan: Select[*tuple[Any, ...]], params: dict[str, Any], match: Match = NO_MATCH
+) -> list[EventSummary]:
+    """Summaries of the events ``scan`` finds with ``params``, in its order, each once (a list
+    page is the hottest read of the API: one statement, no ORM objects)."""
+    page = _page_statement(session.get_bind().dialect.name, scan)
+    found: dict[int, EventSummary] = {}
+    for row in session.connection().execute(page, params):
+        if row[0] not in found:
+            found[row[0]] = _summary(row, {}, match)
+    return list(found.values())
 
 
 def _page(items: list[EventSummary], limit: int) -> Page[EventSummary]:
@@ -203,12 +238,12 @@ def _page(items: list[EventSummary], limit: int) -> Page[EventSummary]:
 
 
 @lru_cache(maxsize=64)
-def _event_scan(names: frozenset[str]) -> Select[int]:
+def _event_scan(names: frozenset[str]) -> Select[int, datetime]:
     """Event ids newest first, with the filters ``names``; built once per combination of filters
     (building and keying a statement costs more than running it on a warm index)."""
     at = GateEventRow.first_seen
     return (
-        select(GateEventRow.id)
+        select(GateEventRow.id, at)
         .where(*_filters(names, at, GateEventRow.id))
         .order_by(at.desc(), GateEventRow.id.desc())
         .limit(bindparam("limit"))
@@ -221,8 +256,7 @@ def list_events(
     """Events matching ``query``, newest first."""
     query, limit = query or EventQuery(), check_limit(limit)
     params = _bound(query, cursor, limit=limit + 1)
-    ids = list(session.connection().scalars(_event_scan(_filter_names(params)), params))
-    return _page(_summaries(session, ids), limit)
+    return _page(_scanned(session, _event_scan(_filter_names(params)), params), limit)
 
 
 _READS = {
@@ -248,14 +282,14 @@ def _read_scan(kind: str, names: frozenset[str]) -> Select[int, datetime]:
     return _by_read(pk, at, names).where(key == bindparam("key")).limit(bindparam("limit"))
 
 
-def _dedupe(ids: Sequence[int]) -> list[int]:
-    return list(dict.fromkeys(ids))
-
-
-def _read_ids(session: Session, kind: str, key: str, query: EventQuery, cursor: str | None, limit: int) -> list[int]:
-    params = _bound(query, cursor, key=key, limit=limit + 2)
-    rows = session.connection().execute(_read_scan(kind, _filter_names(params)), params)
-    return _dedupe([r[0] for r in rows])
+def _read_page(
+    session: Session, kind: str, key: str, query: EventQuery, cursor: str | None, limit: int
+) -> Page[EventSummary]:
+    """A page of the events with a ``kind`` read equal to ``key``, newest first."""
+    params = _bound(query, cursor, key=key, limit=limit + 2)  # + 1 for the cursor, + 1 for a repeated event
+    match: Match = (0.0, key) if kind == "plate" else NO_MATCH
+    found = _scanned(session, _read_scan(kind, _filter_names(params)), params, match)
+    return _page(found[: limit + 1], limit)
 
 
 def container_movements(
@@ -263,8 +297,7 @@ def container_movements(
 ) -> Page[EventSummary]:
     """Passes of one container (exact number, any spelling), newest first."""
     query, limit, norm = query or EventQuery(), check_limit(limit), normalize_container(number)
-    ids = _read_ids(session, "container", norm, query, cursor, limit)
-    return _page(_summaries(session, ids[: limit + 1]), limit)
+    return _read_page(session, "container", norm, query, cursor, limit)
 
 
 def events_by_plate(
@@ -281,8 +314,7 @@ def events_by_plate(
     (at most 1.5) of the query; each summary carries its ``distance`` and ``matched_plate``."""
     query, limit, norm = query or EventQuery(), check_limit(limit), normalize_plate(plate)
     if not fuzzy:
-        ids = _read_ids(session, "plate", norm, query, cursor, limit)
-        return _page(_summaries(session, ids[: limit + 1], {i: (0.0, norm) for i in ids}), limit)
+        return _read_page(session, "plate", norm, query, cursor, limit)
     if not 0 <= threshold <= 1.5:
         raise InvalidInputError("fuzzy threshold must be in [0, 1.5]")
     found = _fuzzy_hits(session, norm, threshold, query, cursor, limit)
