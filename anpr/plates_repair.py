@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import combinations, product
+from itertools import combinations, permutations, product
 
 from anpr.errors import InvalidInputError
 from anpr.plates_grammar import Plate, Scan, check_rows, layout_cost, normalize, readings, scan
@@ -73,6 +73,9 @@ CONFUSABLE_PAIRS = _confusable_pairs()
 """Unordered pairs that cost :data:`CONFUSION_COST` in :func:`confusion_distance`."""
 
 
+_SUBSTITUTION_COST = {(a, b): CONFUSION_COST for pair in CONFUSABLE_PAIRS for a, b in permutations(pair)}
+
+
 def confusion_distance(a: str, b: str) -> float:
     """Edit distance between two plate texts after :func:`normalize`.
 
@@ -80,17 +83,22 @@ def confusion_distance(a: str, b: str) -> float:
     for a pair in :data:`CONFUSABLE_PAIRS`. Symmetric; 0 only for equal texts.
     """
     x, y = normalize(a), normalize(b)
+    if x == y:
+        return 0.0
+    cost = _SUBSTITUTION_COST.get  # the fuzzy search runs this for every candidate: no sets, no min()
     previous = [float(j) for j in range(len(y) + 1)]
     for i, cx in enumerate(x, start=1):
-        current = [float(i)]
+        left = float(i)
+        current = [left]
         for j, cy in enumerate(y, start=1):
-            if cx == cy:
-                sub = 0.0
-            elif frozenset((cx, cy)) in CONFUSABLE_PAIRS:
-                sub = CONFUSION_COST
-            else:
-                sub = 1.0
-            current.append(min(previous[j] + 1.0, current[j - 1] + 1.0, previous[j - 1] + sub))
+            best = previous[j] + 1.0
+            diagonal = previous[j - 1] if cx == cy else previous[j - 1] + cost((cx, cy), 1.0)
+            if diagonal < best:
+                best = diagonal
+            if left + 1.0 < best:
+                best = left + 1.0
+            current.append(best)
+            left = best
         previous = current
     return previous[-1]
 
