@@ -227,3 +227,48 @@ def test_fuzzy_lookup_is_exact_when_look_alikes_crowd_a_key(session: Session, se
     assert [s.event_id for s in page.items] == ["true"]
     wide = events_by_plate(session, "51C12345", fuzzy=True, threshold=1.5, limit=2)
     assert [s.event_id for s in wide.items] == ["far4", "far3"] and wide.next_cursor is not None
+
+
+@pytest.mark.usefixtures("traffic")
+def test_list_summaries_carry_both_containers_in_position_order(session: Session) -> None:
+    for page in (container_movements(session, C3), list_events(session, limit=500)):
+        (o1,) = [s for s in page.items if s.event_id == "o1"]
+        assert o1.containers == (C2, C3)
+        assert o1.plate == "29H67890"
+
+
+@pytest.mark.usefixtures("traffic")
+def test_filtered_pages_follow_the_cursor(session: Session) -> None:
+    """Each combination of filters and cursor is its own cached statement; pages must still chain."""
+
+    def walk(fetch: object) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page = fetch(cursor)  # type: ignore[operator]
+            seen += [s.event_id for s in page.items]
+            if page.next_cursor is None:
+                return seen
+            cursor = page.next_cursor
+
+    outbound = EventQuery(direction="out")
+    assert walk(lambda c: events_by_plate(session, "51C12345", outbound, limit=2, cursor=c)) == [
+        "a9", "a7", "a5", "a3", "a1",
+    ]  # fmt: skip
+    assert walk(lambda c: container_movements(session, C1, outbound, limit=2, cursor=c)) == [
+        "a9", "a7", "a5", "a3", "a1",
+    ]  # fmt: skip
+    window = EventQuery(start=T0 + timedelta(hours=2), end=T0 + timedelta(hours=20))
+    assert walk(lambda c: list_events(session, window, limit=3, cursor=c)) == [
+        "o1", "a9", "a8", "a7", "a6", "a5", "a4", "a3", "a2",
+    ]  # fmt: skip
+
+
+def test_a_plate_read_in_both_slots_lists_its_event_once(session: Session, settings: DbSettings) -> None:
+    store_event(session, make_event("twin", plate="51C12345", trailer="51C12345"), settings=settings, now=NOW)
+    store_event(session, make_event("next", at=T0 + timedelta(hours=1)), settings=settings, now=NOW)
+    page = events_by_plate(session, "51C12345", limit=1)
+    assert [s.event_id for s in page.items] == ["next"]
+    rest = events_by_plate(session, "51C12345", limit=1, cursor=page.next_cursor)
+    assert [s.event_id for s in rest.items] == ["twin"] and rest.next_cursor is None
+    assert [s.event_id for s in events_by_plate(session, "51C12345", limit=50).items] == ["next", "twin"]
