@@ -183,9 +183,10 @@ Match = tuple[float | None, str | None]
 NO_MATCH: Match = (None, None)
 
 
-def _summary(row: Sequence[Any], extra: dict[int, tuple[float, str]], default: Match = NO_MATCH) -> EventSummary:
+def _summary(row: Sequence[Any], match: Match = NO_MATCH) -> EventSummary:
+    """The summary in a row of :func:`_summary_select`, with its ``match`` to the searched plate."""
     pk, event_id, lane, direction, first, last, status, reason, valid, plate, formatted, trailer, *boxes = row
-    distance, matched = extra.get(pk, default)
+    distance, matched = match
     return EventSummary(
         id=pk,
         event_id=event_id,
@@ -213,7 +214,8 @@ def _summaries(
         return []
     heads = _summary_statement(session.get_bind().dialect.name)
     rows = session.connection().execute(heads, {"ids": list(ids)})
-    by_id = {s.id: s for s in (_summary(row, extra or {}) for row in rows)}
+    extra = extra or {}
+    by_id = {row[0]: _summary(row, extra.get(row[0], NO_MATCH)) for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -226,7 +228,7 @@ def _scanned(
     found: dict[int, EventSummary] = {}
     for row in session.connection().execute(page, params):
         if row[0] not in found:
-            found[row[0]] = _summary(row, {}, match)
+            found[row[0]] = _summary(row, match)
     return list(found.values())
 
 
