@@ -77,12 +77,13 @@ class Delivery:
 def append_audit(
     session: Session, *, actor: str, action: str, target: str, at: datetime, details: dict[str, Any] | None = None
 ) -> None:
-    """Add one audit entry (actor, action and target are cut to their column sizes)."""
-    session.add(AuditLogRow(at=at, actor=actor[:128], action=action[:64], target=target[:512], details=details or {}))
+    """Add one audit entry in the session's transaction (see :func:`append_audit_rows`)."""
+    append_audit_rows(session, [{"actor": actor, "action": action, "target": target, "at": at, "details": details}])
 
 
 def append_audit_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Add audit entries in one statement; each row holds the keyword arguments of :func:`append_audit`."""
+    """Add audit entries in one statement; each row holds the keyword arguments of :func:`append_audit`
+    (actor, action and target are cut to their column sizes)."""
     values = [
         {
             "at": r["at"],
