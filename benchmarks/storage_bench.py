@@ -63,6 +63,7 @@ from anpr.types import BBox
 from db.config import DbSettings
 from db.declaration_service import import_declarations
 from db.declarations import parse_json
+from db.fuzzy_index import register as register_plates
 from db.migrate import upgrade
 from db.models import Base, ContainerReadRow, EvidenceRow, GateEventRow, PlateReadRow
 from db.plate_keys import fold
@@ -200,6 +201,7 @@ def bulk_load(engine: Engine, fleet: Fleet, events: int, batch: int, months: int
                 if chunk[key]:
                     conn.execute(insert(model), chunk[key])
                     rows += len(chunk[key])
+            register_plates(conn, (p["folded"] for p in chunk["plates"]))
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             for table in ("gate_events", "evidence_images", "plate_reads", "container_reads"):

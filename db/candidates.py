@@ -1,8 +1,8 @@
 """Candidate lookups for the cross-check, and the facts the pure rules take.
 
 Candidate declarations of an event are the current versions listing one of
-its containers, or a plate whose confusion-folded form is within one edit of
-the event's (see :mod:`db.plate_keys`); candidate events of a declaration are
+its containers, or a plate whose confusion-folded form shares a deletion key
+with the event's (see :mod:`db.plate_keys`); candidate events of a declaration are
 found the same way, inside its validity window. The pure functions of
 :mod:`db.crosscheck` make the final call, so these queries only need to be
 generous, never exact. They run for every stored event, so they use Core
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from anpr.events import GateEvent
 from db.crosscheck import ContainerFact, DeclarationFacts, EventFacts, PlateFact
+from db.fuzzy_index import plates_under
 from db.models import (
     ContainerReadRow,
     DeclarationContainerRow,
@@ -65,7 +66,13 @@ def _statements(dialect: str) -> dict[str, Any]:
         select(DeclarationContainerRow.declaration_id).where(
             one_of(DeclarationContainerRow.number, "numbers", dialect)
         ),
-        rows_for_keys(select(DeclarationPlateRow.declaration_id), DeclarationPlateRow.folded, "keys", dialect),
+        rows_for_keys(
+            select(DeclarationPlateRow.declaration_id),
+            DeclarationPlateRow.folded,
+            "keys",
+            dialect,
+            keys=plates_under("keys", dialect),
+        ),
     )
     return {
         "heads": select(
@@ -115,6 +122,7 @@ def _statements(dialect: str) -> dict[str, Any]:
             PlateReadRow.folded,
             "values",
             dialect,
+            keys=plates_under("values", dialect),
         ),
     }
 

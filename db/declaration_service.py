@@ -30,6 +30,7 @@ from anpr.errors import ConflictError, InvalidInputError
 from db import checks
 from db.config import DbSettings, get_db_settings
 from db.declarations import DeclarationInput, ParsedRows
+from db.fuzzy_index import register as register_plates
 from db.models import DeclarationContainerRow, DeclarationPlateRow, DeclarationRow, utcnow
 from db.plate_keys import fold
 
@@ -125,6 +126,7 @@ def store_declaration(
     row = _new_row(decl, source, now)
     session.add(row)
     session.flush()
+    register_plates(session.connection(), (p.folded for p in row.plates))
     return ("amended" if current is not None else "created"), row, previous_id
 
 

@@ -1,15 +1,23 @@
-"""Index keys for fuzzy plate lookup: confusion folding and a one-edit neighbourhood.
+"""Index keys for fuzzy plate lookup: confusion folding and one-deletion keys.
 
 :func:`anpr.plates.confusion_distance` charges 0.5 for swapping look-alike
 characters (``0``/``O``/``D``/``Q``, ``1``/``I``/``L``, ``8``/``B`` ...) and 1 for
 any other edit. The look-alike pairs form cliques, so mapping every character
 to one representative of its clique ("folding") makes two plates fold equal
-exactly when they differ only by look-alike swaps. Storing the folded plate in
-an indexed column turns "within distance 1.5" into an index lookup of the
-folded query and its one-plain-edit neighbours (about 500 keys), followed by
-an exact re-rank with ``confusion_distance``. Radius 1 is exact for thresholds
-below 2 (two plain edits already cost 2), which is why the settings cap the
-thresholds at 1.5.
+exactly when they differ only by look-alike swaps. Plates within distance 1.5
+of each other fold to strings within one plain edit (two plain edits already
+cost 2, which is why the settings cap the thresholds at 1.5).
+
+Two strings within one insertion, deletion or substitution share a *deletion
+key*: the string itself or the string with one character removed (a
+substitution at ``i`` leaves the same string when ``i`` is deleted from both;
+an insertion is undone by deleting it from the longer one). So the
+``plate_keys`` table (:mod:`db.fuzzy_index`) keeps, for every stored folded
+plate, its deletion keys (about ten), and a fuzzy lookup reads the folded
+plates listed under the query's own deletion keys: about ten index probes
+instead of the ~500 strings of the query's one-edit neighbourhood. Sharing a
+key also admits some plates two edits away (a transposition), so callers
+re-rank with ``confusion_distance``.
 """
 
 from __future__ import annotations
@@ -47,22 +55,19 @@ def fold(text: str) -> str:
     return normalize(text).translate(_TRANSLATE)
 
 
-def neighbourhood(folded: str) -> set[str]:
-    """``folded`` and every string one insertion, deletion or substitution away (folded alphabet)."""
-    keys = {folded}
-    for i in range(len(folded) + 1):
-        head, tail = folded[:i], folded[i:]
-        keys.update(head + c + tail for c in FOLDED_ALPHABET)
-        if tail:
-            keys.add(head + tail[1:])
-            keys.update(head + c + tail[1:] for c in FOLDED_ALPHABET)
+def deletion_keys(folded: str) -> set[str]:
+    """``folded`` and each string with one of its characters removed: ``"123"`` -> 123, 23, 13, 12."""
+    keys = {folded[:i] + folded[i + 1 :] for i in range(len(folded))}
+    keys.add(folded)
     keys.discard("")
     return keys
 
 
 def lookup_keys(text: str, threshold: float) -> set[str]:
-    """Folded keys whose rows may lie within ``threshold`` of ``text``: exact fold below 1, else radius 1."""
+    """The deletion keys to look ``text`` up by, for plates within ``threshold``: from 1 on, every
+    deletion key of its fold (a superset of the plates one plain edit away); below 1, only the fold
+    itself (look-alike swaps only)."""
     folded = fold(text)
     if not folded:
         return set()
-    return neighbourhood(folded) if threshold >= 1.0 else {folded}
+    return deletion_keys(folded) if threshold >= 1.0 else {folded}

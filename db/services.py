@@ -40,6 +40,7 @@ from db import checks
 from db.candidates import facts_of
 from db.config import DbSettings, get_db_settings
 from db.crosscheck import EventStatus
+from db.fuzzy_index import register as register_plates
 from db.models import (
     ContainerReadRow,
     EvidenceRow,
@@ -244,11 +245,11 @@ def insert_event(session: Session, event: GateEvent, retention_months: int, now:
         ids = conn.execute(stmt, _evidence_values(event, pk, retention_months)).scalars().all()
         for image, row_id in reversed(list(zip(event.evidence, ids, strict=True))):
             evidence[image.sha256] = row_id  # the first image wins when two share a hash
-    for model, rows in zip(
-        (PlateReadRow, ContainerReadRow, ObservationRow), _read_values(event, pk, evidence), strict=True
-    ):
+    plates, containers, observations = _read_values(event, pk, evidence)
+    for model, rows in ((PlateReadRow, plates), (ContainerReadRow, containers), (ObservationRow, observations)):
         if rows:
             conn.execute(insert(model), rows)
+    register_plates(conn, (p["folded"] for p in plates))
     return pk
 
 

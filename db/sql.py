@@ -3,7 +3,7 @@
 Lists of keys are bound as one parameter, so a statement's text never changes
 with the list length and is compiled once: an array on PostgreSQL, a JSON
 array read with ``json_each`` on SQLite (an expanding ``IN`` list would be
-rendered again for every call, and the fuzzy lookups bind about 500 keys).
+rendered again for every call).
 SQLite probes the index once per ``json_each`` value, as for a literal list.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Select, any_, bindparam, func, select, true
+from sqlalchemy import JSON, ColumnElement, FromClause, Select, Subquery, any_, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -41,22 +41,33 @@ def rows_for_keys(
     *,
     per_key_limit: int | None = None,
     newest_first: tuple[str, ...] = (),
+    keys: Subquery | None = None,
 ) -> Select[*tuple[Any, ...]]:
     """The rows of ``stmt`` whose ``column`` is one of the keys bound as ``name``, probing the index
     once per key, newest first by the ``newest_first`` columns.
 
+    ``keys``, when given, is a subquery with one column ``key`` that reads the
+    bound parameter itself (:func:`db.fuzzy_index.plates_under` turns deletion
+    keys into the plates stored under them); by default the keys are the bound
+    values.
+
     PostgreSQL plans ``= ANY(:keys)`` or a join on ``unnest(:keys)`` from the
-    average rows per key, so a 500-key fuzzy lookup (where most keys match
-    nothing) looks like thousands of rows and gets a table scan. A ``LATERAL``
+    average rows per key, so a lookup of many keys (where most match nothing)
+    can look like thousands of rows and get a table scan. A ``LATERAL``
     subquery per key (fenced with ``LIMIT``, or ``OFFSET 0`` when unlimited)
     forces one index range scan per key. SQLite probes the index for each
-    ``json_each`` value by itself; ``per_key_limit`` only applies on PostgreSQL.
+    value of the ``IN`` list by itself; ``per_key_limit`` only applies on
+    PostgreSQL.
     """
     if dialect != "postgresql":
+        if keys is not None:
+            return stmt.where(column.in_(select(keys.c.key)))
         return stmt.where(_sqlite_in(column, name))
-    keys = func.unnest(bindparam(name, type_=ARRAY(column.type))).table_valued("key").render_derived(name="k")
-    inner = stmt.where(column == keys.c.key)
+    source: FromClause | None = keys
+    if source is None:
+        source = func.unnest(bindparam(name, type_=ARRAY(column.type))).table_valued("key").render_derived(name="k")
+    inner = stmt.where(column == source.c.key)
     inner = inner.limit(per_key_limit) if per_key_limit is not None else inner.offset(0)
     hits = inner.lateral("hits")
-    out = select(*hits.c).select_from(keys).join(hits, true())
+    out = select(*hits.c).select_from(source).join(hits, true())
     return out.order_by(*(hits.c[n].desc() for n in newest_first))

@@ -22,6 +22,7 @@ from db.models.events import (
     EvidenceRow,
     GateEventRow,
     ObservationRow,
+    PlateKeyRow,
     PlateReadRow,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "ExportLeaseRow",
     "GateEventRow",
     "ObservationRow",
+    "PlateKeyRow",
     "PlateReadRow",
     "UtcDateTime",
     "WebhookDeliveryRow",

@@ -181,3 +181,16 @@ class ObservationRow(Base):
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_images.id", ondelete="SET NULL"))
 
     evidence: Mapped[EvidenceRow | None] = relationship(foreign_keys=[evidence_id])
+
+
+class PlateKeyRow(Base):
+    """One deletion key of a folded plate (:func:`db.plate_keys.deletion_keys`): the plate itself
+    and each string with one character removed. Every folded plate of ``plate_reads`` and
+    ``declaration_plates`` has its keys here, so a fuzzy lookup reads the plates listed under the
+    query's ten or so keys (:mod:`db.fuzzy_index`). Rows are only ever added; a plate whose reads are
+    gone leaves keys that match nothing."""
+
+    __tablename__ = "plate_keys"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    folded: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -3,9 +3,9 @@
 Lists are newest first with keyset pagination on ``(first_seen, row id)``:
 pass the returned ``next_cursor`` back for the next page. Plate lookups use
 the ``(text, seen_at)`` and ``(folded, seen_at)`` indexes of ``plate_reads``;
-a fuzzy lookup reads the rows whose folded plate is within one edit of the
-query's (:mod:`db.plate_keys`) and keeps those within the threshold of
-:func:`anpr.plates.confusion_distance`. Nothing here commits.
+a fuzzy lookup reads the rows whose folded plate shares a deletion key with the
+query's (:mod:`db.plate_keys`, :mod:`db.fuzzy_index`) and keeps those within the
+threshold of :func:`anpr.plates.confusion_distance`. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from anpr import containers as iso6346
 from anpr.errors import InvalidInputError, NotFoundError
 from anpr.plates import confusion_distance, normalize
 from db.crosscheck import EventStatus
+from db.fuzzy_index import plates_under
 from db.models import ContainerReadRow, CrosscheckResultRow, EvidenceRow, GateEventRow, PlateReadRow
 from db.plate_keys import lookup_keys
 from db.sql import one_of, rows_for_keys
@@ -360,7 +361,13 @@ def _fuzzy_scan(dialect: str, names: frozenset[str], per_key: int) -> Select[*tu
         PlateReadRow.event_pk, PlateReadRow.seen_at, PlateReadRow.text, PlateReadRow.folded
     )
     return rows_for_keys(
-        base, PlateReadRow.folded, "keys", dialect, per_key_limit=per_key, newest_first=("seen_at", "event_pk")
+        base,
+        PlateReadRow.folded,
+        "keys",
+        dialect,
+        per_key_limit=per_key,
+        newest_first=("seen_at", "event_pk"),
+        keys=plates_under("keys", dialect),
     )
 
 
@@ -370,7 +377,8 @@ def plate_suggestions(
     """Distinct stored plates within ``threshold`` of ``plate``: ``(text, distance, passes)``, closest first."""
     norm = normalize_plate(plate)
     dialect = session.get_bind().dialect.name
-    hits = rows_for_keys(select(PlateReadRow.text), PlateReadRow.folded, "keys", dialect).subquery()
+    under = plates_under("keys", dialect)
+    hits = rows_for_keys(select(PlateReadRow.text), PlateReadRow.folded, "keys", dialect, keys=under).subquery()
     stmt = select(hits.c.text, func.count()).group_by(hits.c.text)
     rows = session.execute(stmt, {"keys": sorted(lookup_keys(norm, threshold))})
     scored = [(text, confusion_distance(norm, text), int(n)) for text, n in rows]

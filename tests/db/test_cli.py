@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from db_builders import T0, make_event, write_evidence
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 from anpr.errors import InvalidInputError
 from db.cli import db_app, retention_app
 from db.config import DbSettings
+from db.migrate import alembic_config
 from db.repositories.declarations import get_declaration
 from db.services import store_event
 from db.session import dispose_engines
@@ -34,7 +36,8 @@ def test_upgrade_creates_a_fresh_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/new/anpr.db"
     result = runner.invoke(db_app, ["upgrade", "--url", url])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["revision"] == "0001"
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert json.loads(result.output)["revision"] == head
     engine = create_engine(url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM declarations")).scalar() == 0

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from db_builders import declaration, make_event
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session
 
 from db.config import DbSettings
+from db.declaration_service import import_declarations
+from db.declarations import parse_json
 from db.migrate import alembic_config, current_revision, upgrade
 from db.models import Base
+from db.plate_keys import fold
+from db.repositories.events import events_by_plate
+from db.services import store_event
 from db.session import build_engine
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def test_upgrade_head_has_no_diff_against_models(engine: Engine) -> None:
@@ -74,3 +85,30 @@ def test_in_memory_sqlite_is_refused(url: str) -> None:
 
     with pytest.raises(ConfigError, match="needs a file"):
         build_engine(url, DbSettings())
+
+
+def _plate_keys(engine: Engine) -> set[tuple[str, str]]:
+    with engine.connect() as conn:
+        return {(k, f) for k, f in conn.execute(text("SELECT key, folded FROM plate_keys"))}
+
+
+def test_plate_keys_upgrade_fills_the_keys_of_stored_plates(engine: Engine, session: Session) -> None:
+    """Revision 0002 adds ``plate_keys`` to a database that already holds plates: its upgrade must
+    leave the same keys that storing them now writes, or old plates would vanish from fuzzy search."""
+    store_event(session, make_event("ev-1", plate="51C12345", trailer="51R01234"))
+    store_event(session, make_event("ev-2", plate="5IC12345"))  # folds like ev-1: one plate, one set of keys
+    import_declarations(session, parse_json([declaration(plates=["29H-777.88"])], ZONE))
+    written = _plate_keys(engine)
+    assert {f for _, f in written} == {fold("51C12345"), fold("51R01234"), fold("29H77788")}
+    session.close()
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+        assert "plate_keys" not in inspect(engine).get_table_names()
+    finally:
+        upgrade(engine=engine)
+    assert _plate_keys(engine) == written
+    hits = events_by_plate(session, "51C-I23.45", fuzzy=True, threshold=1.5)
+    assert {e.event_id for e in hits.items} == {"ev-1", "ev-2"}

@@ -1,4 +1,4 @@
-"""Fuzzy-lookup keys: folding look-alikes and the one-edit neighbourhood find every close plate."""
+"""Fuzzy-lookup keys: folding look-alikes, and deletion keys shared by every pair of close plates."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from anpr.plates import CONFUSABLE_PAIRS, confusion_distance, random_plate
-from db.plate_keys import FOLD, FOLDED_ALPHABET, fold, lookup_keys, neighbourhood
+from db.plate_keys import FOLD, FOLDED_ALPHABET, deletion_keys, fold, lookup_keys
 
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -35,12 +35,11 @@ def test_look_alikes_fold_together_and_nothing_else_does() -> None:
             assert (FOLD[a] == FOLD[b]) == same, (a, b)
 
 
-def test_neighbourhood_is_every_one_edit_string() -> None:
-    keys = neighbourhood(fold("AB"))  # A folds to 4, B to 8
-    assert {"48", "4", "8", "448", "484", "08", "4C", "48X"} <= keys
-    assert "A8" not in keys  # the alphabet holds folded characters only
-    assert all(len(k) in (1, 2, 3) for k in keys)
-    assert len(neighbourhood("51C12345")) < 600
+def test_deletion_keys_are_the_text_and_each_one_deletion() -> None:
+    assert deletion_keys("123") == {"123", "23", "13", "12"}
+    assert deletion_keys("1") == {"1"}  # the empty string is never a key
+    assert deletion_keys("1100") == {"1100", "100", "110"}  # repeated letters give one key each
+    assert len(deletion_keys("51C12345")) <= 9
 
 
 def _edit(rng: random.Random, text: str) -> str:
@@ -58,19 +57,27 @@ def _edit(rng: random.Random, text: str) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=0, max_value=2**32), st.integers(min_value=1, max_value=4))
-def test_every_plate_within_threshold_is_found(seed: int, edits: int) -> None:
+def test_every_plate_within_threshold_shares_a_key(seed: int, edits: int) -> None:
     rng = random.Random(seed)
     stored = random_plate(rng).text
     query = stored
     for _ in range(edits):
         query = _edit(rng, query) or query
     if confusion_distance(query, stored) <= 1.5:
-        assert fold(stored) in lookup_keys(query, 1.5)
+        assert deletion_keys(fold(stored)) & lookup_keys(query, 1.5)
+
+
+def test_two_plain_edits_rarely_share_a_key() -> None:
+    """The keys stay selective: a different plate of the same shape shares none."""
+    assert not deletion_keys(fold("51C12345")) & lookup_keys("51C12399", 1.5)
+    assert deletion_keys(fold("51C12345")) & lookup_keys("51C12354", 1.5)  # a transposition does
 
 
 def test_below_one_only_look_alike_swaps_are_searched() -> None:
     assert lookup_keys("51C12345", 0.5) == {"51C12345"}
     assert fold("5IC1234S") in lookup_keys("51C12345", 0.5)
+    assert lookup_keys("51C12345", 1.0) == deletion_keys("51C12345")
+    assert lookup_keys("--", 1.5) == set()
 
 
 def test_folded_alphabet_has_one_letter_per_clique() -> None:
