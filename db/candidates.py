@@ -69,9 +69,8 @@ def _statements(dialect: str) -> dict[str, Any]:
         rows_for_keys(
             select(DeclarationPlateRow.declaration_id),
             DeclarationPlateRow.folded,
-            "keys",
+            plates_under("keys", dialect),
             dialect,
-            keys=plates_under("keys", dialect),
         ),
     )
     return {
@@ -120,9 +119,8 @@ def _statements(dialect: str) -> dict[str, Any]:
         "events_by_plate_key": rows_for_keys(
             select(PlateReadRow.event_pk).where(PlateReadRow.seen_at.between(bindparam("lo"), bindparam("hi"))),
             PlateReadRow.folded,
-            "values",
+            plates_under("values", dialect),
             dialect,
-            keys=plates_under("values", dialect),
         ),
     }
 

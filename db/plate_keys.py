@@ -46,7 +46,6 @@ def _fold_table() -> dict[str, str]:
 FOLD = _fold_table()
 """Each of A-Z0-9 mapped to the representative of its look-alike clique."""
 
-FOLDED_ALPHABET = "".join(sorted(set(FOLD.values())))
 _TRANSLATE = str.maketrans(FOLD)
 
 

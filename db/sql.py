@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, FromClause, Select, Subquery, any_, bindparam, func, select, true
+from sqlalchemy import JSON, ColumnElement, Select, Subquery, any_, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -36,38 +36,27 @@ def one_of(column: InstrumentedAttribute[Any], name: str, dialect: str) -> Colum
 def rows_for_keys(
     stmt: Select[*tuple[Any, ...]],
     column: InstrumentedAttribute[Any],
-    name: str,
+    keys: Subquery,
     dialect: str,
     *,
     per_key_limit: int | None = None,
     newest_first: tuple[str, ...] = (),
-    keys: Subquery | None = None,
 ) -> Select[*tuple[Any, ...]]:
-    """The rows of ``stmt`` whose ``column`` is one of the keys bound as ``name``, probing the index
-    once per key, newest first by the ``newest_first`` columns.
+    """The rows of ``stmt`` whose ``column`` is one of ``keys`` (a subquery with one column ``key``,
+    such as :func:`db.fuzzy_index.plates_under`), probing the index once per key, newest first by
+    the ``newest_first`` columns.
 
-    ``keys``, when given, is a subquery with one column ``key`` that reads the
-    bound parameter itself (:func:`db.fuzzy_index.plates_under` turns deletion
-    keys into the plates stored under them); by default the keys are the bound
-    values.
-
-    PostgreSQL plans ``= ANY(:keys)`` or a join on ``unnest(:keys)`` from the
-    average rows per key, so a lookup of many keys (where most match nothing)
-    can look like thousands of rows and get a table scan. A ``LATERAL``
-    subquery per key (fenced with ``LIMIT``, or ``OFFSET 0`` when unlimited)
-    forces one index range scan per key. SQLite probes the index for each
-    value of the ``IN`` list by itself; ``per_key_limit`` only applies on
-    PostgreSQL.
+    PostgreSQL plans a join on the keys from the average rows per key, so a
+    lookup of many keys (where most match nothing) can look like thousands of
+    rows and get a table scan. A ``LATERAL`` subquery per key (fenced with
+    ``LIMIT``, or ``OFFSET 0`` when unlimited) forces one index range scan per
+    key. SQLite probes the index for each value of the ``IN`` list by itself;
+    ``per_key_limit`` only applies on PostgreSQL.
     """
     if dialect != "postgresql":
-        if keys is not None:
-            return stmt.where(column.in_(select(keys.c.key)))
-        return stmt.where(_sqlite_in(column, name))
-    source: FromClause | None = keys
-    if source is None:
-        source = func.unnest(bindparam(name, type_=ARRAY(column.type))).table_valued("key").render_derived(name="k")
-    inner = stmt.where(column == source.c.key)
+        return stmt.where(column.in_(select(keys.c.key)))
+    inner = stmt.where(column == keys.c.key)
     inner = inner.limit(per_key_limit) if per_key_limit is not None else inner.offset(0)
     hits = inner.lateral("hits")
-    out = select(*hits.c).select_from(source).join(hits, true())
+    out = select(*hits.c).select_from(keys).join(hits, true())
     return out.order_by(*(hits.c[n].desc() for n in newest_first))

@@ -363,11 +363,10 @@ def _fuzzy_scan(dialect: str, names: frozenset[str], per_key: int) -> Select[*tu
     return rows_for_keys(
         base,
         PlateReadRow.folded,
-        "keys",
+        plates_under("keys", dialect),
         dialect,
         per_key_limit=per_key,
         newest_first=("seen_at", "event_pk"),
-        keys=plates_under("keys", dialect),
     )
 
 
@@ -378,7 +377,7 @@ def plate_suggestions(
     norm = normalize_plate(plate)
     dialect = session.get_bind().dialect.name
     under = plates_under("keys", dialect)
-    hits = rows_for_keys(select(PlateReadRow.text), PlateReadRow.folded, "keys", dialect, keys=under).subquery()
+    hits = rows_for_keys(select(PlateReadRow.text), PlateReadRow.folded, under, dialect).subquery()
     stmt = select(hits.c.text, func.count()).group_by(hits.c.text)
     rows = session.execute(stmt, {"keys": sorted(lookup_keys(norm, threshold))})
     scored = [(text, confusion_distance(norm, text), int(n)) for text, n in rows]

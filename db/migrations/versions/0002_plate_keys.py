@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from db.plate_keys import deletion_keys
+from db.fuzzy_index import key_rows
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -37,8 +37,7 @@ def upgrade() -> None:
     stored = sa.text("SELECT folded FROM plate_reads UNION SELECT folded FROM declaration_plates")
     plates = sorted(folded for (folded,) in conn.execute(stored) if folded)
     for start in range(0, len(plates), BATCH):
-        rows = [{"key": k, "folded": f} for f in plates[start : start + BATCH] for k in sorted(deletion_keys(f))]
-        op.bulk_insert(keys, rows)
+        op.bulk_insert(keys, key_rows(plates[start : start + BATCH]))
 
 
 def downgrade() -> None:
