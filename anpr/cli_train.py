@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from anpr.errors import InvalidInputError
+from anpr.training import RELABEL_CONF
 
 log = logging.getLogger(__name__)
 train_app = typer.Typer(help="Train the detector and the OCR recogniser (seeded, CPU or GPU).", no_args_is_help=True)
@@ -49,6 +50,9 @@ def train_detector(
     seed: int = typer.Option(0),
     device: str = typer.Option("cpu", help="cpu, or a CUDA device index such as 0."),
     rounds: int = typer.Option(1, min=0, help="Relabel-and-retrain rounds after the first training."),
+    relabel_conf: float = typer.Option(
+        RELABEL_CONF, min=0.001, max=1.0, help="Lowest box confidence the relabelling rounds verify by OCR."
+    ),
     bootstrap: int = typer.Option(
         0,
         min=0,
@@ -75,7 +79,7 @@ def train_detector(
         if round_no < rounds:
             from anpr.training.relabel import relabel_all
 
-            relabel_all(best, pseudo, imgsz=infer_imgsz)
+            relabel_all(best, pseudo, imgsz=infer_imgsz, conf=relabel_conf)
     assert weights is not None
     shipped = ship(weights, out, infer_imgsz)
     dataset = json.loads((work / "dataset.json").read_text())

@@ -88,10 +88,10 @@ make install
 .venv/bin/python -m anpr.training.craft_bootstrap --limit 1400      # seed plate boxes (~2 s/photo; we used 123)
 .venv/bin/anpr train detector --synth-train 1400 --epochs 15 --imgsz 320 --rounds 0 \\
     --work var/detector-v0 --out var/models-v0                     # round 0: from scratch
-.venv/bin/python -m anpr.training.relabel var/models-v0/gate-detector.pt --imgsz 480   # verified real labels
+.venv/bin/python -m anpr.training.relabel var/models-v0/gate-detector.pt --imgsz 480 --conf 0.1  # verified labels
 .venv/bin/anpr train detector --synth-train 1500 --epochs 8 --imgsz 416 --seed 1 --rounds 0 \\
     --init var/models-v0/gate-detector.pt --work var/detector-v1 --out var/models-v1   # round 1
-.venv/bin/python -m anpr.training.relabel var/models-v1/gate-detector.pt --imgsz 480   # 1141 photos, 41 frames
+.venv/bin/python -m anpr.training.relabel var/models-v1/gate-detector.pt --imgsz 480 --conf 0.1  # 1141 photos
 .venv/bin/anpr train detector --synth-train 1200 --epochs 6 --imgsz 416 --seed 2 --rounds 0 \\
     --init var/models-v1/gate-detector.pt --work var/detector-v2 --out var/models-v2     # round 2
 .venv/bin/python -m anpr.training.relabel var/models-v2/gate-detector.pt --imgsz 480 --conf 0.03  # 1764 train photos
@@ -103,6 +103,8 @@ make install
 ```
 
 `anpr train detector --rounds 1` runs the same loop (train, relabel, train from those weights) in one command.
+Relabelling now verifies boxes down to confidence 0.03 by default (`--conf`, `--relabel-conf`); rounds 0 and 1
+used 0.1, as written above.
 
 Round 3 (shipped) relabelled with round 2 and the stage-6 recogniser at box confidence 0.03 instead of 0.1:
 the OCR check makes low-confidence boxes safe to keep, and that is how small two-row motorbike plates, which

@@ -25,6 +25,7 @@ from typing import Any
 from anpr.detector import Detector
 from anpr.imageio import try_load
 from anpr.recognition import OcrEngine
+from anpr.training import RELABEL_CONF
 from anpr.training.real_labels import GATE_FRAMES, PLATE_PHOTOS
 from anpr.training.splits import gate_split, split_of
 from anpr.training.textmatch import TIERS, best_tier
@@ -131,7 +132,7 @@ def relabel_gates(detector: Detector, ocr: OcrEngine, out: Path) -> dict[str, in
     return counts
 
 
-def relabel_all(weights: Path, pseudo_dir: Path, imgsz: int, conf: float = 0.1) -> dict[str, dict[str, int]]:
+def relabel_all(weights: Path, pseudo_dir: Path, imgsz: int, conf: float = RELABEL_CONF) -> dict[str, dict[str, int]]:
     """Relabel both real sets with ``weights`` and the project's OCR engine."""
     from anpr.config import get_settings
     from anpr.detector import UltralyticsDetector
@@ -156,6 +157,6 @@ if __name__ == "__main__":
     parser.add_argument("weights", type=Path)
     parser.add_argument("--pseudo", type=Path, default=Path("var/pseudo"))
     parser.add_argument("--imgsz", type=int, default=480)
-    parser.add_argument("--conf", type=float, default=0.1)
+    parser.add_argument("--conf", type=float, default=RELABEL_CONF, help="Lowest box confidence kept for verification.")
     args = parser.parse_args()
     print(json.dumps(relabel_all(args.weights, args.pseudo, args.imgsz, args.conf)))
