@@ -70,6 +70,24 @@ def pg_url() -> Iterator[str]:
         admin.close()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database that was never migrated: a new SQLite file, or a new PostgreSQL database (dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    user, why = _pg_user()
+    if user is None:
+        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:5432 ({why})")
+    name = f"anpr_empty_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(host=PG_HOST, user=user, dbname="test", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgresql://{user}@{PG_HOST}:5432/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(autouse=True)
 def _credentials_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("ANPR_DB_CREDENTIALS_KEY", Fernet.generate_key().decode())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -63,6 +65,33 @@ def test_upgrade_is_repeatable(engine: Engine) -> None:
     upgrade(engine=engine)  # already at head: a no-op, not an error
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM gate_events")).scalar() == 0
+
+
+def _upgrade_at(url: str, start_at: float) -> str | None:
+    """In a child process: wait until ``start_at`` (so every child starts together), upgrade, and report."""
+    engine = build_engine(url, DbSettings())
+    try:
+        time.sleep(max(0.0, start_at - time.time()))
+        upgrade(engine=engine)
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_processes_that_upgrade_an_empty_database_together_all_succeed(empty_db_url: str) -> None:
+    # the workers of `anpr serve` (and a gate worker) may all migrate at start-up; the lock lets one migrate
+    workers = 4
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        start_at = time.time() + 3  # after every child has imported the project
+        runs = [pool.apply_async(_upgrade_at, (empty_db_url, start_at)) for _ in range(workers)]
+        revisions = [run.get(timeout=60) for run in runs]  # re-raises a failed upgrade
+    head = ScriptDirectory.from_config(alembic_config()).get_heads()[0]
+    assert revisions == [head] * workers
+    engine = build_engine(empty_db_url, DbSettings())
+    try:
+        assert set(inspect(engine).get_table_names()) >= set(Base.metadata.tables)
+    finally:
+        engine.dispose()
 
 
 def test_fresh_sqlite_file_is_created_in_wal_mode(tmp_path: Path) -> None:
