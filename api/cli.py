@@ -16,26 +16,22 @@ apikey_app = typer.Typer(help="API keys (stored hashed; a new key is printed onc
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
-    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Worker processes (on Linux each gets its own share of connections)."
+    ),
+    log_level: str = typer.Option("info", "--log-level", help="critical, error, warning, info or debug."),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request to stderr."),
 ) -> None:
     """Serve the API (/api/v1, docs at /api/v1/docs) and the officer console (/) with uvicorn."""
-    import uvicorn
+    from anpr.errors import InvalidInputError
+    from api.serve import ServeOptions
+    from api.serve import serve as run_server
 
-    if workers == 1:
-        from api.main import create_app
-
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
-    else:
-        # a busy worker may answer the supervisor's health check late; do not kill it for that
-        uvicorn.run(
-            "api.main:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
-            timeout_worker_healthcheck=30,
-        )
+    levels = ("critical", "error", "warning", "info", "debug")
+    if log_level.lower() not in levels:
+        raise InvalidInputError(f"--log-level must be one of {', '.join(levels)}")
+    options = ServeOptions(host=host, port=port, log_level=log_level.lower(), access_log=access_log)
+    raise typer.Exit(run_server(options, workers))
 
 
 @apikey_app.command("create")

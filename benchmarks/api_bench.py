@@ -8,9 +8,8 @@ Target: p99 under 100 ms with 50 concurrent clients, on SQLite and PostgreSQL, w
 1. The database is migrated; with ``--reset`` (or when it is empty) it is emptied and
    ``--events`` synthetic events are bulk-loaded with the storage benchmark's generator
    (``benchmarks/storage_bench.py``: a fleet of events/10 trucks, 8 % look-alike misreads).
-2. An officer key is created and the real app is served by uvicorn in a separate process
-   (``--workers`` processes) on 127.0.0.1, exactly as ``anpr serve`` runs it: API-key auth, the
-   query, and an audit row per request.
+2. An officer key is created and the real app is served on 127.0.0.1 by ``anpr serve --workers N``
+   in a separate process: API-key auth, the query, and an audit row per request.
 3. ``--clients`` asyncio clients each send requests back to back (a closed loop, no think time) for
    ``--requests`` requests in all: exact plate lookups, and ``--fuzzy-share`` of fuzzy ones with a
    look-alike misread query. Latency is measured at the client, from send to last byte.
@@ -92,9 +91,8 @@ def _free_port() -> int:
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": url, "ANPR_API_WEBHOOKS_ENABLED": "false",
            "ANPR_API_MIGRATE_ON_START": "false"}  # fmt: skip
-    command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-               "--timeout-worker-healthcheck", "60", "--timeout-keep-alive", "30"]  # fmt: skip
+    command = [sys.executable, "-c", "from anpr.cli import main; main()", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT.parent, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -260,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--fuzzy-share", type=float, default=0.2)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes.")
+    parser.add_argument("--workers", type=int, default=2, help="Worker processes of anpr serve.")
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reset", action="store_true", help="Drop every table and reload the events.")

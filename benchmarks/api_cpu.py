@@ -9,13 +9,15 @@ directly, with API-key auth, the route, serialisation and the audit queue). The 
 web stack's share. CPU time of this process (``time.process_time``) is the figure to compare between
 code versions; on PostgreSQL, wall time also counts the server's work and the round trips.
 
-Prints one JSON document; milliseconds per request, best of ``--rounds``.
+Prints one JSON document; milliseconds per request, best of ``--rounds``. ``--profile FILE`` also writes
+cProfile stats of the app's exact lookups (read them with ``python -m pstats FILE``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import sys
@@ -80,6 +82,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--profile", type=Path, help="Also profile the app's exact lookups (cProfile) and write the stats here."
+    )
     args = parser.parse_args(argv)
 
     os.environ.update(DATABASE_URL=args.url, ANPR_API_WEBHOOKS_ENABLED="false", ANPR_API_MIGRATE_ON_START="false")
@@ -123,6 +128,11 @@ def main(argv: list[str] | None = None) -> None:
             loop.run(requests([p for _, p in work[:200]]))  # warm-up: imports, statement caches, the key cache
             for kind, batch in by_kind.items():
                 report[f"app_{kind}"] = best(lambda batch=batch: loop.run(requests(batch)), args.rounds)
+            if args.profile:
+                profiler = cProfile.Profile()
+                profiler.runcall(loop.run, requests(by_kind["exact"]))
+                profiler.dump_stats(args.profile)
+                report["profile"] = str(args.profile)
         finally:
             loop.run(lifespan.__aexit__(None, None, None))
     engine.dispose()
