@@ -30,6 +30,13 @@ class AnprSettings(BaseSettings):
     detector_backend: Literal["torch", "onnx"] = Field("onnx", description="Inference runtime.")
     detector_imgsz: int = Field(480, ge=160, le=1920, multiple_of=32, description="Input size, pixels.")
     detector_conf: float = Field(0.25, gt=0.0, lt=1.0, description="Minimum box confidence.")
+    detector_plate_conf: float = Field(
+        0.4,
+        gt=0.0,
+        lt=1.0,
+        description="Minimum confidence of plate boxes (detector_conf applies to the other classes). Every plate "
+        "box is read, and the weak ones are mostly other vehicles' distant plates.",
+    )
     detector_iou: float = Field(0.5, gt=0.0, lt=1.0, description="NMS IoU threshold.")
     detector_batch: int = Field(8, ge=1, le=256, description="Images per inference batch.")
     ocr_model_dir: Path | None = Field(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -80,10 +80,12 @@ class UltralyticsDetector:
         *,
         imgsz: int = 640,
         conf: float = 0.25,
+        class_conf: Mapping[DetClass, float] | None = None,
         iou: float = 0.5,
         batch: int = 8,
         device: str = "cpu",
     ) -> None:
+        """``conf`` is the lowest box confidence kept; ``class_conf`` sets it for some classes instead."""
         if not weights.is_file():
             raise ModelLoadError(
                 f"detector weights not found: {weights} (train them with `anpr train detector`; nothing is downloaded)"
@@ -98,6 +100,7 @@ class UltralyticsDetector:
         self.weights = weights
         self.imgsz = imgsz
         self.conf = conf
+        self.class_conf = {cls: class_conf.get(cls, conf) for cls in DetClass} if class_conf else None
         self.iou = iou
         self.batch = batch
         self.device = device
@@ -110,21 +113,23 @@ class UltralyticsDetector:
         results: list[list[Detection]] = []
         for start in range(0, len(images), self.batch):
             chunk = list(images[start : start + self.batch])
+            lowest = min(self.class_conf.values()) if self.class_conf else self.conf
             preds = self._model.predict(
-                chunk, imgsz=self.imgsz, conf=self.conf, iou=self.iou,
+                chunk, imgsz=self.imgsz, conf=lowest, iou=self.iou,
                 device=self.device, verbose=False,
             )  # fmt: skip
             for img, pred in zip(chunk, preds, strict=True):
                 boxes = pred.boxes
-                results.append(
-                    detections_from_arrays(
-                        boxes.xyxy.cpu().numpy(),
-                        boxes.cls.cpu().numpy().astype(int),
-                        boxes.conf.cpu().numpy(),
-                        int(img.shape[1]),
-                        int(img.shape[0]),
-                    )
+                found = detections_from_arrays(
+                    boxes.xyxy.cpu().numpy(),
+                    boxes.cls.cpu().numpy().astype(int),
+                    boxes.conf.cpu().numpy(),
+                    int(img.shape[1]),
+                    int(img.shape[0]),
                 )
+                if self.class_conf is not None:  # NMS is per class, so this filter leaves other classes as they were
+                    found = [d for d in found if d.confidence >= self.class_conf[d.cls]]
+                results.append(found)
         return results
 
 
@@ -137,6 +142,7 @@ def load_detector(settings: AnprSettings) -> UltralyticsDetector:
         settings.detector_path(),
         imgsz=settings.detector_imgsz,
         conf=settings.detector_conf,
+        class_conf={DetClass.PLATE: settings.detector_plate_conf},
         iou=settings.detector_iou,
         batch=settings.detector_batch,
     )

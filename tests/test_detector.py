@@ -71,3 +71,19 @@ def test_corrupt_weights_fail_clearly(tmp_path: Path) -> None:
     bad.write_bytes(b"not a model")
     with pytest.raises(ModelLoadError):
         UltralyticsDetector(bad)
+
+
+def test_a_class_threshold_drops_only_that_class_weak_boxes() -> None:
+    weights = MODELS / "gate-detector.onnx"
+    scenes = [render_gate_scene(np.random.default_rng(4000 + i), SIZE, degrade=0.3) for i in range(4)]
+    scenes += [render_plate_scene(np.random.default_rng(4100 + i), SIZE, degrade=0.3) for i in range(4)]
+    images = [s.image for s in scenes]
+    everything = UltralyticsDetector(weights, imgsz=480, conf=0.05).detect(images)
+    strict = UltralyticsDetector(weights, imgsz=480, conf=0.05, class_conf={DetClass.PLATE: 0.6}).detect(images)
+    for loose, kept in zip(everything, strict, strict=True):
+        assert [d for d in loose if d.cls is not DetClass.PLATE] == [d for d in kept if d.cls is not DetClass.PLATE]
+        assert [d for d in kept if d.cls is DetClass.PLATE] == [
+            d for d in loose if d.cls is DetClass.PLATE and d.confidence >= 0.6
+        ]
+    plates = [d for dets in everything for d in dets if d.cls is DetClass.PLATE]
+    assert any(d.confidence < 0.6 for d in plates) and any(d.confidence >= 0.6 for d in plates)
