@@ -7,7 +7,9 @@ SQLite connections get ``journal_mode=WAL`` (readers never block the writer),
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +38,31 @@ def normalize_url(url: str | URL) -> URL:
     raise ConfigError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
 
 
+def _wal(cursor: Any, timeout: float) -> None:
+    """Put the database in WAL mode unless it is already (the mode is stored in the file).
+
+    Switching needs a lock that SQLite does not wait for: when processes open a new file together,
+    one switches it and may then hold a write lock (a worker migrating it), and the others fail at
+    once. They retry, find WAL set, and go on; after ``timeout`` seconds the error is raised."""
+    deadline = time.monotonic() + timeout
+    while str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return  # switched, or a file system without WAL kept the old mode: nothing more to try
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_pragmas(settings: DbSettings) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
+            # the busy timeout first, so the statements below wait for other processes' locks
             cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+            _wal(cursor, settings.sqlite_busy_timeout_ms / 1000)
+            cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
         finally:
             cursor.close()
