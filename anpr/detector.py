@@ -101,6 +101,7 @@ class UltralyticsDetector:
         self.imgsz = imgsz
         self.conf = conf
         self.class_conf = {cls: class_conf.get(cls, conf) for cls in DetClass} if class_conf else None
+        self._predict_conf = min(self.class_conf.values()) if self.class_conf else conf  # the lowest threshold
         self.iou = iou
         self.batch = batch
         self.device = device
@@ -113,9 +114,8 @@ class UltralyticsDetector:
         results: list[list[Detection]] = []
         for start in range(0, len(images), self.batch):
             chunk = list(images[start : start + self.batch])
-            lowest = min(self.class_conf.values()) if self.class_conf else self.conf
             preds = self._model.predict(
-                chunk, imgsz=self.imgsz, conf=lowest, iou=self.iou,
+                chunk, imgsz=self.imgsz, conf=self._predict_conf, iou=self.iou,
                 device=self.device, verbose=False,
             )  # fmt: skip
             for img, pred in zip(chunk, preds, strict=True):

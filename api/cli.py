@@ -16,9 +16,7 @@ apikey_app = typer.Typer(help="API keys (stored hashed; a new key is printed onc
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
-    workers: int = typer.Option(
-        1, "--workers", min=1, max=64, help="Worker processes (on Linux each gets its own share of connections)."
-    ),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes."),
     log_level: str = typer.Option("info", "--log-level", help="critical, error, warning, info or debug."),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request to stderr."),
 ) -> None:

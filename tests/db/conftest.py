@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -41,6 +42,25 @@ def _pg_user() -> tuple[str | None, str]:
     return None, "; ".join(errors)
 
 
+def _pg_user_or_skip() -> str:
+    user, why = _pg_user()
+    if user is None:
+        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:5432 ({why})")
+    return user
+
+
+@contextmanager
+def _throwaway_pg_database(user: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database ``<prefix>_<random>``, dropped on exit."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(host=PG_HOST, user=user, dbname="test", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgresql://{user}@{PG_HOST}:5432/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "anpr.db"
@@ -52,22 +72,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    user, why = _pg_user()
-    if user is None:
-        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:5432 ({why})")
-    name = f"anpr_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg.connect(host=PG_HOST, user=user, dbname="test", autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql://{user}@{PG_HOST}:5432/{name}"
-    engine = build_engine(url, DbSettings())
-    try:
-        upgrade(engine=engine)
-        engine.dispose()
+    user = _pg_user_or_skip()
+    with _throwaway_pg_database(user, "anpr_test") as url:
+        engine = build_engine(url, DbSettings())
+        try:
+            upgrade(engine=engine)
+        finally:
+            engine.dispose()
         yield url
-    finally:
-        engine.dispose()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -76,16 +88,9 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    user, why = _pg_user()
-    if user is None:
-        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:5432 ({why})")
-    name = f"anpr_empty_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(host=PG_HOST, user=user, dbname="test", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"postgresql://{user}@{PG_HOST}:5432/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    user = _pg_user_or_skip()
+    with _throwaway_pg_database(user, "anpr_empty") as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
