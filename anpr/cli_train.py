@@ -49,6 +49,9 @@ def train_detector(
     batch: int = typer.Option(16, min=1),
     seed: int = typer.Option(0),
     device: str = typer.Option("cpu", help="cpu, or a CUDA device index such as 0."),
+    hours: float | None = typer.Option(
+        None, min=0.001, help="Wall-clock budget per training run; ultralytics fits the epochs into it."
+    ),
     rounds: int = typer.Option(1, min=0, help="Relabel-and-retrain rounds after the first training."),
     relabel_conf: float = typer.Option(
         RELABEL_CONF, min=0.001, max=1.0, help="Lowest box confidence the relabelling rounds verify by OCR."
@@ -73,7 +76,7 @@ def train_detector(
     for round_no in range(rounds + 1):
         data_yaml = _build_dataset(work, synth_train, synth_val, imgsz, seed + round_no, pseudo)
         cfg = TrainConfig(data_yaml=data_yaml, run_dir=work / f"run{round_no}", epochs=epochs, imgsz=imgsz,
-                          batch=batch, seed=seed, device=device, init_weights=weights)  # fmt: skip
+                          batch=batch, seed=seed, device=device, init_weights=weights, time_hours=hours)  # fmt: skip
         best, metrics = train(cfg)
         weights = best
         if round_no < rounds:

@@ -87,3 +87,11 @@ def test_a_class_threshold_drops_only_that_class_weak_boxes() -> None:
         ]
     plates = [d for dets in everything for d in dets if d.cls is DetClass.PLATE]
     assert any(d.confidence < 0.6 for d in plates) and any(d.confidence >= 0.6 for d in plates)
+
+
+def test_a_detector_training_time_budget_must_be_positive(tmp_path: Path) -> None:
+    from anpr.training.train_detector import TrainConfig
+
+    assert TrainConfig(data_yaml=tmp_path / "d.yaml", run_dir=tmp_path / "run", time_hours=0.5).time_hours == 0.5
+    with pytest.raises(ValueError, match="time_hours"):
+        TrainConfig(data_yaml=tmp_path / "d.yaml", run_dir=tmp_path / "run", time_hours=0)

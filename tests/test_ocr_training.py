@@ -15,7 +15,7 @@ from anpr.ocr_grammar import ALPHABET
 from anpr.training import ocr_data
 from anpr.training.ocr_data import CropSample, lines_of, plate_rows
 from anpr.training.splits import split_of
-from anpr.training.train_ocr import TrainConfig, augment, ctc_step, save_recogniser, stock_model
+from anpr.training.train_ocr import TrainConfig, augment, ctc_step, fit, save_recogniser, stock_model
 from anpr.types import DetClass
 
 DATASETS = ocr_data.DATASETS
@@ -127,6 +127,28 @@ def test_a_saved_recogniser_loads_as_an_easyocr_custom_network(tmp_path: Path) -
     assert engine.info.fine_tuned and engine.info.height == 32 and engine.info.alphabet == ALPHABET
     (sample,) = ocr_data.synth_plate_samples(1, seed=5, split="val")
     assert len(read_crops(engine, [sample.image], DetClass.PLATE)) == 1
+
+
+def test_an_unknown_training_device_is_refused() -> None:
+    with pytest.raises(ValueError, match="training device"):
+        TrainConfig(device="tpu:9")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "device",
+    ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"))],
+)
+def test_fit_trains_on_the_device_and_saves_cpu_weights(tmp_path: Path, device: str) -> None:
+    config = TrainConfig(out_dir=tmp_path, cache_dir=tmp_path / "cache", epochs=1, batch_size=4, lr=1e-3, device=device)
+    samples = list(ocr_data.synth_plate_samples(12, seed=3, split="train"))
+    lines = [line for s in samples for line in lines_of(s, 32, 400)]
+    model = stock_model(config)
+    result = fit(model, lines[8:], lines[:8], config)
+    assert result["steps"] == -(-len(lines[8:]) // 4) and result["history"][-1]["epoch"] == 1
+    saved = torch.load(tmp_path / "anpr_gate_g2.pth", map_location="cpu", weights_only=True)
+    assert all(v.device.type == "cpu" for v in saved.values())
+    assert {v.dtype for v in saved.values() if v.is_floating_point()} == {torch.float16}
 
 
 def test_model_card_lists_every_validation_set(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ def register(train_app: typer.Typer) -> None:
         threads: int = typer.Option(1, min=1, max=64, help="CPU threads for torch."),
         seed: int = typer.Option(0),
         init: Path | None = typer.Option(None, help="Continue from an earlier <network>.pth instead of english_g2."),
+        device: str = typer.Option("cpu", help="Training device: cpu, or a torch device such as cuda or cuda:0."),
     ) -> None:
         """Fine-tune english_g2 (CTC) on plate crops, verified photo crops and synthetic codes."""
         from anpr.training.train_ocr import TrainConfig, train
@@ -38,7 +39,7 @@ def register(train_app: typer.Typer) -> None:
                 out_dir=out, epochs=epochs, max_minutes=max_minutes, synth_plates=synth_plates,
                 synth_containers=synth_containers, synth_sizes=synth_sizes, height=height,
                 batch_size=batch_size, lr=lr, pseudo_dir=pseudo, photo_repeat=photo_repeat, threads=threads,
-                seed=seed, init=init,
+                seed=seed, init=init, device=device,
             )  # fmt: skip
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from exc

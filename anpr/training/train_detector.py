@@ -35,10 +35,14 @@ class TrainConfig:
     workers: int = 2
     init_weights: Path | None = None
     threads: int = 2
+    time_hours: float | None = None
+    """A wall-clock budget: ultralytics then fits the epochs (and the learning-rate schedule) into it."""
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch < 1 or self.imgsz % 32:
             raise ValueError("epochs and batch must be >= 1 and imgsz a multiple of 32")
+        if self.time_hours is not None and self.time_hours <= 0:
+            raise ValueError("time_hours must be positive")
 
 
 def train(cfg: TrainConfig) -> tuple[Path, dict[str, float]]:
@@ -58,7 +62,7 @@ def train(cfg: TrainConfig) -> tuple[Path, dict[str, float]]:
         # Model.load() weights are discarded when training starts from a yaml; the trainer
         # only transfers weights given as `pretrained` (our own earlier round, never a download).
         pretrained=str(cfg.init_weights) if cfg.init_weights else False,
-        amp=False, plots=False, verbose=False, exist_ok=True,
+        time=cfg.time_hours, amp=False, plots=False, verbose=False, exist_ok=True,
         project=str(cfg.run_dir.parent.resolve()), name=cfg.run_dir.name,
         cache="ram", close_mosaic=max(1, cfg.epochs // 5), patience=max(10, cfg.epochs),
         fliplr=0.0, degrees=3.0, scale=0.5, translate=0.1, mosaic=1.0,

@@ -70,12 +70,18 @@ class TrainConfig:
     photo_repeat: int = 3
     init: Path | None = None
     """Continue from an earlier ``<network>.pth`` of ours instead of the stock weights."""
+    device: str = "cpu"
+    """Where the training loop runs: ``cpu`` or a torch device such as ``cuda`` / ``cuda:0``."""
 
     def __post_init__(self) -> None:
         if self.height < 16 or self.height % 16 or self.max_width < 4 * self.height:
             raise ValueError("height must be a multiple of 16 (>= 16) and max_width >= 4 * height")
         if self.epochs < 1 or self.batch_size < 1 or self.max_minutes <= 0 or self.lr <= 0 or self.photo_repeat < 1:
             raise ValueError("epochs, batch size, time budget and learning rate must be positive")
+        try:
+            torch.device(self.device)
+        except RuntimeError as exc:
+            raise ValueError(f"unknown training device {self.device!r}: use cpu, cuda or cuda:N") from exc
 
 
 def network_module(config: TrainConfig) -> Any:
@@ -144,13 +150,17 @@ def _targets(texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.tensor(flat, dtype=torch.long), torch.tensor([len(t) for t in texts], dtype=torch.long)
 
 
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
 def ctc_step(
     model: nn.Module, lines: Sequence[GreyImage], texts: Sequence[str], height: int, max_width: int
 ) -> torch.Tensor:
     """Mean CTC loss of one batch (each line's frames limited to its own width)."""
     batch, widths = model_batch(lines, height, max_width)
-    logits = model(torch.from_numpy(batch))
-    log_probs = logits.log_softmax(2).permute(1, 0, 2)
+    logits = model(torch.from_numpy(batch).to(_device(model)))
+    log_probs = logits.log_softmax(2).permute(1, 0, 2).float().cpu()  # CTC on the CPU: deterministic
     frames = log_probs.shape[0]
     lengths = torch.tensor([min(frames, w // 4) for w in widths], dtype=torch.long)
     targets, target_lengths = _targets(texts)
@@ -169,7 +179,7 @@ def line_accuracy(model: nn.Module, lines: Sequence[LineSample], height: int, ma
         for start in range(0, len(order), 64):
             chunk = [lines[i] for i in order[start : start + 64]]
             batch, widths = model_batch([c.image for c in chunk], height, max_width)
-            probs = model(torch.from_numpy(batch)).softmax(2).numpy()
+            probs = model(torch.from_numpy(batch).to(_device(model))).softmax(2).float().cpu().numpy()
             for row, (sample, width) in enumerate(zip(chunk, widths, strict=True)):
                 text, _ = greedy(probs[row, : min(probs.shape[1], width // 4)], ALPHABET)
                 hits.setdefault(sample.source, []).append(text == sample.text)
@@ -201,7 +211,7 @@ def save_recogniser(model: nn.Module, config: TrainConfig) -> None:
     if network_file.resolve() != (config.out_dir / network_file.name).resolve():
         shutil.copyfile(network_file, config.out_dir / network_file.name)
     state = {
-        f"module.{k}": v.detach().to(torch.float16) if v.is_floating_point() else v
+        f"module.{k}": v.detach().cpu().to(torch.float16) if v.is_floating_point() else v.detach().cpu()
         for k, v in model.state_dict().items()
     }
     torch.save(state, config.out_dir / f"{config.network}.pth")
@@ -216,6 +226,7 @@ def save_recogniser(model: nn.Module, config: TrainConfig) -> None:
 
 def fit(model: nn.Module, train: list[LineSample], val: list[LineSample], config: TrainConfig) -> dict[str, Any]:
     """Train with CTC until the epochs or the time budget run out; save the best epoch on ``val``."""
+    model = model.to(torch.device(config.device))
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)][: config.frozen_convs]
     for conv in convs:  # the first filters are generic strokes; freezing them saves CPU
         conv.requires_grad_(False)
@@ -314,6 +325,11 @@ def report(config: TrainConfig, run: dict[str, Any], val: Sequence[CropSample] |
     return metrics
 
 
+def _where(cfg: dict[str, Any]) -> str:
+    device = str(cfg.get("device", "cpu"))
+    return f"{cfg['threads']} CPU thread(s)" if device == "cpu" else f"the `{device}` device"
+
+
 def write_card(metrics: dict[str, Any], path: Path) -> None:
     """The model-card section for the recogniser (merged into ``models/README.md`` by hand)."""
     cfg, data, before, after = metrics["config"], metrics["data"], metrics["before"], metrics["after"]
@@ -342,7 +358,7 @@ Split: `anpr.training.splits.split_of(image name)`; nothing from `val` is traine
 **Training** (starting weights: {cfg["init"] or "english_g2"}): CTC loss, AdamW (lr {cfg["lr"]},
 cosine, 100 warm-up steps), batch {cfg["batch_size"]}, {best["epoch"]} of up to {cfg["epochs"]} epochs
 kept (best on validation lines), {metrics["steps"]} steps in {metrics["minutes"]} min on
-{cfg["threads"]} CPU thread(s); first {cfg["frozen_convs"]} convolutions frozen; augmentation: width
+{_where(cfg)}; first {cfg["frozen_convs"]} convolutions frozen; augmentation: width
 scale, low resolution, blur, contrast, noise, inversion.
 
 **Accuracy on validation crops** (exact whole-text match through the run-time engine:
@@ -366,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     defaults = TrainConfig()
     names = ["epochs", "max_minutes", "synth_plates", "synth_containers", "synth_sizes", "threads", "seed"]
-    names.append("photo_repeat")
+    names += ["photo_repeat", "device"]
     for name in names:
         parser.add_argument(
             f"--{name.replace('_', '-')}", type=type(getattr(defaults, name)), default=getattr(defaults, name)
