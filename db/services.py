@@ -123,6 +123,12 @@ def _event_values(event: GateEvent, now: datetime) -> dict[str, Any]:
         "has_valid_read": event.has_valid_read,
         "cameras": list(event.cameras),
         "stored_at": now,
+        # Copies of the reads' headline values (see GateEventRow): written once, with the reads.
+        "plate_text": event.plate.text if event.plate else None,
+        "plate_formatted": event.plate.formatted if event.plate else None,
+        "trailer_plate_text": event.trailer_plate.text if event.trailer_plate else None,
+        "first_container": event.containers[0].number if event.containers else None,
+        "second_container": event.containers[1].number if len(event.containers) > 1 else None,
     }
 
 

@@ -51,6 +51,13 @@ class GateEventRow(Base):
     has_valid_read: Mapped[bool] = mapped_column(Boolean)
     cameras: Mapped[list[Any]]
     stored_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The pass's headline reads, copied from plate_reads and container_reads when the event is
+    # inserted (stored reads never change), so that a list page reads one row per event, not five.
+    plate_text: Mapped[str | None] = mapped_column(String(32))
+    plate_formatted: Mapped[str | None] = mapped_column(String(64))
+    trailer_plate_text: Mapped[str | None] = mapped_column(String(32))
+    first_container: Mapped[str | None] = mapped_column(String(16))
+    second_container: Mapped[str | None] = mapped_column(String(16))
 
     plates: Mapped[list[PlateReadRow]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="PlateReadRow.slot"

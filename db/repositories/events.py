@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, bindparam, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from anpr import containers as iso6346
 from anpr.errors import InvalidInputError, NotFoundError
@@ -133,11 +133,9 @@ def _filters(names: frozenset[str], at: Any, pk: Any) -> list[ColumnElement[bool
 
 
 def _summary_select(dialect: str, hits: Subquery | None = None) -> Select[*tuple[Any, ...]]:
-    """Events with their plate, trailer plate and containers (a pass carries at most two, at
-    positions 0 and 1): those of ``hits`` (event id and time columns first), newest first, or
-    without ``hits`` those whose ids are bound as ``ids``."""
-    plate, trailer = aliased(PlateReadRow), aliased(PlateReadRow)
-    first, second = aliased(ContainerReadRow), aliased(ContainerReadRow)
+    """Events with their plate, trailer plate and containers (copied onto the event row at insert):
+    those of ``hits`` (event id and time columns first), newest first, or without ``hits`` those
+    whose ids are bound as ``ids``."""
     stmt = select(
         GateEventRow.id,
         GateEventRow.event_id,
@@ -148,24 +146,16 @@ def _summary_select(dialect: str, hits: Subquery | None = None) -> Select[*tuple
         GateEventRow.status,
         GateEventRow.status_reason,
         GateEventRow.has_valid_read,
-        plate.text,
-        plate.formatted,
-        trailer.text,
-        first.number,
-        second.number,
-    )
-    if hits is not None:
-        hit_pk, hit_at = hits.c[0], hits.c[1]
-        stmt = stmt.select_from(hits).join(GateEventRow, GateEventRow.id == hit_pk)
-    stmt = (
-        stmt.outerjoin(plate, and_(plate.event_pk == GateEventRow.id, plate.slot == "plate"))
-        .outerjoin(trailer, and_(trailer.event_pk == GateEventRow.id, trailer.slot == "trailer_plate"))
-        .outerjoin(first, and_(first.event_pk == GateEventRow.id, first.position == 0))
-        .outerjoin(second, and_(second.event_pk == GateEventRow.id, second.position == 1))
+        GateEventRow.plate_text,
+        GateEventRow.plate_formatted,
+        GateEventRow.trailer_plate_text,
+        GateEventRow.first_container,
+        GateEventRow.second_container,
     )
     if hits is None:
         return stmt.where(one_of(GateEventRow.id, "ids", dialect))
-    return stmt.order_by(hit_at.desc(), hit_pk.desc())
+    hit_pk, hit_at = hits.c[0], hits.c[1]
+    return stmt.select_from(hits).join(GateEventRow, GateEventRow.id == hit_pk).order_by(hit_at.desc(), hit_pk.desc())
 
 
 @lru_cache(maxsize=4)

@@ -141,3 +141,36 @@ def test_plate_keys_upgrade_fills_the_keys_of_stored_plates(engine: Engine, sess
     assert _plate_keys(engine) == written
     hits = events_by_plate(session, "51C-I23.45", fuzzy=True, threshold=1.5)
     assert {e.event_id for e in hits.items} == {"ev-1", "ev-2"}
+
+
+def _summary_columns(engine: Engine) -> dict[str, tuple[object, ...]]:
+    query = text(
+        "SELECT event_id, plate_text, plate_formatted, trailer_plate_text, first_container, second_container "
+        "FROM gate_events"
+    )
+    with engine.connect() as conn:
+        return {row[0]: tuple(row[1:]) for row in conn.execute(query)}
+
+
+def test_event_summary_upgrade_copies_the_reads_of_stored_events(engine: Engine, session: Session) -> None:
+    """Revision 0003 copies each pass's headline reads onto its event row, which list pages read: its
+    upgrade must fill them for events stored before it exactly as storing them now does."""
+    store_event(session, make_event("ev-1", plate="51C12345", trailer="51R01234", containers=(("MSCU1234566", True),)))
+    boxes = (("TEMU2709541", True), ("CAXU6844023", True))
+    store_event(session, make_event("ev-2", plate=None, containers=boxes))
+    store_event(session, make_event("ev-3", plate="29H77788", evidence=0))
+    written = _summary_columns(engine)
+    assert written["ev-1"][0] == "51C12345" and written["ev-1"][2:] == ("51R01234", "MSCU1234566", None)
+    assert written["ev-2"] == (None, None, None, "TEMU2709541", "CAXU6844023")
+    session.close()
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0002")
+        assert "plate_text" not in {c["name"] for c in inspect(engine).get_columns("gate_events")}
+    finally:
+        upgrade(engine=engine)
+    assert _summary_columns(engine) == written
+    (entry,) = events_by_plate(session, "51C-123.45").items
+    assert (entry.plate, entry.trailer_plate, entry.containers) == ("51C12345", "51R01234", ("MSCU1234566",))
