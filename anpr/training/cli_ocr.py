@@ -30,6 +30,7 @@ def register(train_app: typer.Typer) -> None:
         seed: int = typer.Option(0),
         init: Path | None = typer.Option(None, help="Continue from an earlier <network>.pth instead of english_g2."),
         device: str = typer.Option("cpu", help="Training device: cpu, or a torch device such as cuda or cuda:0."),
+        frozen_convs: int = typer.Option(3, min=0, max=7, help="Leading convolutions kept frozen (0: train all)."),
     ) -> None:
         """Fine-tune english_g2 (CTC) on plate crops, verified photo crops and synthetic codes."""
         from anpr.training.train_ocr import TrainConfig, train
@@ -39,7 +40,7 @@ def register(train_app: typer.Typer) -> None:
                 out_dir=out, epochs=epochs, max_minutes=max_minutes, synth_plates=synth_plates,
                 synth_containers=synth_containers, synth_sizes=synth_sizes, height=height,
                 batch_size=batch_size, lr=lr, pseudo_dir=pseudo, photo_repeat=photo_repeat, threads=threads,
-                seed=seed, init=init, device=device,
+                seed=seed, init=init, device=device, frozen_convs=frozen_convs,
             )  # fmt: skip
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from exc

@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     defaults = TrainConfig()
     names = ["epochs", "max_minutes", "synth_plates", "synth_containers", "synth_sizes", "threads", "seed"]
-    names += ["photo_repeat", "device"]
+    names += ["photo_repeat", "device", "frozen_convs"]
     for name in names:
         parser.add_argument(
             f"--{name.replace('_', '-')}", type=type(getattr(defaults, name)), default=getattr(defaults, name)
