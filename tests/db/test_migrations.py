@@ -116,6 +116,13 @@ def test_in_memory_sqlite_is_refused(url: str) -> None:
         build_engine(url, DbSettings())
 
 
+def _downgrade(engine: Engine, revision: str) -> None:
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
 def _plate_keys(engine: Engine) -> set[tuple[str, str]]:
     with engine.connect() as conn:
         return {(k, f) for k, f in conn.execute(text("SELECT key, folded FROM plate_keys"))}
@@ -131,10 +138,7 @@ def test_plate_keys_upgrade_fills_the_keys_of_stored_plates(engine: Engine, sess
     assert {f for _, f in written} == {fold("51C12345"), fold("51R01234"), fold("29H77788")}
     session.close()
     try:
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0001")
+        _downgrade(engine, "0001")
         assert "plate_keys" not in inspect(engine).get_table_names()
     finally:
         upgrade(engine=engine)
@@ -164,10 +168,7 @@ def test_event_summary_upgrade_copies_the_reads_of_stored_events(engine: Engine,
     assert written["ev-2"] == (None, None, None, "TEMU2709541", "CAXU6844023")
     session.close()
     try:
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0002")
+        _downgrade(engine, "0002")
         assert "plate_text" not in {c["name"] for c in inspect(engine).get_columns("gate_events")}
     finally:
         upgrade(engine=engine)
