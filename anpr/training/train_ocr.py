@@ -175,11 +175,12 @@ def line_accuracy(model: nn.Module, lines: Sequence[LineSample], height: int, ma
     model.eval()
     hits: dict[str, list[bool]] = {}
     order = sorted(range(len(lines)), key=lambda i: lines[i].image.shape[1])
+    device = _device(model)
     with torch.no_grad():
         for start in range(0, len(order), 64):
             chunk = [lines[i] for i in order[start : start + 64]]
             batch, widths = model_batch([c.image for c in chunk], height, max_width)
-            probs = model(torch.from_numpy(batch).to(_device(model))).softmax(2).float().cpu().numpy()
+            probs = model(torch.from_numpy(batch).to(device)).softmax(2).float().cpu().numpy()
             for row, (sample, width) in enumerate(zip(chunk, widths, strict=True)):
                 text, _ = greedy(probs[row, : min(probs.shape[1], width // 4)], ALPHABET)
                 hits.setdefault(sample.source, []).append(text == sample.text)

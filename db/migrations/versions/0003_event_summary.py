@@ -22,40 +22,27 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-COLUMNS = (
-    ("plate_text", 32, "SELECT p.text FROM plate_reads p WHERE p.event_pk = gate_events.id AND p.slot = 'plate'"),
-    (
-        "plate_formatted",
-        64,
-        "SELECT p.formatted FROM plate_reads p WHERE p.event_pk = gate_events.id AND p.slot = 'plate'",
-    ),
-    (
-        "trailer_plate_text",
-        32,
-        "SELECT p.text FROM plate_reads p WHERE p.event_pk = gate_events.id AND p.slot = 'trailer_plate'",
-    ),
-    (
-        "first_container",
-        16,
-        "SELECT c.number FROM container_reads c WHERE c.event_pk = gate_events.id AND c.position = 0",
-    ),
-    (
-        "second_container",
-        16,
-        "SELECT c.number FROM container_reads c WHERE c.event_pk = gate_events.id AND c.position = 1",
-    ),
+COLUMNS = (  # the new column, its length, and the read it copies: table, column, which row of the event
+    ("plate_text", 32, "plate_reads", "text", "slot = 'plate'"),
+    ("plate_formatted", 64, "plate_reads", "formatted", "slot = 'plate'"),
+    ("trailer_plate_text", 32, "plate_reads", "text", "slot = 'trailer_plate'"),
+    ("first_container", 16, "container_reads", "number", "position = 0"),
+    ("second_container", 16, "container_reads", "number", "position = 1"),
 )
 
 
 def upgrade() -> None:
-    for name, length, _ in COLUMNS:
+    for name, length, *_ in COLUMNS:
         op.add_column("gate_events", sa.Column(name, sa.String(length=length), nullable=True))
-    assignments = ", ".join(f"{name} = ({query})" for name, _, query in COLUMNS)
+    assignments = ", ".join(
+        f"{name} = (SELECT r.{column} FROM {table} r WHERE r.event_pk = gate_events.id AND r.{row})"
+        for name, _, table, column, row in COLUMNS
+    )
     op.execute(sa.text(f"UPDATE gate_events SET {assignments}"))
 
 
 def downgrade() -> None:
     # A plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35), never batch mode: batch mode copies the
     # table and drops the old one, and with foreign keys on that DROP cascades to every read.
-    for name, _, _ in reversed(COLUMNS):
+    for name, *_ in reversed(COLUMNS):
         op.drop_column("gate_events", name)
