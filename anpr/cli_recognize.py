@@ -28,7 +28,7 @@ from anpr.errors import AnprError, ImageReadError, InvalidInputError
 from anpr.imageio import load_image
 from anpr.ocr_metrics import PhotoScore, score_photo, summarize
 from anpr.recognition import ImageResult, Recognizer
-from anpr.types import ImageArray
+from anpr.types import ImageArray, Reading
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,17 @@ def labelled_photos(folder: Path, split: str, limit: int = 0) -> list[dict[str, 
     return chosen[:limit] if limit else chosen
 
 
-def evaluate_folder(recognizer: Recognizer, folder: Path, rows: Sequence[dict[str, str]]) -> dict[str, Any]:
-    """Score every labelled photo (see :mod:`anpr.ocr_metrics`); unreadable photos count as misses."""
+def evaluate_folder(
+    recognizer: Recognizer,
+    folder: Path,
+    rows: Sequence[dict[str, str]],
+    on_miss: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Score every labelled photo (see :mod:`anpr.ocr_metrics`); unreadable photos count as misses.
+
+    ``on_miss`` gets one dict per photo whose labelled plate was not read exactly
+    (image, category, label, what was read, whether it was located), for error analysis.
+    """
     images_dir = folder / "images" if (folder / "images").is_dir() else folder
     scores: list[PhotoScore] = []
     errors = 0
@@ -129,6 +138,8 @@ def evaluate_folder(recognizer: Recognizer, folder: Path, rows: Sequence[dict[st
             log.warning("%s", exc)
             errors += 1
             scores.append(score_photo(row["plate_text"], [], category))
+            if on_miss is not None:
+                on_miss({"image": row["image"], "category": category, "label": row["plate_text"], "error": str(exc)})
             continue
         if not warmed:  # the first call pays one-off set-up costs; keep them out of the timing
             recognizer.recognize([image])
@@ -136,8 +147,30 @@ def evaluate_folder(recognizer: Recognizer, folder: Path, rows: Sequence[dict[st
         started = time.perf_counter()
         (result,) = recognizer.recognize([image])
         ms = (time.perf_counter() - started) * 1000
-        scores.append(score_photo(row["plate_text"], [p.text for p in result.plates], category, ms))
+        score = score_photo(row["plate_text"], [p.text for p in result.plates], category, ms)
+        scores.append(score)
+        if on_miss is not None and not score.exact:
+            on_miss(
+                {
+                    "image": row["image"],
+                    "category": category,
+                    "label": row["plate_text"],
+                    "located": score.located,
+                    "reads": [_miss_read(p) for p in result.plates],
+                }
+            )
     return {**summarize(scores), "unreadable": errors}
+
+
+def _miss_read(reading: Reading) -> dict[str, Any]:
+    return {
+        "text": reading.text,
+        "raw": reading.raw,
+        "confidence": round(reading.confidence, 3),
+        "rows": reading.rows,
+        "bbox": reading.bbox.as_list() if reading.bbox is not None else None,
+        "detection_confidence": round(reading.detection_confidence, 3),
+    }
 
 
 def register(app: typer.Typer, recognizer_factory: RecognizerFactory = build_recognizer) -> None:
@@ -164,6 +197,9 @@ def register(app: typer.Typer, recognizer_factory: RecognizerFactory = build_rec
         folder: Path = typer.Argument(..., help="Folder with labels.csv (image, plate_text, category) and images/."),
         split: str = typer.Option("val", help="Which photos: val (held out), train or all."),
         limit: int = typer.Option(0, min=0, help="Only the first N photos of the split (0 = all)."),
+        misses: Path | None = typer.Option(
+            None, help="Also write one JSON line per photo not read exactly (label, reads) to this file."
+        ),
     ) -> None:
         """Exact plate match (overall and per category), character accuracy, detection recall, median ms."""
         if split not in ("val", "train", "all"):
@@ -171,5 +207,17 @@ def register(app: typer.Typer, recognizer_factory: RecognizerFactory = build_rec
         rows = labelled_photos(folder, split, limit)
         if not rows:
             raise InvalidInputError(f"no labelled photos in {folder} for split {split!r}")
-        report = evaluate_folder(recognizer_factory(), folder, rows)
+        if misses is None:
+            report = evaluate_folder(recognizer_factory(), folder, rows)
+        else:
+            try:
+                sink = misses.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInputError(f"cannot write --misses file {misses}: {exc.strerror}") from exc
+            with sink:
+
+                def write_miss(miss: dict[str, Any]) -> None:
+                    sink.write(json.dumps(miss, ensure_ascii=False) + "\n")
+
+                report = evaluate_folder(recognizer_factory(), folder, rows, write_miss)
         typer.echo(json.dumps({"folder": str(folder), "split": split, **report}, indent=1))

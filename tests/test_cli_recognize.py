@@ -157,6 +157,34 @@ def test_eval_scores_a_labelled_folder(tmp_path: Path) -> None:
     assert report["median_ms"] is not None and report["median_ms"] >= 0
 
 
+def test_eval_writes_the_misses_for_error_analysis(tmp_path: Path) -> None:
+    (tmp_path / "images").mkdir()
+    write_images(tmp_path / "images", 3)
+    rows = [
+        ("img_000.png", "51F-123.45", "type1"),  # read right: not a miss
+        ("img_002.png", "60-F4 079.29", "type2"),  # one character wrong
+        ("img_009.png", "51F-999.99", "type7"),  # file missing
+    ]
+    (tmp_path / "labels.csv").write_text(
+        "image,plate_text,category\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows), encoding="utf-8"
+    )
+    app, _ = make_app(FakeDetector())
+    misses = tmp_path / "misses.jsonl"
+    result = CliRunner().invoke(app, ["eval", str(tmp_path), "--split", "all", "--misses", str(misses)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["exact"] == pytest.approx(1 / 3, abs=1e-4)
+    wrong, missing = (json.loads(line) for line in misses.read_text(encoding="utf-8").splitlines())
+    assert (wrong["image"], wrong["category"], wrong["label"], wrong["located"]) == (
+        "img_002.png", "type2", "60-F4 079.29", True
+    )  # fmt: skip
+    assert "60F407922" in [r["text"] for r in wrong["reads"]]
+    assert all(len(r["bbox"]) == 4 for r in wrong["reads"])
+    assert missing["image"] == "img_009.png" and "error" in missing
+
+    bad = CliRunner().invoke(app, ["eval", str(tmp_path), "--split", "all", "--misses", str(tmp_path / "no" / "x")])
+    assert bad.exit_code != 0 and "--misses" in str(bad.exception)
+
+
 def test_eval_needs_labels(tmp_path: Path) -> None:
     app, _ = make_app(FakeDetector())
     result = CliRunner().invoke(app, ["eval", str(tmp_path)])
