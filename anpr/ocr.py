@@ -31,7 +31,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from anpr.config import AnprSettings, get_settings
 from anpr.errors import ModelLoadError
 from anpr.ocr_ctc import Probs, fold, fold_matrix
-from anpr.ocr_grammar import ALPHABET, DecodeConfig, Decoded, decode_container, decode_plate, decode_size_type
+from anpr.ocr_grammar import (
+    ALPHABET,
+    DecodeConfig,
+    Decoded,
+    decode_container,
+    decode_plate,
+    decode_size_type,
+    rescore_plate,
+)
 from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare
 from anpr.ocr_prep import GreyImage, cut, frames_for_width, model_batch, width_groups
 from anpr.types import BBox, DetClass, Detection, ImageArray, Orientation, Reading
@@ -71,6 +79,10 @@ class OcrSettings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="A plate whose first reading is valid and at least this confident skips the other hypotheses.",
+    )
+    plate_rescore: bool = Field(
+        True,
+        description="Choose a plate's text by its likelihood summed over the margins read in the same layout.",
     )
     beam_width: int = Field(6, ge=1, le=32, description="CTC beam width per line.")
     plate_max_drop: float = Field(
@@ -156,6 +168,15 @@ def load_recogniser(settings: AnprSettings, ocr: OcrSettings) -> tuple[Any, Reco
     return reader.recognizer, info
 
 
+@dataclass(frozen=True, slots=True)
+class _View:
+    """One way a box was read: its prepared lines, their frame probabilities and their decode."""
+
+    prep: PreparedCrop
+    probs: Sequence[Probs]
+    decoded: Decoded
+
+
 class EasyOcrEngine:
     """Reads the text in detector boxes with the easyocr recogniser (implements ``OcrEngine``)."""
 
@@ -212,18 +233,34 @@ class EasyOcrEngine:
             log.warning("cannot prepare %s crop %s: %s", det.cls.value, det.bbox.as_list(), exc)
             return []
 
-    def _decode_all(self, targets: Sequence[DetClass], hyps: Sequence[Sequence[PreparedCrop]]) -> list[list[Decoded]]:
+    def _decode_all(self, targets: Sequence[DetClass], hyps: Sequence[Sequence[PreparedCrop]]) -> list[list[_View]]:
         """Decode every hypothesis of every box, reading all their lines in one batch."""
         lines = [line for group in hyps for p in group for line in p.lines]
         probs = self.line_probs(lines) if lines else []
-        out: list[list[Decoded]] = []
+        out: list[list[_View]] = []
         cursor = 0
         for target, group in zip(targets, hyps, strict=True):
-            decoded = []
+            views = []
             for prep in group:
-                decoded.append(self._decoded(target, probs[cursor : cursor + prep.rows]))
+                line_probs = probs[cursor : cursor + prep.rows]
+                views.append(_View(prep, line_probs, self._decoded(target, line_probs)))
                 cursor += prep.rows
-            out.append(decoded)
+            out.append(views)
+        return out
+
+    @staticmethod
+    def _rescored(views: Sequence[_View]) -> list[_View]:
+        """Per layout (row count) read at several margins, one view whose decode is
+        :func:`~anpr.ocr_grammar.rescore_plate` of them all; layouts read once stay as they are."""
+        out: list[_View] = []
+        for rows in sorted({v.prep.rows for v in views}):
+            same = [v for v in views if v.prep.rows == rows]
+            if len(same) == 1:
+                out.append(same[0])
+                continue
+            decoded = rescore_plate([v.probs for v in same], [v.decoded for v in same], ALPHABET)
+            home = next((v for v in same if v.decoded.raw == decoded.raw), same[0])
+            out.append(_View(home.prep, home.probs, decoded))
         return out
 
     def read(self, image: ImageArray, detections: Sequence[Detection]) -> list[Reading | None]:
@@ -236,24 +273,25 @@ class EasyOcrEngine:
         """
         settings = self.ocr_settings
         hyps = [self._guarded(image, d, (settings.crop_margin,)) for d in detections]
-        choices = [
-            list(zip(h[:1], dec, strict=True))
-            for h, dec in zip(hyps, self._decode_all([d.cls for d in detections], [h[:1] for h in hyps]), strict=True)
-        ]
+        choices = self._decode_all([d.cls for d in detections], [h[:1] for h in hyps])
         retry = [
             i for i, (det, got) in enumerate(zip(detections, choices, strict=True))
             if det.cls is DetClass.PLATE and settings.plate_layouts
-            and not (got and got[0][1].valid and got[0][1].confidence >= settings.plate_accept_confidence)
+            and not (got and got[0].decoded.valid and got[0].decoded.confidence >= settings.plate_accept_confidence)
         ]  # fmt: skip
         if retry:
             others = [m for m in dict.fromkeys(settings.extra_plate_margins) if m != settings.crop_margin]
             more = [hyps[i][1:] + self._guarded(image, detections[i], others) for i in retry]
-            for i, h, dec in zip(retry, more, self._decode_all([DetClass.PLATE] * len(retry), more), strict=True):
-                choices[i].extend(zip(h, dec, strict=True))
+            for i, views in zip(retry, self._decode_all([DetClass.PLATE] * len(retry), more), strict=True):
+                choices[i].extend(views)
+                if settings.plate_rescore:
+                    choices[i] = self._rescored(choices[i])
         out: list[Reading | None] = []
         for det, got in zip(detections, choices, strict=True):
-            best = max(got, key=lambda c: (c[1].valid, len(c[1].text) >= 2, c[1].confidence), default=None)
-            out.append(self._reading(det, *best) if best is not None else None)
+            best = max(
+                got, key=lambda v: (v.decoded.valid, len(v.decoded.text) >= 2, v.decoded.confidence), default=None
+            )
+            out.append(self._reading(det, best.prep, best.decoded) if best is not None else None)
         return out
 
     @staticmethod

@@ -167,6 +167,39 @@ def decode_plate(lines: Sequence[Probs], alphabet: str = ALPHABET, config: Decod
     return _decoded(lines, alphabet, text, text, False, raw, len(lines))
 
 
+def rescore_plate(views: Sequence[Sequence[Probs]], decoded: Sequence[Decoded], alphabet: str = ALPHABET) -> Decoded:
+    """One plate read several ways in one layout (the same rows, crops cut with different margins):
+    the valid plate that is most likely over all the views together.
+
+    Each view's own decode (``decoded[i]`` of ``views[i]``) proposes its text and the grammar's
+    candidates of its raw read; every proposal is scored by its CTC log-likelihood summed over
+    the views (a product of the views' probabilities), and the best valid one wins. Its reading
+    is then measured on the view that likes it best. With no valid proposal, the most confident
+    decode is returned as it was, and so it is when no view decoded a valid plate on its own
+    (each view's decode already refused valid plates much less likely than its raw read).
+    """
+    if not views or len(views) != len(decoded):
+        raise ValueError("one decode per view, at least one view")
+    rows = len(views[0])
+    if any(len(v) != rows for v in views):
+        raise ValueError("every view must hold the same number of lines")
+    found: dict[str, plates.Plate] = {}
+    for d in decoded:
+        for text in (d.text, *(p.text for p in plates.candidates(d.raw, rows=rows, max_subs=2)[:8])):
+            plate = plates.parse(text, rows=rows)
+            if plate is not None and plate.text == text:
+                found.setdefault(text, plate)
+    fallback = max(decoded, key=lambda d: (d.valid, d.confidence))
+    if not found or not fallback.valid:  # no view found a valid plate likely enough: stay invalid
+        return fallback
+    texts = list(found)
+    per_view = np.array([[s for s, _ in score_all(v, texts, alphabet)] for v in views])
+    best = int(np.argmax(per_view.sum(axis=0)))
+    view = int(np.argmax(per_view[:, best]))
+    plate = found[texts[best]]
+    return _decoded(views[view], alphabet, plate.text, plate.formatted, True, decoded[view].raw, plate.rows)
+
+
 CONTAINER_CLASSES = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ",) * 3 + ("UJZ",) + ("0123456789",) * 7
 """What ISO 6346 allows at each position: owner code, category, serial and check digit."""
 LOOK_ALIKES = frozenset(frozenset(p) for p in ("0O", "0D", "0Q", "1I", "2Z", "4A", "5S", "6G", "8B"))

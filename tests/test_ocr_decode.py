@@ -21,7 +21,15 @@ from anpr.ocr_ctc import (
     log_likelihood,
     prefix_log_likelihoods,
 )
-from anpr.ocr_grammar import ALPHABET, DecodeConfig, decode_container, decode_plate, decode_size_type, score
+from anpr.ocr_grammar import (
+    ALPHABET,
+    DecodeConfig,
+    decode_container,
+    decode_plate,
+    decode_size_type,
+    rescore_plate,
+    score,
+)
 
 CASES = json.loads((Path(__file__).parent / "data" / "ocr_decode.json").read_text(encoding="utf-8"))["cases"]
 Slot = str | Mapping[str, float]
@@ -157,3 +165,35 @@ def test_confidence_drops_with_an_uncertain_character() -> None:
     assert unsure.text == sure.text
     assert unsure.confidence < sure.confidence
     assert unsure.char_confidences[3] == pytest.approx(0.5)
+
+
+def _plate_view(uncertain: Mapping[str, float]) -> list[np.ndarray]:
+    """One line reading 51F-123?5, the ? split between characters as given."""
+    return [frames(["5", "1", "F", "1", "2", "3", uncertain, "5"])]
+
+
+def test_rescoring_sums_the_evidence_of_every_margin_rather_than_voting() -> None:
+    views = [_plate_view({"3": 0.45, "8": 0.55}), _plate_view({"3": 0.7, "8": 0.3}), _plate_view({"3": 0.4, "8": 0.6})]
+    decoded = [decode_plate(v) for v in views]
+    assert [d.text for d in decoded] == ["51F12385", "51F12335", "51F12385"]  # two of three views say 8
+    best = rescore_plate(views, decoded)
+    # 0.45 * 0.7 * 0.4 beats 0.55 * 0.3 * 0.6: the one confident view outweighs two hesitant ones
+    assert (best.text, best.formatted, best.valid, best.rows) == ("51F12335", "51F-123.35", True, 1)
+    assert best.raw == decoded[1].raw  # measured on the view that likes it best
+    assert best.char_confidences[6] == pytest.approx(0.7, abs=0.05)
+
+
+def test_rescoring_never_turns_an_invalid_read_valid() -> None:
+    views = [[frames(list("5XQ12345"))], [frames(list("5XQ12346"))]]  # Q is never a series letter
+    decoded = [decode_plate(v, config=DecodeConfig(plate_max_drop=0.0)) for v in views]
+    assert not any(d.valid for d in decoded)
+    best = rescore_plate(views, decoded)
+    assert not best.valid and best in decoded
+
+
+def test_rescoring_needs_one_decode_per_view_of_the_same_layout() -> None:
+    one, two = _plate_view({"3": 0.9}), [frames(list("51F1")), frames(list("2345"))]
+    with pytest.raises(ValueError, match="one decode per view"):
+        rescore_plate([one, one], [decode_plate(one)])
+    with pytest.raises(ValueError, match="same number of lines"):
+        rescore_plate([one, two], [decode_plate(one), decode_plate(two)])

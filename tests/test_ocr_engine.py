@@ -154,3 +154,26 @@ def test_a_confident_valid_first_read_skips_the_other_hypotheses(tuned: EasyOcrE
         assert reading is not None and (reading.text, reading.valid) == ("51F12345", True)
     assert lines_read["eager"] == 1  # the primary one-row line only
     assert lines_read["thorough"] == 3  # one line per margin (0.1, 0.0, 0.2): a wide plate has one layout
+
+
+def test_a_plate_read_at_several_margins_takes_the_text_all_of_them_make_likely(stock: EasyOcrEngine) -> None:
+    """The recogniser is replaced by frame probabilities for the three margins: the first margin
+    is sure of an 8, the two others lean to a 3. By confidence alone the 8 wins; summed over
+    the margins (0.25 * 0.7 * 0.7 against 0.75 * 0.3 * 0.3) the 3 does."""
+    from test_ocr_decode import frames
+
+    image, det, _ = on_canvas(plate_crop("51F-123.35", 4))
+    margins = [{"8": 0.75, "3": 0.25}, {"3": 0.7, "8": 0.3}, {"3": 0.7, "8": 0.3}]
+    texts = {}
+    for rescore in (False, True):
+        engine = EasyOcrEngine(SETTINGS, OcrSettings(stock=True, plate_rescore=rescore))
+        queue = [[frames(["5", "1", "F", "1", "2", "3", m, "5"])] for m in margins]
+
+        def fake(lines: Sequence[np.ndarray], queue: list[Any] = queue) -> Any:
+            return [queue.pop(0)[0] for _ in lines]
+
+        engine.line_probs = fake  # type: ignore[method-assign]
+        (reading,) = engine.read(image, [det])
+        assert reading is not None and reading.valid and not queue  # all three margins were read
+        texts[rescore] = reading.text
+    assert texts == {False: "51F12385", True: "51F12335"}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from anpr.detector import detections_from_arrays
-from anpr.training.relabel import verify_gate_frame, verify_plate_photo
+from anpr.training.relabel import merge_parts, split_parts, verify_gate_frame, verify_plate_photo
 from anpr.training.splits import gate_pass_id, gate_split, split_of
 from anpr.training.textmatch import best_tier, fold, match_tier, normalize
 from anpr.training.yolo_data import yolo_line
@@ -20,6 +20,24 @@ def test_split_is_stable_and_about_a_fifth() -> None:
     val = [n for n in names if split_of(n) == "val"]
     assert [split_of(n) for n in names] == [split_of(n) for n in names]
     assert 0.15 < len(val) / len(names) < 0.25
+
+
+def test_relabel_parts_cover_every_photo_once_and_merge_in_order(tmp_path: Path) -> None:
+    names = [f"type{i % 7 + 1}_{i:03d}.jpg" for i in range(11)]
+    parts = split_parts(list(reversed(names)), 3)
+    assert [len(p) for p in parts] == [4, 4, 3]
+    assert [n for p in parts for n in p] == sorted(names)  # contiguous runs of the sorted names
+    assert split_parts(names[:2], 5) == [[names[0]], [names[1]]]  # never an empty part
+
+    files = []
+    for i, part in enumerate(reversed(parts)):  # parts finish in any order
+        path = tmp_path / f"part{i}.jsonl"
+        path.write_text("".join(f'{{"image": "{n}", "box": null}}\n' for n in part), encoding="utf-8")
+        files.append(path)
+    merged = tmp_path / "plates_det.jsonl"
+    merge_parts(files, merged)
+    lines = merged.read_text(encoding="utf-8").splitlines()
+    assert [line.split('"')[3] for line in lines] == sorted(names)
 
 
 def test_gate_frames_split_by_pass() -> None:
