@@ -61,6 +61,11 @@ class OcrSettings(BaseSettings):
         pattern=r"^[a-z][a-z0-9_]{0,40}$",
         description="Fine-tuned recogniser name: <network>.py/.yaml/.pth in the OCR model folder.",
     )
+    plate_network: str = Field(
+        "anpr_plate_g2",
+        pattern=r"^[a-z][a-z0-9_]{0,40}$",
+        description="Recogniser for plate boxes, in the same folder; plates use `network` when its files are missing.",
+    )
     stock: bool = Field(False, description="Use the stock english_g2 recogniser even if a fine-tuned one exists.")
     line_height: int | None = Field(
         None, ge=16, le=128, description="Recogniser input height in px; default the model's own (imgH)."
@@ -142,18 +147,25 @@ def _reader(model_dir: Path, network: str, threads: int) -> Any:
         raise ModelLoadError(f"cannot load the {network} recogniser from {model_dir}: {exc}") from exc
 
 
-def load_recogniser(settings: AnprSettings, ocr: OcrSettings) -> tuple[Any, RecogniserInfo]:
-    """The torch recogniser module and what it is: fine-tuned if its files exist, else stock."""
+def has_custom_model(settings: AnprSettings, ocr: OcrSettings, network: str) -> bool:
+    """Whether the fine-tuned recogniser ``network`` is there to load (and not overridden by ``stock``)."""
+    return not ocr.stock and all(f.is_file() for f in custom_model_files(settings.ocr_path(), network))
+
+
+def load_recogniser(settings: AnprSettings, ocr: OcrSettings, network: str | None = None) -> tuple[Any, RecogniserInfo]:
+    """The torch recogniser module and what it is: the fine-tuned ``network`` (default
+    ``ocr.network``) if its files exist, else stock."""
+    network = network or ocr.network
     model_dir = settings.ocr_path()
-    files = custom_model_files(model_dir, ocr.network)
-    if not ocr.stock and all(f.is_file() for f in files):
+    files = custom_model_files(model_dir, network)
+    if has_custom_model(settings, ocr, network):
         try:
             config = yaml.safe_load(files[1].read_text(encoding="utf-8"))
             height = int(config["imgH"])
         except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
             raise ModelLoadError(f"bad recogniser config {files[1]}: {exc}") from exc
-        reader = _reader(model_dir, ocr.network, settings.torch_threads)
-        name, path, fine_tuned = ocr.network, model_dir, True
+        reader = _reader(model_dir, network, settings.torch_threads)
+        name, path, fine_tuned = network, model_dir, True
     else:
         try:
             import easyocr_en_models
@@ -178,33 +190,48 @@ class _View:
 
 
 class EasyOcrEngine:
-    """Reads the text in detector boxes with the easyocr recogniser (implements ``OcrEngine``)."""
+    """Reads the text in detector boxes with the easyocr recogniser (implements ``OcrEngine``).
+
+    Plates may have a recogniser of their own (:attr:`OcrSettings.plate_network`): street and gate
+    plates and stencilled container codes pull a shared network in different directions, so the
+    plate recogniser can be fine-tuned further without costing container reads. Without its files
+    every box is read by the one recogniser.
+    """
 
     def __init__(self, settings: AnprSettings | None = None, ocr: OcrSettings | None = None) -> None:
         self.settings = settings or get_settings()
         self.ocr_settings = ocr or get_ocr_settings()
         self._model, self.info = load_recogniser(self.settings, self.ocr_settings)
         self._fold = fold_matrix(self.info.alphabet, ALPHABET)
+        self._plate_model, self.plate_info, self._plate_fold = self._model, self.info, self._fold
+        plate_network = self.ocr_settings.plate_network
+        if plate_network != self.info.name and has_custom_model(self.settings, self.ocr_settings, plate_network):
+            self._plate_model, self.plate_info = load_recogniser(self.settings, self.ocr_settings, plate_network)
+            self._plate_fold = fold_matrix(self.plate_info.alphabet, ALPHABET)
         self._decode = self.ocr_settings.decode_config()
 
-    def line_probs(self, lines: Sequence[GreyImage]) -> list[Probs]:
-        """Per line, its ``(T, 37)`` frame probabilities over blank + :data:`ALPHABET`.
+    def line_probs(self, lines: Sequence[GreyImage], plates: bool = False) -> list[Probs]:
+        """Per line, its ``(T, 37)`` frame probabilities over blank + :data:`ALPHABET`, from the
+        plate recogniser when ``plates`` is set.
 
         Lines are batched by similar width so padding stays small; each line's
         frames beyond its own width (padding) are dropped.
         """
         import torch
 
+        model, info, folding = (
+            (self._plate_model, self.plate_info, self._plate_fold) if plates else (self._model, self.info, self._fold)
+        )
         out: list[Probs | None] = [None] * len(lines)
         groups = width_groups([line.shape[1] / max(1, line.shape[0]) for line in lines])
         for group in groups:
-            batch, widths = model_batch([lines[i] for i in group], self.info.height, self.ocr_settings.max_line_width)
+            batch, widths = model_batch([lines[i] for i in group], info.height, self.ocr_settings.max_line_width)
             with torch.no_grad():
-                logits = self._model(torch.from_numpy(batch), None)
+                logits = model(torch.from_numpy(batch), None)
                 probs = torch.softmax(logits.float(), dim=2).numpy()
             for row, (i, width) in enumerate(zip(group, widths, strict=True)):
                 frames = min(probs.shape[1], frames_for_width(width) + 1)
-                out[i] = fold(probs[row, :frames], self._fold)
+                out[i] = fold(probs[row, :frames], folding)
         return [p for p in out if p is not None]
 
     def _prepare(self, image: ImageArray, det: Detection, margin: float) -> list[PreparedCrop]:
@@ -234,17 +261,23 @@ class EasyOcrEngine:
             return []
 
     def _decode_all(self, targets: Sequence[DetClass], hyps: Sequence[Sequence[PreparedCrop]]) -> list[list[_View]]:
-        """Decode every hypothesis of every box, reading all their lines in one batch."""
-        lines = [line for group in hyps for p in group for line in p.lines]
-        probs = self.line_probs(lines) if lines else []
+        """Decode every hypothesis of every box, reading all their lines in one batch per recogniser."""
+        probs: dict[bool, list[Probs]] = {}
+        for plates in (True, False):
+            lines = [
+                line for target, group in zip(targets, hyps, strict=True) if (target is DetClass.PLATE) is plates
+                for p in group for line in p.lines
+            ]  # fmt: skip
+            probs[plates] = self.line_probs(lines, plates=plates) if lines else []
+        cursors = {True: 0, False: 0}
         out: list[list[_View]] = []
-        cursor = 0
         for target, group in zip(targets, hyps, strict=True):
+            plates = target is DetClass.PLATE
             views = []
             for prep in group:
-                line_probs = probs[cursor : cursor + prep.rows]
+                line_probs = probs[plates][cursors[plates] : cursors[plates] + prep.rows]
                 views.append(_View(prep, line_probs, self._decoded(target, line_probs)))
-                cursor += prep.rows
+                cursors[plates] += prep.rows
             out.append(views)
         return out
 

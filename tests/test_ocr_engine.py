@@ -145,9 +145,11 @@ def test_a_confident_valid_first_read_skips_the_other_hypotheses(tuned: EasyOcrE
         engine = EasyOcrEngine(SETTINGS, OcrSettings(plate_accept_confidence=accept))
         original = engine.line_probs
 
-        def counting(lines: Sequence[np.ndarray], name: str = name, original: Any = original) -> Any:
+        def counting(
+            lines: Sequence[np.ndarray], plates: bool = False, name: str = name, original: Any = original
+        ) -> Any:
             lines_read[name] = lines_read.get(name, 0) + len(lines)
-            return original(lines)
+            return original(lines, plates=plates)
 
         engine.line_probs = counting  # type: ignore[method-assign]
         (reading,) = engine.read(image, [det])
@@ -169,7 +171,7 @@ def test_a_plate_read_at_several_margins_takes_the_text_all_of_them_make_likely(
         engine = EasyOcrEngine(SETTINGS, OcrSettings(stock=True, plate_rescore=rescore))
         queue = [[frames(["5", "1", "F", "1", "2", "3", m, "5"])] for m in margins]
 
-        def fake(lines: Sequence[np.ndarray], queue: list[Any] = queue) -> Any:
+        def fake(lines: Sequence[np.ndarray], plates: bool = False, queue: list[Any] = queue) -> Any:
             return [queue.pop(0)[0] for _ in lines]
 
         engine.line_probs = fake  # type: ignore[method-assign]
@@ -177,3 +179,42 @@ def test_a_plate_read_at_several_margins_takes_the_text_all_of_them_make_likely(
         assert reading is not None and reading.valid and not queue  # all three margins were read
         texts[rescore] = reading.text
     assert texts == {False: "51F12385", True: "51F12335"}
+
+
+PLATES_SHIPPED = all(p.is_file() for p in custom_model_files(SETTINGS.ocr_path(), OcrSettings().plate_network))
+
+
+class Counted:
+    """A recogniser module that counts the lines it reads."""
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.lines = model, 0
+
+    def __call__(self, batch: Any, text: Any) -> Any:
+        self.lines += int(batch.shape[0])
+        return self.model(batch, text)
+
+
+@pytest.mark.skipif(not PLATES_SHIPPED, reason="models/ocr holds no plate recogniser")
+def test_plates_go_to_the_plate_recogniser_and_codes_to_the_gate_one(tuned: EasyOcrEngine) -> None:
+    engine = EasyOcrEngine(SETTINGS, OcrSettings())
+    assert (engine.info.name, engine.plate_info.name) == (OcrSettings().network, OcrSettings().plate_network)
+    gate, plate = Counted(engine._model), Counted(engine._plate_model)
+    engine._model, engine._plate_model = gate, plate
+    rng = np.random.default_rng(3)
+    code, _ = render_container_crop(rng, ContainerSpec("CAIU8979622", "45G1"), degrade=False)
+    image, plate_det, _ = on_canvas(plate_crop("51F-123.45", 2))
+    (reading,) = engine.read(image, [plate_det])
+    assert reading is not None and reading.text == "51F12345"
+    assert plate.lines >= 1 and gate.lines == 0
+    h, w = code.shape[:2]
+    (reading,) = engine.read(code, [Detection(DetClass.CONTAINER_NUMBER, BBox(0, 0, w, h), 0.9)])
+    assert reading is not None and reading.text == "CAIU8979622" and reading.valid
+    assert gate.lines >= 1
+
+
+def test_without_plate_recogniser_files_one_recogniser_reads_everything(tuned: EasyOcrEngine) -> None:
+    engine = EasyOcrEngine(SETTINGS, OcrSettings(plate_network="not_shipped"))
+    assert engine._plate_model is engine._model and engine.plate_info == engine.info
+    stock = EasyOcrEngine(SETTINGS, OcrSettings(stock=True))
+    assert stock._plate_model is stock._model and stock.plate_info.name == "english_g2"

@@ -274,10 +274,11 @@ def fit(model: nn.Module, train: list[LineSample], val: list[LineSample], config
 
 
 def engine_accuracy(stock: bool, crops: Sequence[CropSample], config: TrainConfig) -> dict[str, dict[str, float]]:
-    """Exact whole-text match of the run-time engine on ``crops``, per source and group."""
+    """Exact whole-text match of the run-time engine on ``crops``, per source and group; the
+    recogniser being trained reads every crop, plates included (never a plate recogniser beside it)."""
     engine = EasyOcrEngine(
         AnprSettings(ocr_model_dir=config.out_dir, torch_threads=config.threads),
-        OcrSettings(network=config.network, stock=stock),
+        OcrSettings(network=config.network, plate_network=config.network, stock=stock),
     )
     hits: dict[str, list[bool]] = {}
     for sample in crops:
