@@ -291,9 +291,8 @@ class EasyOcrEngine:
             if len(same) == 1:
                 out.append(same[0])
                 continue
-            decoded = rescore_plate([v.probs for v in same], [v.decoded for v in same], ALPHABET)
-            home = next((v for v in same if v.decoded.raw == decoded.raw), same[0])
-            out.append(_View(home.prep, home.probs, decoded))
+            home, decoded = rescore_plate([v.probs for v in same], [v.decoded for v in same], ALPHABET)
+            out.append(_View(same[home].prep, same[home].probs, decoded))
         return out
 
     def read(self, image: ImageArray, detections: Sequence[Detection]) -> list[Reading | None]:

@@ -167,7 +167,9 @@ def decode_plate(lines: Sequence[Probs], alphabet: str = ALPHABET, config: Decod
     return _decoded(lines, alphabet, text, text, False, raw, len(lines))
 
 
-def rescore_plate(views: Sequence[Sequence[Probs]], decoded: Sequence[Decoded], alphabet: str = ALPHABET) -> Decoded:
+def rescore_plate(
+    views: Sequence[Sequence[Probs]], decoded: Sequence[Decoded], alphabet: str = ALPHABET
+) -> tuple[int, Decoded]:
     """One plate read several ways in one layout (the same rows, crops cut with different margins):
     the valid plate that is most likely over all the views together.
 
@@ -177,6 +179,7 @@ def rescore_plate(views: Sequence[Sequence[Probs]], decoded: Sequence[Decoded], 
     is then measured on the view that likes it best. With no valid proposal, the most confident
     decode is returned as it was, and so it is when no view decoded a valid plate on its own
     (each view's decode already refused valid plates much less likely than its raw read).
+    Returns the index of the view the reading was measured on, and the reading.
     """
     if not views or len(views) != len(decoded):
         raise ValueError("one decode per view, at least one view")
@@ -189,15 +192,15 @@ def rescore_plate(views: Sequence[Sequence[Probs]], decoded: Sequence[Decoded], 
             plate = plates.parse(text, rows=rows)
             if plate is not None and plate.text == text:
                 found.setdefault(text, plate)
-    fallback = max(decoded, key=lambda d: (d.valid, d.confidence))
-    if not found or not fallback.valid:  # no view found a valid plate likely enough: stay invalid
-        return fallback
+    first = max(range(len(decoded)), key=lambda i: (decoded[i].valid, decoded[i].confidence))
+    if not found or not decoded[first].valid:  # no view found a valid plate likely enough: stay invalid
+        return first, decoded[first]
     texts = list(found)
     per_view = np.array([[s for s, _ in score_all(v, texts, alphabet)] for v in views])
     best = int(np.argmax(per_view.sum(axis=0)))
     view = int(np.argmax(per_view[:, best]))
     plate = found[texts[best]]
-    return _decoded(views[view], alphabet, plate.text, plate.formatted, True, decoded[view].raw, plate.rows)
+    return view, _decoded(views[view], alphabet, plate.text, plate.formatted, True, decoded[view].raw, plate.rows)
 
 
 CONTAINER_CLASSES = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ",) * 3 + ("UJZ",) + ("0123456789",) * 7

@@ -176,10 +176,10 @@ def test_rescoring_sums_the_evidence_of_every_margin_rather_than_voting() -> Non
     views = [_plate_view({"3": 0.45, "8": 0.55}), _plate_view({"3": 0.7, "8": 0.3}), _plate_view({"3": 0.4, "8": 0.6})]
     decoded = [decode_plate(v) for v in views]
     assert [d.text for d in decoded] == ["51F12385", "51F12335", "51F12385"]  # two of three views say 8
-    best = rescore_plate(views, decoded)
+    view, best = rescore_plate(views, decoded)
     # 0.45 * 0.7 * 0.4 beats 0.55 * 0.3 * 0.6: the one confident view outweighs two hesitant ones
     assert (best.text, best.formatted, best.valid, best.rows) == ("51F12335", "51F-123.35", True, 1)
-    assert best.raw == decoded[1].raw  # measured on the view that likes it best
+    assert view == 1 and best.raw == decoded[1].raw  # measured on the view that likes it best
     assert best.char_confidences[6] == pytest.approx(0.7, abs=0.05)
 
 
@@ -187,8 +187,8 @@ def test_rescoring_never_turns_an_invalid_read_valid() -> None:
     views = [[frames(list("5XQ12345"))], [frames(list("5XQ12346"))]]  # Q is never a series letter
     decoded = [decode_plate(v, config=DecodeConfig(plate_max_drop=0.0)) for v in views]
     assert not any(d.valid for d in decoded)
-    best = rescore_plate(views, decoded)
-    assert not best.valid and best in decoded
+    view, best = rescore_plate(views, decoded)
+    assert not best.valid and best is decoded[view]
 
 
 def test_rescoring_needs_one_decode_per_view_of_the_same_layout() -> None:
