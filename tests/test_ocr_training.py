@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -75,6 +76,35 @@ def test_augment_keeps_height_and_type() -> None:
     for _ in range(20):
         out = augment(line, rng)
         assert out.dtype == np.uint8 and out.shape[0] == 32 and 8 <= out.shape[1] <= 150
+
+
+def test_small_copies_are_street_photo_sized_seeded_and_keep_their_rows() -> None:
+    crops = list(ocr_data.synth_plate_samples(6, seed=4, split="train"))
+    crops = [CropSample(cv2.resize(c.image, None, fx=3, fy=3), c.text, c.rows, c.target, "big", c.group) for c in crops]
+    first = list(ocr_data.small_copies(iter(crops), 2, seed=5))
+    again = list(ocr_data.small_copies(iter(crops), 2, seed=5))
+    assert len(first) == 12 and all(np.array_equal(a.image, b.image) for a, b in zip(first, again, strict=True))
+    assert not np.array_equal(first[0].image, first[1].image)  # two different copies of one crop
+    for copy, crop in zip(first, [c for c in crops for _ in range(2)], strict=True):
+        low, high = ocr_data.SMALL_WIDTHS[len(crop.rows)]
+        assert low <= copy.image.shape[1] <= high < crop.image.shape[1]
+        assert (copy.text, copy.rows, copy.source, copy.image.dtype) == (crop.text, crop.rows, "big-small", np.uint8)
+    # Most shrunk copies still split into their rows (a mismatch drops the crop, as at training time).
+    assert sum(bool(lines_of(c, 32, 400)) for c in first) >= 9
+
+
+def test_a_plate_recogniser_trains_and_validates_on_plates_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ocr_data, "plate_crop_samples", lambda split: iter(()))  # no shared datasets needed
+    config = TrainConfig(synth_plates=2, synth_containers=3, synth_sizes=2, val_synth=2, pseudo_dir=tmp_path,
+                         plates_only=True)  # fmt: skip
+    assert [s.target for s in ocr_data.synth_train_crops(config)] == [DetClass.PLATE] * 2
+    assert {s.target for s in ocr_data.val_crops(config)} == {DetClass.PLATE}
+    both = TrainConfig(synth_plates=2, synth_containers=3, synth_sizes=2, val_synth=2, pseudo_dir=tmp_path)
+    assert {s.target for s in ocr_data.synth_train_crops(both)} == set(DetClass)
+    with pytest.raises(ValueError):
+        TrainConfig(small_copies=-1)
 
 
 @pytest.mark.dataset

@@ -26,6 +26,12 @@ def register(train_app: typer.Typer) -> None:
         lr: float = typer.Option(6e-4, min=1e-6, max=1e-1, help="Peak learning rate (cosine schedule)."),
         pseudo: Path = typer.Option(Path("var/pseudo"), help="Verified plate boxes on vn-plate-photos."),
         photo_repeat: int = typer.Option(3, min=1, max=20, help="Times each verified photo line is shown per epoch."),
+        small_copies: int = typer.Option(
+            0, min=0, max=10, help="Copies of each vn-plate-crops crop shrunk to street-photo size."
+        ),
+        plates_only: bool = typer.Option(
+            False, "--plates-only", help="A plate recogniser: no synthetic container or size/type codes."
+        ),
         threads: int = typer.Option(1, min=1, max=64, help="CPU threads for torch."),
         seed: int = typer.Option(0),
         init: Path | None = typer.Option(None, help="Continue from an earlier <network>.pth instead of english_g2."),
@@ -40,6 +46,7 @@ def register(train_app: typer.Typer) -> None:
                 out_dir=out, epochs=epochs, max_minutes=max_minutes, synth_plates=synth_plates,
                 synth_containers=synth_containers, synth_sizes=synth_sizes, height=height,
                 batch_size=batch_size, lr=lr, pseudo_dir=pseudo, photo_repeat=photo_repeat, threads=threads,
+                small_copies=small_copies, plates_only=plates_only,
                 seed=seed, init=init, device=device, frozen_convs=frozen_convs,
             )  # fmt: skip
         except ValueError as exc:

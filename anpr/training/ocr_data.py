@@ -11,8 +11,12 @@ trained on):
   under ``var/pseudo`` whose OCR matched the labelled text (exactly, up to
   look-alikes, or within one edit; for training also "loose" matches within
   three edits), labelled with the photo's own label;
+* small copies of the ``vn-plate-crops`` training crops, shrunk to the size
+  plates have in street photos (30-140 px wide) and JPEG-coded again, so the
+  recogniser also learns the tiny plates through the run-time preparation
+  (row split, levelling) at the scale it meets them;
 * synthetic plates, container numbers (all three layouts) and size/type codes
-  rendered by :mod:`anpr.synth`.
+  rendered by :mod:`anpr.synth` (plates only, for a plate recogniser).
 
 Every crop goes through :func:`anpr.ocr_layout.prepare`, the run-time
 preparation, and is kept only when it yields as many lines as its label has
@@ -79,6 +83,10 @@ class DataConfig(Protocol):
     def cache_dir(self) -> Path: ...
     @property
     def photo_repeat(self) -> int: ...
+    @property
+    def small_copies(self) -> int: ...
+    @property
+    def plates_only(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +184,38 @@ def photo_crop_samples(
             yield CropSample(crop, plate.text, rows, DetClass.PLATE, "vn-plate-photos", str(rec.get("category", "")))
 
 
+SMALL_WIDTHS = {1: (60, 140), 2: (30, 90)}
+"""Widths (px) of the shrunk copies of one- and two-row crops: plates in the street photos are
+40-120 px wide, two-row motorbike plates the narrowest."""
+
+
+def shrink_like_a_photo(image: ImageArray, rows: int, rng: np.random.Generator) -> ImageArray:
+    """``image`` as a far plate in a street photo: some surroundings (edge pixels), a width in
+    :data:`SMALL_WIDTHS`, maybe a little blur, and JPEG coding at a street-photo quality."""
+    h, w = image.shape[:2]
+    pad_y, pad_x = (round(float(rng.uniform(0.03, 0.15)) * v) for v in (h, w))
+    out = cv2.copyMakeBorder(image, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_REPLICATE)
+    low, high = SMALL_WIDTHS[2 if rows == 2 else 1]
+    width = int(rng.integers(low, high + 1))
+    height = max(8, round(out.shape[0] * width / out.shape[1]))
+    out = cv2.resize(out, (width, height), interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.4:
+        out = cv2.GaussianBlur(out, (3, 3), float(rng.uniform(0.3, 0.8)))
+    ok, jpeg = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 91))])
+    decoded = cv2.imdecode(jpeg, cv2.IMREAD_COLOR) if ok else None
+    return cast(ImageArray, decoded if decoded is not None else out)
+
+
+def small_copies(samples: Iterator[CropSample], copies: int, seed: int) -> Iterator[CropSample]:
+    """``copies`` shrunk copies (:func:`shrink_like_a_photo`) of each sample, as source
+    ``<source>-small``; seeded, so a rerun trains on the same pixels."""
+    rng = np.random.default_rng([seed, 7])
+    for sample in samples:
+        for _ in range(copies):
+            image = shrink_like_a_photo(sample.image, len(sample.rows), rng)
+            yield CropSample(image, sample.text, sample.rows, sample.target, f"{sample.source}-small", sample.group)
+
+
 def synth_plate_samples(n: int, seed: int, split: Split) -> Iterator[CropSample]:
     """``n`` rendered plate crops of every kind and colour (seeded per split)."""
     rng = np.random.default_rng([seed, 0 if split == "train" else 1, 1])
@@ -231,27 +271,38 @@ def all_lines(
 
 
 def real_train_crops(config: DataConfig) -> Iterator[CropSample]:
-    """Real training crops: grammar-checked vn-plate-crops and verified vn-plate-photos boxes."""
+    """Real training crops: grammar-checked vn-plate-crops (and their small copies, see
+    :func:`small_copies`) and verified vn-plate-photos boxes."""
     yield from plate_crop_samples("train")
+    if config.small_copies:
+        yield from small_copies(plate_crop_samples("train"), config.small_copies, config.seed)
     yield from photo_crop_samples("train", config.pseudo_dir, tiers=TRAIN_TIERS)
 
 
 def synth_train_crops(config: DataConfig) -> Iterator[CropSample]:
-    """Rendered training crops: plates, container numbers in every layout, size/type codes."""
+    """Rendered training crops: plates, container numbers in every layout, size/type codes
+    (plates alone with ``plates_only``)."""
     s = config.seed
     yield from synth_plate_samples(config.synth_plates, s, "train")
+    if config.plates_only:
+        return
     yield from synth_code_samples(config.synth_containers, s, "train", DetClass.CONTAINER_NUMBER)
     yield from synth_code_samples(config.synth_sizes, s, "train", DetClass.SIZE_TYPE)
 
 
 def val_crops(config: DataConfig) -> list[CropSample]:
     """Validation crops: the val split of vn-plate-crops and of the verified vn-plate-photos boxes,
-    and synthetic crops seeded for val."""
+    and synthetic crops seeded for val (plates alone with ``plates_only``)."""
     s = config.seed
-    return [
+    plates_ = [
         *plate_crop_samples("val"),
         *photo_crop_samples("val", config.pseudo_dir),
         *synth_plate_samples(config.val_synth, s, "val"),
+    ]
+    if config.plates_only:
+        return plates_
+    return [
+        *plates_,
         *synth_code_samples(config.val_synth, s, "val", DetClass.CONTAINER_NUMBER),
         *synth_code_samples(config.val_synth // 2, s, "val", DetClass.SIZE_TYPE),
     ]
@@ -279,7 +330,8 @@ def cached_synth_lines(config: DataConfig) -> tuple[list[LineSample], dict[str, 
     code = hashlib.sha256(b"".join(Path(str(m.__file__)).read_bytes() for m in (ocr_layout, ocr_prep))).hexdigest()[:8]
     key = (
         f"synth-h{config.height}-w{config.max_width}-s{config.seed}-p{config.synth_plates}"
-        f"-c{config.synth_containers}-z{config.synth_sizes}-{code}"
+        f"-c{0 if config.plates_only else config.synth_containers}"
+        f"-z{0 if config.plates_only else config.synth_sizes}-{code}"
     )
     path = config.cache_dir / f"{key}.pkl"
     if path.exists():
