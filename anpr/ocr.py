@@ -75,6 +75,10 @@ class OcrSettings(BaseSettings):
     plate_layouts: bool = Field(
         True, description="Read a plate crop that could be one row or two both ways and keep the better read."
     )
+    plate_glyph_layout: bool = Field(
+        True,
+        description="Level a plate and split its rows by its characters (else by the ink profile alone).",
+    )
     extra_plate_margins: tuple[Annotated[float, Field(ge=0.0, le=0.5)], ...] = Field(
         (0.0, 0.2),
         description="Also read plates cut with these margins (units of the short side); the best read wins.",
@@ -241,7 +245,7 @@ class EasyOcrEngine:
         if crop is None:
             return []
         if det.cls is DetClass.PLATE and self.ocr_settings.plate_layouts:
-            return plate_layouts(crop, self.settings.ocr_min_crop_height)
+            return plate_layouts(crop, self.settings.ocr_min_crop_height, self.ocr_settings.plate_glyph_layout)
         prep = prepare(crop, det.cls, self.settings.ocr_min_crop_height)
         return [prep] if prep is not None else []
 

@@ -25,7 +25,19 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from anpr.ocr_prep import GreyImage, as_grey, deshear, deskew, ink_mask, stretch, to_grey, upscale
+from anpr.ocr_prep import (
+    GreyImage,
+    as_grey,
+    deshear,
+    deskew,
+    glyph_angle,
+    glyph_boxes,
+    ink_mask,
+    rotate,
+    stretch,
+    to_grey,
+    upscale,
+)
 from anpr.types import DetClass, ImageArray, Orientation
 
 VERTICAL_MAX_ASPECT = 0.6
@@ -94,6 +106,30 @@ def row_break(grey: GreyImage, force: bool = False) -> int | None:
     if faint <= 0.05 or profile[y] > VALLEY_SHARE * faint:
         return None
     return y
+
+
+def glyph_row_break(grey: GreyImage) -> int | None:
+    """The y between two rows of characters (:func:`~anpr.ocr_prep.glyph_boxes`), or ``None``
+    unless at least two characters sit clearly above two others.
+
+    The characters' centres are split at their widest vertical gap, which must
+    exceed 0.6 character heights; the break is halfway between the top row's
+    lower edge and the bottom row's upper edge (medians), in the middle 60 % of
+    the crop. It is found on level crops where the ink profile is not: when the
+    plate's surroundings are as dark as its strokes.
+    """
+    boxes = sorted(glyph_boxes(grey), key=lambda b: b[1] + b[3] / 2)
+    if len(boxes) < 4:
+        return None
+    centres = np.array([b[1] + b[3] / 2 for b in boxes])
+    gaps = np.diff(centres)
+    k = int(np.argmax(gaps))
+    top, bottom = boxes[: k + 1], boxes[k + 1 :]
+    if len(top) < 2 or len(bottom) < 2 or gaps[k] < 0.6 * float(np.median([b[3] for b in boxes])):
+        return None
+    y = round((float(np.median([b[1] + b[3] for b in top])) + float(np.median([b[1] for b in bottom]))) / 2)
+    h = grey.shape[0]
+    return y if 0.2 * h <= y <= 0.8 * h else None
 
 
 def _runs(on: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -242,24 +278,28 @@ def _split(grey: GreyImage, y: int) -> tuple[GreyImage, ...] | None:
     return (_line(top), _line(bottom))
 
 
-def _plate_layouts(grey: GreyImage) -> list[PreparedCrop]:
+def _plate_layouts(grey: GreyImage, rows_grey: GreyImage, glyphs: bool = True) -> list[PreparedCrop]:
     """The plate's most likely layout first, then the other one where the crop could hold it.
 
-    Small plates in street photos come in loose boxes (bumper, frame), so the row profile
-    can mislead; the reader then decides between the two (:func:`plate_layouts`).
+    ``grey`` is levelled by the ink profile and read as one row; ``rows_grey`` is
+    levelled for splitting into two rows (by the characters with ``glyphs``).
+    Small plates in street photos come in loose boxes (bumper, frame), so the row
+    profile can mislead; the reader then decides between the two (:func:`plate_layouts`).
     """
     h, w = grey.shape[:2]
     aspect = w / h
     one = PreparedCrop((_line(grey),), Orientation.HORIZONTAL)
     if aspect >= ONE_ROW_MIN_ASPECT:
         return [one]
-    y = row_break(grey, force=aspect < TWO_ROW_MAX_ASPECT)
-    rows = _split(grey, y) if y is not None else None
+    y = glyph_row_break(rows_grey) if glyphs else None
+    if y is None:
+        y = row_break(rows_grey, force=aspect < TWO_ROW_MAX_ASPECT)
+    rows = _split(rows_grey, y) if y is not None else None
     if rows is None and aspect < TWO_ROW_MAX_ASPECT and y is not None:
-        rows = (_line(grey[:y]), _line(grey[y:]))  # narrow plates are two-row even when a row looks empty
+        rows = (_line(rows_grey[:y]), _line(rows_grey[y:]))  # narrow plates are two-row even when a row looks empty
     if rows is not None:
         return [PreparedCrop(rows, Orientation.TWO_LINE), one]
-    forced = _split(grey, row_break(grey, force=True) or h // 2)
+    forced = _split(rows_grey, row_break(rows_grey, force=True) or h // 2)
     return [one, PreparedCrop(forced, Orientation.TWO_LINE)] if forced is not None else [one]
 
 
@@ -278,14 +318,21 @@ def _code_lines(grey: GreyImage, target: DetClass) -> PreparedCrop | None:
     return PreparedCrop((_line(grey),), Orientation.HORIZONTAL)
 
 
-def plate_layouts(crop: ImageArray, min_height: int = 32) -> list[PreparedCrop]:
+def plate_layouts(crop: ImageArray, min_height: int = 32, glyphs: bool = True) -> list[PreparedCrop]:
     """Every layout a plate crop could have (one row, two rows), the most likely first.
 
-    :func:`prepare` returns the first; the engine can read them all and keep the best read.
+    The one-row reading is levelled by the ink profile (:func:`~anpr.ocr_prep.deskew`).
+    With ``glyphs`` the two-row reading is levelled and split by the characters
+    (:func:`~anpr.ocr_prep.glyph_angle`, :func:`glyph_row_break`), falling back to
+    the ink profile; without, by the ink profile alone. :func:`prepare` returns the
+    first layout; the engine can read them all and keep the best read.
     """
     if crop.size == 0 or min(crop.shape[:2]) < 2:
         return []
-    return _plate_layouts(deskew(upscale(stretch(to_grey(crop)), min_height)))
+    grey = upscale(stretch(to_grey(crop)), min_height)
+    level = deskew(grey)
+    angle = glyph_angle(glyph_boxes(grey)) if glyphs and grey.shape[1] / grey.shape[0] < ONE_ROW_MIN_ASPECT else None
+    return _plate_layouts(level, rotate(grey, angle) if angle is not None else level, glyphs)
 
 
 def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> PreparedCrop | None:

@@ -10,6 +10,10 @@ line images and then into the padded float batch the network takes:
   yellow plates, white on blue or red ones, light paint on dark containers);
 * :func:`deskew` rotates the crop so its text lines are level (projection
   profile: level lines give the sharpest row profile);
+* :func:`glyph_angle` does the same for a small plate in a loose box, from the
+  characters themselves (:func:`glyph_boxes`): there the
+  car body or road around the plate outweighs the strokes in any global
+  threshold, and a tilted two-row plate then splits across its rows;
 * :func:`model_batch` resizes lines to the model height and pads them into one
   ``(N, 1, H, W)`` batch the way easyocr does (values in ``[-1, 1]``, the last
   column repeated to the right).
@@ -148,6 +152,63 @@ def rotate(grey: GreyImage, angle: float) -> GreyImage:
 def deskew(grey: GreyImage, max_degrees: float = 15.0) -> GreyImage:
     """``grey`` with its text lines levelled (see :func:`skew_angle`)."""
     return rotate(grey, skew_angle(grey, max_degrees))
+
+
+GLYPH_HEIGHT = (0.15, 0.7)
+"""Height of a plate character's box, as a share of the crop height (two-row plates ~0.3, one-row ~0.6)."""
+
+
+def glyph_boxes(grey: GreyImage) -> list[tuple[int, int, int, int]]:
+    """``(x, y, w, h)`` of the stroke components of ``grey`` shaped like plate characters.
+
+    A local (mean, a third of the crop) threshold finds strokes darker and
+    lighter than their surroundings; the polarity whose character-shaped
+    components cover more area is the ink. Characters are :data:`GLYPH_HEIGHT`
+    tall, no wider than tall (plus a fifth) or a third of the crop, and do not
+    touch its sides (plate borders and the vehicle around a plate do).
+    """
+    h, w = grey.shape[:2]
+    block = max(3, (min(h, w) // 3) | 1)
+    low, high = GLYPH_HEIGHT
+    best: list[tuple[int, int, int, int]] = []
+    best_area = -1
+    for mode in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
+        mask = cv2.adaptiveThreshold(grey, 1, cv2.ADAPTIVE_THRESH_MEAN_C, mode, block, 4)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        boxes = [
+            (int(x), int(y), int(bw), int(bh))
+            for x, y, bw, bh, area in stats[1:count]
+            if low * h <= bh <= high * h and bw <= min(0.35 * w, 1.2 * bh) and area >= 6 and x > 0 and x + bw < w
+        ]
+        covered = sum(b[2] * b[3] for b in boxes)
+        if len(boxes) >= 2 and covered > best_area:
+            best, best_area = boxes, covered
+    return best
+
+
+def glyph_angle(boxes: Sequence[tuple[int, int, int, int]], max_degrees: float = 30.0) -> float | None:
+    """Rotation (degrees, OpenCV sign) that levels the rows of the characters ``boxes``.
+
+    Each character is paired with its nearest neighbour to the right in the same
+    row (within 1.6 character heights, of similar height, at most ``max_degrees``
+    off level); the median angle of those pairs is the row's slant. Unlike the
+    projection profile this ignores the strokes' lean (perspective). ``None``
+    with fewer than two pairs.
+    """
+    angles: list[float] = []
+    for i, (x, y, bw, bh) in enumerate(boxes):
+        cx, cy = x + bw / 2, y + bh / 2
+        nearest: tuple[float, float] | None = None
+        for j, (x2, y2, bw2, bh2) in enumerate(boxes):
+            dx, dy = x2 + bw2 / 2 - cx, y2 + bh2 / 2 - cy
+            if j == i or dx <= 0 or dx > 1.6 * max(bh, bh2) or not 0.6 <= bh2 / bh <= 1.6:
+                continue
+            angle = float(np.degrees(np.arctan2(dy, dx)))
+            if abs(angle) <= max_degrees and (nearest is None or dx < nearest[0]):
+                nearest = (dx, angle)
+        if nearest is not None:
+            angles.append(nearest[1])
+    return float(np.median(angles)) if len(angles) >= 2 else None
 
 
 def _column_sharpness(mask: npt.NDArray[np.uint8], shear: float) -> float:

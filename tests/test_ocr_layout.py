@@ -7,17 +7,20 @@ import numpy as np
 import pytest
 
 from anpr import plates
-from anpr.ocr_layout import plate_layouts, prepare, row_break, stacked_cells, text_span
+from anpr.ocr_layout import glyph_row_break, plate_layouts, prepare, row_break, stacked_cells, text_span
 from anpr.ocr_prep import (
     as_grey,
     cut,
     deshear,
     frames_for_width,
+    glyph_angle,
+    glyph_boxes,
     model_batch,
     rotate,
     shear_factor,
     skew_angle,
     to_grey,
+    upscale,
     width_groups,
 )
 from anpr.synth import ContainerSpec, render_container_crop, render_plate_crop
@@ -155,6 +158,42 @@ def test_skew_angle_undoes_a_rotation(angle: float) -> None:
     cv2.putText(img, "51F-123.45", (20, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 4)
     tilted = rotate(img, angle)
     assert skew_angle(tilted) == pytest.approx(-angle, abs=1.6)
+
+
+def far_motorbike_plate(angle: float) -> np.ndarray:
+    """A two-row plate 64 px wide, as in a street photo: on a dark vehicle, turned by ``angle``."""
+    image, _ = render_plate_crop(np.random.default_rng(0), plate_spec("29-B1 123.45"), degrade=False)
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(grey, (64, round(64 * grey.shape[0] / grey.shape[1])), interpolation=cv2.INTER_AREA)
+    scene = cv2.copyMakeBorder(small, 14, 14, 14, 14, cv2.BORDER_CONSTANT, value=40)
+    turn = cv2.getRotationMatrix2D((scene.shape[1] / 2, scene.shape[0] / 2), angle, 1.0)
+    return cv2.warpAffine(scene, turn, (scene.shape[1], scene.shape[0]), borderValue=40)
+
+
+@pytest.mark.parametrize("angle", [-22.0, -10.0, 12.0, 20.0])
+def test_glyph_angle_levels_a_small_tilted_plate_that_the_ink_profile_cannot(angle: float) -> None:
+    crop = upscale(far_motorbike_plate(angle), 32)
+    assert glyph_angle(glyph_boxes(crop)) == pytest.approx(-angle, abs=2.5)
+    assert abs(skew_angle(crop) + angle) > 5  # the dark surround hides the rows from the ink profile
+
+
+def test_glyph_row_break_lies_between_the_rows() -> None:
+    y = glyph_row_break(two_rows())
+    assert y is not None and 70 <= y <= 100
+    one_row = np.full((60, 300), 255, np.uint8)
+    cv2.putText(one_row, "51F-123.45", (10, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.3, 0, 3)
+    assert glyph_row_break(one_row) is None
+    assert glyph_angle(glyph_boxes(np.full((40, 60), 128, np.uint8))) is None  # nothing to measure
+
+
+@pytest.mark.parametrize("glyphs", [True, False])
+def test_a_tilted_far_plate_splits_into_its_rows_by_its_characters(glyphs: bool) -> None:
+    crop = cv2.cvtColor(far_motorbike_plate(-20.0), cv2.COLOR_GRAY2BGR)
+    first = plate_layouts(crop, glyphs=glyphs)[0]
+    assert first.orientation is Orientation.TWO_LINE
+    top, bottom = first.lines
+    if glyphs:  # levelled rows are cut to their own characters: wide, short lines
+        assert top.shape[1] > 2 * top.shape[0] and bottom.shape[1] > 2 * bottom.shape[0]
 
 
 def test_cut_grows_and_clips_the_box() -> None:
