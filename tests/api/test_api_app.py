@@ -96,3 +96,44 @@ def test_cli_creates_a_key_printed_once_and_stored_hashed(database_url: str, eng
         assert row.key_hash == hash_api_key(made["key"]) and made["key"] not in row.key_hash
     bad = CliRunner().invoke(app, ["apikey", "create", "--role", "root", "--url", database_url])
     assert bad.exit_code != 0
+
+
+@pytest.mark.parametrize("api_settings", [ApiSettings(webhooks_enabled=False, migrate_on_start=False,
+                                                      max_requests_per_connection=3)])  # fmt: skip
+def test_a_keep_alive_connection_is_recycled_after_its_quota(client: TestClient, keys: Keys) -> None:
+    # The test client is one connection (one client address): every third response asks it to reconnect.
+    answers = [client.get("/api/v1/vehicles/51C12345/entries", headers=keys.headers("officer")) for _ in range(6)]
+    assert [a.status_code for a in answers] == [200] * 6
+    assert [a.headers.get("connection") for a in answers] == [None, None, "close"] * 2
+
+
+def test_connection_recycling_counts_each_client_apart_and_can_be_off() -> None:
+    import asyncio
+
+    from api.middleware import RecycleConnections
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        start = {"type": "http.response.start", "status": 200, "headers": [(b"connection", b"keep-alive")]}
+        await send(start)  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b""})  # type: ignore[operator]
+
+    def headers(middleware: RecycleConnections, client: tuple[str, int] | None) -> list[tuple[bytes, bytes]]:
+        sent: list[dict[str, object]] = []
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "client": client}
+        asyncio.run(middleware(scope, None, send))  # type: ignore[arg-type]
+        return sent[0]["headers"]  # type: ignore[return-value]
+
+    recycle = RecycleConnections(app, max_requests=2)
+    a, b = ("127.0.0.1", 5001), ("127.0.0.1", 5002)
+    assert headers(recycle, a) == [(b"connection", b"keep-alive")]
+    assert headers(recycle, b) == [(b"connection", b"keep-alive")]
+    assert headers(recycle, a) == [(b"connection", b"close")]  # replaced, not doubled
+    assert headers(recycle, a) == [(b"connection", b"keep-alive")]  # a new count for the new connection
+    assert headers(recycle, b) == [(b"connection", b"close")]
+    assert headers(recycle, None) == [(b"connection", b"keep-alive")]  # no client address: left alone
+    never = RecycleConnections(app, max_requests=0)
+    assert all(headers(never, a) == [(b"connection", b"keep-alive")] for _ in range(5))
