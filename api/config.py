@@ -86,13 +86,6 @@ class ApiSettings(BaseSettings):
         "waits for the interpreter lock. Turn off when the database is slow to answer (remote, overloaded): "
         "an inline read holds up the other requests of its worker for as long as it takes.",
     )
-    max_requests_per_connection: int = Field(
-        200,
-        ge=0,
-        le=1_000_000,
-        description="Close a keep-alive connection after this many responses (Connection: close) so that "
-        "clients reconnect and spread evenly over the worker processes; 0 keeps connections open.",
-    )
     console_enabled: bool = Field(True, description="Serve the officer web console at /.")
 
     @field_validator("allowed_image_types")

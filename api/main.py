@@ -25,7 +25,7 @@ from sqlalchemy.orm import sessionmaker
 from anpr.config import AnprSettings, get_settings
 from api import errors
 from api.config import API_PREFIX, ApiSettings, get_api_settings
-from api.middleware import BodyLimit, RecycleConnections
+from api.middleware import BodyLimit
 from api.routes import router
 from api.services.webhooks import Dispatcher
 from api.state import AppState, AuditWriter, LazyRecognizer, RecognizerFactory, default_recognizer_factory
@@ -106,8 +106,6 @@ def create_app(
     )
     errors.install(app)
     app.add_middleware(BodyLimit, limit_for=_limit_for(settings))
-    if settings.max_requests_per_connection:
-        app.add_middleware(RecycleConnections, max_requests=settings.max_requests_per_connection)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -193,9 +193,8 @@ async def load(base: str, key: str, work: list[tuple[str, str]], clients: int) -
         return await closed_loop(work, clients, connect)
 
 
-async def _raw_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bool]:
-    """One keep-alive HTTP/1.1 GET: the status code (the body is read and dropped), and whether the
-    connection stays open (the server may answer ``Connection: close``)."""
+async def _raw_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+    """One keep-alive HTTP/1.1 GET; the status code (the body is read and dropped)."""
     writer.write(request)
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
@@ -205,7 +204,7 @@ async def _raw_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, r
     if "content-length" not in headers:
         raise ConnectionError("response without content-length")
     await reader.readexactly(int(headers["content-length"]))
-    return status, headers.get("connection", "").lower() != "close"
+    return status
 
 
 async def raw_load(base: str, key: str, work: list[tuple[str, str]], clients: int) -> dict[str, list[float]]:
@@ -223,11 +222,7 @@ async def raw_load(base: str, key: str, work: list[tuple[str, str]], clients: in
             target = quote(path, safe="/?&=")
             request = f"GET {target} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
             try:
-                status, open_ = await _raw_get(reader, writer, request)
-                if not open_:  # the server recycles connections: reconnect for the next request
-                    writer.close()
-                    reader, writer = await asyncio.open_connection(host, int(port))
-                return status
+                return await _raw_get(reader, writer, request)
             except (OSError, ValueError, asyncio.IncompleteReadError):
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, int(port))
