@@ -186,7 +186,7 @@ def glyph_boxes(grey: GreyImage) -> list[tuple[int, int, int, int]]:
     return best
 
 
-def glyph_angle(boxes: Sequence[tuple[int, int, int, int]], max_degrees: float = 30.0) -> float | None:
+def glyph_angle(boxes: Sequence[tuple[int, int, int, int]], max_degrees: float = 40.0) -> float | None:
     """Rotation (degrees, OpenCV sign) that levels the rows of the characters ``boxes``.
 
     Each character is paired with its nearest neighbour to the right in the same

@@ -170,7 +170,7 @@ def far_motorbike_plate(angle: float) -> np.ndarray:
     return cv2.warpAffine(scene, turn, (scene.shape[1], scene.shape[0]), borderValue=40)
 
 
-@pytest.mark.parametrize("angle", [-22.0, -10.0, 12.0, 20.0])
+@pytest.mark.parametrize("angle", [-35.0, -22.0, -10.0, 12.0, 20.0])
 def test_glyph_angle_levels_a_small_tilted_plate_that_the_ink_profile_cannot(angle: float) -> None:
     crop = upscale(far_motorbike_plate(angle), 32)
     assert glyph_angle(glyph_boxes(crop)) == pytest.approx(-angle, abs=2.5)
