@@ -5,7 +5,10 @@ detector crop is turned into the lines it holds, in reading order:
 
 * **plates**: Vietnamese motorbike plates and the short car plates print two
   rows (Circular 79/2024/TT-BCA); a row break shows as an ink-free valley in the
-  middle of the row profile. One-row plates have text across the middle.
+  middle of the row profile. One-row plates have text across the middle. A
+  small plate in a loose box on a dark vehicle hides that valley, so the
+  two-row reading is levelled and split by its characters where they can be
+  found (:func:`glyph_row_break`).
 * **container numbers** (ISO 6346 section 6 marking): one line
   (``MSCU 123456 6``), two lines (owner code over serial) or vertical, one
   character under the other. Vertical codes are cut into characters by the
