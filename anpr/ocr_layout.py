@@ -281,19 +281,23 @@ def _split(grey: GreyImage, y: int) -> tuple[GreyImage, ...] | None:
     return (_line(top), _line(bottom))
 
 
-def _plate_layouts(grey: GreyImage, rows_grey: GreyImage, glyphs: bool = True) -> list[PreparedCrop]:
+def _plate_layouts(grey: GreyImage, glyphs: bool = True) -> list[PreparedCrop]:
     """The plate's most likely layout first, then the other one where the crop could hold it.
 
-    ``grey`` is levelled by the ink profile and read as one row; ``rows_grey`` is
-    levelled for splitting into two rows (by the characters with ``glyphs``).
-    Small plates in street photos come in loose boxes (bumper, frame), so the row
-    profile can mislead; the reader then decides between the two (:func:`plate_layouts`).
+    The one-row reading is levelled by the ink profile; the crop is levelled for
+    splitting into two rows by its characters with ``glyphs`` (where they can be
+    measured), else by the ink profile too. Small plates in street photos come in
+    loose boxes (bumper, frame), so the row profile can mislead; the reader then
+    decides between the two (:func:`plate_layouts`).
     """
     h, w = grey.shape[:2]
     aspect = w / h
-    one = PreparedCrop((_line(grey),), Orientation.HORIZONTAL)
+    level = deskew(grey)
+    one = PreparedCrop((_line(level),), Orientation.HORIZONTAL)
     if aspect >= ONE_ROW_MIN_ASPECT:
         return [one]
+    angle = glyph_angle(glyph_boxes(grey)) if glyphs else None
+    rows_grey = rotate(grey, angle) if angle is not None else level
     y = glyph_row_break(rows_grey) if glyphs else None
     if y is None:
         y = row_break(rows_grey, force=aspect < TWO_ROW_MAX_ASPECT)
@@ -332,10 +336,7 @@ def plate_layouts(crop: ImageArray, min_height: int = 32, glyphs: bool = True) -
     """
     if crop.size == 0 or min(crop.shape[:2]) < 2:
         return []
-    grey = upscale(stretch(to_grey(crop)), min_height)
-    level = deskew(grey)
-    angle = glyph_angle(glyph_boxes(grey)) if glyphs and grey.shape[1] / grey.shape[0] < ONE_ROW_MIN_ASPECT else None
-    return _plate_layouts(level, rotate(grey, angle) if angle is not None else level, glyphs)
+    return _plate_layouts(upscale(stretch(to_grey(crop)), min_height), glyphs)
 
 
 def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> PreparedCrop | None:
