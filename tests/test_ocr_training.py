@@ -107,6 +107,24 @@ def test_a_plate_recogniser_trains_and_validates_on_plates_only(
         TrainConfig(small_copies=-1)
 
 
+def test_painted_numbers_are_valid_one_row_seeded_and_join_the_plate_data(tmp_path: Path) -> None:
+    first = list(ocr_data.synth_painted_samples(6, seed=1, split="train"))
+    again = list(ocr_data.synth_painted_samples(6, seed=1, split="train"))
+    held_out = list(ocr_data.synth_painted_samples(6, seed=1, split="val"))
+    assert [s.text for s in first] == [s.text for s in again] != [s.text for s in held_out]
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(first, again, strict=True))
+    for sample in first:
+        assert plates.parse(sample.text) is not None and sample.rows == (sample.text,)
+        assert (sample.target, sample.source) == (DetClass.PLATE, "synth-painted")
+        assert 40 <= sample.image.shape[1] <= 220 and sample.image.shape[1] > 1.5 * sample.image.shape[0]
+    assert sum(bool(lines_of(s, 32, 400)) for s in first) >= 5  # they prepare as one line, as read at run time
+    config = TrainConfig(synth_plates=4, val_synth=4, synth_painted=2, pseudo_dir=tmp_path, plates_only=True)
+    sources = [s.source for s in ocr_data.synth_train_crops(config)]
+    assert sources.count("synth-painted") == 2 and sources.count("synth") == 4
+    with pytest.raises(ValueError):
+        TrainConfig(synth_painted=-1)
+
+
 @pytest.mark.dataset
 @pytest.mark.skipif(not (DATASETS / "vn-plate-crops").is_dir(), reason="../shared/datasets/vn-plate-crops absent")
 def test_plate_crop_labels_are_grammar_filtered_and_split() -> None:

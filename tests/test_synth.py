@@ -371,3 +371,18 @@ def test_background_photos_are_cropped_to_size(tmp_path: Path) -> None:
     assert all(s.image.shape == (120, 200, 3) for s in scenes)
     with pytest.raises(ImageReadError):
         photo_crop(tmp_path / "missing.png", 200, 120, np.random.default_rng(1))
+
+
+def test_painted_numbers_are_car_registrations_at_the_asked_width() -> None:
+    from anpr.synth.painted import FONTS_DIR, PAINTED_FONTS, render_painted_crop
+
+    assert all((FONTS_DIR / name).is_file() for name in PAINTED_FONTS)  # bundled: nothing read from the system
+    for seed in range(8):
+        image, text = render_painted_crop(np.random.default_rng(seed), width_px=160)
+        plate = vn_plates.parse(text)
+        assert plate is not None and plate.text == text
+        assert image.shape[1] == 160 and image.dtype == np.uint8 and image.shape[2] == 3
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        assert np.percentile(grey, 95) - np.percentile(grey, 5) > 40  # lettering stands out from the body
+    first, again = render_painted_crop(np.random.default_rng(3)), render_painted_crop(np.random.default_rng(3))
+    assert first[1] == again[1] and np.array_equal(first[0], again[0])

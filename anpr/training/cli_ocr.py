@@ -32,6 +32,9 @@ def register(train_app: typer.Typer) -> None:
         plates_only: bool = typer.Option(
             False, "--plates-only", help="A plate recogniser: no synthetic container or size/type codes."
         ),
+        synth_painted: int = typer.Option(
+            0, min=0, help="Synthetic registration numbers painted on vehicle bodies (bold serif and sans faces)."
+        ),
         threads: int = typer.Option(1, min=1, max=64, help="CPU threads for torch."),
         seed: int = typer.Option(0),
         init: Path | None = typer.Option(None, help="Continue from an earlier <network>.pth instead of english_g2."),
@@ -46,7 +49,7 @@ def register(train_app: typer.Typer) -> None:
                 out_dir=out, epochs=epochs, max_minutes=max_minutes, synth_plates=synth_plates,
                 synth_containers=synth_containers, synth_sizes=synth_sizes, height=height,
                 batch_size=batch_size, lr=lr, pseudo_dir=pseudo, photo_repeat=photo_repeat, threads=threads,
-                small_copies=small_copies, plates_only=plates_only,
+                small_copies=small_copies, plates_only=plates_only, synth_painted=synth_painted,
                 seed=seed, init=init, device=device, frozen_convs=frozen_convs,
             )  # fmt: skip
         except ValueError as exc:

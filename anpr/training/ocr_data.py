@@ -16,7 +16,9 @@ trained on):
   recogniser also learns the tiny plates through the run-time preparation
   (row split, levelling) at the scale it meets them;
 * synthetic plates, container numbers (all three layouts) and size/type codes
-  rendered by :mod:`anpr.synth` (plates only, for a plate recogniser).
+  rendered by :mod:`anpr.synth` (plates only, for a plate recogniser), and
+  optionally registration numbers painted on vehicle bodies
+  (:mod:`anpr.synth.painted`), which the detector boxes as plates.
 
 Every crop goes through :func:`anpr.ocr_layout.prepare`, the run-time
 preparation, and is kept only when it yields as many lines as its label has
@@ -42,8 +44,10 @@ from anpr import ocr_layout, ocr_prep, plates
 from anpr.ocr_layout import prepare
 from anpr.ocr_prep import GreyImage, cut, fit_height
 from anpr.synth import containers as synth_containers
+from anpr.synth import painted as synth_painted
 from anpr.synth import plates as synth_plates
 from anpr.synth.dataset import render_container_crop, render_plate_crop
+from anpr.synth.painted import render_painted_crop
 from anpr.training.splits import Split, split_of
 from anpr.types import BBox, DetClass, ImageArray, Orientation
 
@@ -87,6 +91,8 @@ class DataConfig(Protocol):
     def small_copies(self) -> int: ...
     @property
     def plates_only(self) -> bool: ...
+    @property
+    def synth_painted(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +233,15 @@ def synth_plate_samples(n: int, seed: int, split: Split) -> Iterator[CropSample]
         yield CropSample(image, text, rows, DetClass.PLATE, "synth", f"{spec.rows}-row")
 
 
+def synth_painted_samples(n: int, seed: int, split: Split) -> Iterator[CropSample]:
+    """``n`` rendered crops of registration numbers painted on vehicle bodies (seeded per split),
+    as source ``synth-painted``: :func:`anpr.synth.painted.render_painted_crop`."""
+    rng = np.random.default_rng([seed, 0 if split == "train" else 1, 9])
+    for _ in range(n):
+        image, text = render_painted_crop(rng)
+        yield CropSample(image, text, (text,), DetClass.PLATE, "synth-painted", "1-row")
+
+
 def synth_code_samples(n: int, seed: int, split: Split, target: DetClass) -> Iterator[CropSample]:
     """``n`` rendered container-number (layouts in turn) or size/type crops (seeded per split)."""
     rng = np.random.default_rng([seed, 0 if split == "train" else 1, list(DetClass).index(target) + 2])
@@ -284,6 +299,7 @@ def synth_train_crops(config: DataConfig) -> Iterator[CropSample]:
     (plates alone with ``plates_only``)."""
     s = config.seed
     yield from synth_plate_samples(config.synth_plates, s, "train")
+    yield from synth_painted_samples(config.synth_painted, s, "train")
     if config.plates_only:
         return
     yield from synth_code_samples(config.synth_containers, s, "train", DetClass.CONTAINER_NUMBER)
@@ -298,6 +314,7 @@ def val_crops(config: DataConfig) -> list[CropSample]:
         *plate_crop_samples("val"),
         *photo_crop_samples("val", config.pseudo_dir),
         *synth_plate_samples(config.val_synth, s, "val"),
+        *synth_painted_samples(config.val_synth * config.synth_painted // max(1, config.synth_plates), s, "val"),
     ]
     if config.plates_only:
         return plates_
@@ -333,6 +350,9 @@ def cached_synth_lines(config: DataConfig) -> tuple[list[LineSample], dict[str, 
         f"-c{0 if config.plates_only else config.synth_containers}"
         f"-z{0 if config.plates_only else config.synth_sizes}-{code}"
     )
+    if config.synth_painted:  # painted numbers are new: older cache names stay valid without them
+        painted_code = hashlib.sha256(Path(str(synth_painted.__file__)).read_bytes()).hexdigest()[:8]
+        key = f"{key}-n{config.synth_painted}-{painted_code}"
     path = config.cache_dir / f"{key}.pkl"
     if path.exists():
         with path.open("rb") as fh:

@@ -72,6 +72,8 @@ class TrainConfig:
     """Shrunk copies of each vn-plate-crops training crop (:func:`~anpr.training.ocr_data.small_copies`)."""
     plates_only: bool = False
     """Train and validate on plates alone (a plate recogniser: no container or size/type codes)."""
+    synth_painted: int = 0
+    """Synthetic registration numbers painted on vehicle bodies (:mod:`anpr.synth.painted`)."""
     init: Path | None = None
     """Continue from an earlier ``<network>.pth`` of ours instead of the stock weights."""
     device: str = "cpu"
@@ -80,8 +82,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.height < 16 or self.height % 16 or self.max_width < 4 * self.height:
             raise ValueError("height must be a multiple of 16 (>= 16) and max_width >= 4 * height")
-        if self.small_copies < 0:
-            raise ValueError("small_copies must be 0 or more")
+        if self.small_copies < 0 or self.synth_painted < 0:
+            raise ValueError("small_copies and synth_painted must be 0 or more")
         if self.epochs < 1 or self.batch_size < 1 or self.max_minutes <= 0 or self.lr <= 0 or self.photo_repeat < 1:
             raise ValueError("epochs, batch size, time budget and learning rate must be positive")
         try:
