@@ -47,7 +47,6 @@ from anpr.synth import containers as synth_containers
 from anpr.synth import painted as synth_painted
 from anpr.synth import plates as synth_plates
 from anpr.synth.dataset import render_container_crop, render_plate_crop
-from anpr.synth.painted import render_painted_crop
 from anpr.training.splits import Split, split_of
 from anpr.types import BBox, DetClass, ImageArray, Orientation
 
@@ -238,7 +237,7 @@ def synth_painted_samples(n: int, seed: int, split: Split) -> Iterator[CropSampl
     as source ``synth-painted``: :func:`anpr.synth.painted.render_painted_crop`."""
     rng = np.random.default_rng([seed, 0 if split == "train" else 1, 9])
     for _ in range(n):
-        image, text = render_painted_crop(rng)
+        image, text = synth_painted.render_painted_crop(rng)
         yield CropSample(image, text, (text,), DetClass.PLATE, "synth-painted", "1-row")
 
 
@@ -314,6 +313,7 @@ def val_crops(config: DataConfig) -> list[CropSample]:
         *plate_crop_samples("val"),
         *photo_crop_samples("val", config.pseudo_dir),
         *synth_plate_samples(config.val_synth, s, "val"),
+        # painted numbers in the same proportion to rendered plates as in training
         *synth_painted_samples(config.val_synth * config.synth_painted // max(1, config.synth_plates), s, "val"),
     ]
     if config.plates_only:
