@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from anpr.synth import plates as synth_plates
-from anpr.synth.degrade import perspective, random_degrade
+from anpr.synth.degrade import jpeg, perspective, random_degrade
 from anpr.types import ImageArray
 
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
@@ -124,6 +124,4 @@ def render_painted_crop(rng: np.random.Generator, width_px: int | None = None) -
     target_w = width_px if width_px is not None else int(rng.integers(40, 221))
     target_h = max(8, round(crop.shape[0] * target_w / crop.shape[1]))
     crop = cast(ImageArray, cv2.resize(crop, (target_w, target_h), interpolation=cv2.INTER_AREA))
-    ok, jpeg = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 91))])
-    decoded = cv2.imdecode(jpeg, cv2.IMREAD_COLOR) if ok else None
-    return cast(ImageArray, decoded if decoded is not None else crop), label
+    return jpeg(crop, rng, quality=(40, 90)), label

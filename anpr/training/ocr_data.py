@@ -47,6 +47,7 @@ from anpr.synth import containers as synth_containers
 from anpr.synth import painted as synth_painted
 from anpr.synth import plates as synth_plates
 from anpr.synth.dataset import render_container_crop, render_plate_crop
+from anpr.synth.degrade import jpeg
 from anpr.training.splits import Split, split_of
 from anpr.types import BBox, DetClass, ImageArray, Orientation
 
@@ -206,9 +207,7 @@ def shrink_like_a_photo(image: ImageArray, rows: int, rng: np.random.Generator) 
     out = cv2.resize(out, (width, height), interpolation=cv2.INTER_AREA)
     if rng.random() < 0.4:
         out = cv2.GaussianBlur(out, (3, 3), float(rng.uniform(0.3, 0.8)))
-    ok, jpeg = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 91))])
-    decoded = cv2.imdecode(jpeg, cv2.IMREAD_COLOR) if ok else None
-    return cast(ImageArray, decoded if decoded is not None else out)
+    return jpeg(cast(ImageArray, out), rng, quality=(40, 90))
 
 
 def small_copies(samples: Iterator[CropSample], copies: int, seed: int) -> Iterator[CropSample]:
