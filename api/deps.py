@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -97,8 +98,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     Opening a session does no I/O, so this runs on the event loop; only the commit goes to the
     thread pool (each trip there costs a context switch per request), and not even that when the
-    route has already ended its transaction (see :func:`read`) and its audit row goes to the
-    background writer. A session keeps its pooled connection from the route's first query until
+    route never began a transaction (its reads ran on a connection of their own, see :func:`read`)
+    and its audit row goes to the background writer. A session keeps its pooled connection from the route's first query until
     that commit, possibly across two thread-pool trips, so at most ``concurrent_requests``
     requests hold one at a time: more could take every connection while waiting for a thread,
     and leave the threads waiting for a connection.
@@ -117,46 +118,47 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         note: AuditNote | None = getattr(request.state, "audit", None)
         queue = state.audit if request.method in READ_ONLY else None
         if queue is not None and not session.in_transaction():
-            session.close()  # the route committed its reads already; closing holds no connection
+            session.close()  # nothing to commit: closing an unused session does no I/O
             if note is not None:
                 queue.add(_audit_row(note))
             return
         await run_in_threadpool(_finish, session, note, True, queue)
 
 
-async def read(session: Session, work: Callable[[Session], T], *, inline: bool = False) -> T:
-    """Run read-only ``work(session)`` and end its transaction in the same step.
+async def read(session: Session, work: Callable[[Connection], T], *, inline: bool = False) -> T:
+    """Run read-only ``work`` on a connection of the session's engine, and give it back at once.
 
     For ``async`` read routes: a sync route pays two thread-pool trips (the route, then the commit
     in :func:`get_session`); this pays one, or none with ``inline`` (the work then runs on the
     event loop: right for short indexed lookups on a database next door, see
-    ``ApiSettings.inline_reads``), and the request's session then finishes on the event loop.
+    ``ApiSettings.inline_reads``). The work gets a Core connection, not the session: a lookup
+    needs no unit of work, and the session's bookkeeping per request cost more CPU than the
+    lookup's own statement (``benchmarks/README.md``). The request's session stays untouched
+    unless the route uses it for something else.
 
     A read whose pooled connection turns out to be dead runs again on a new one, once, so the
-    pool needs no ping per checkout (``DbSettings.pool_pre_ping``). On PostgreSQL a session that
-    has not begun a transaction reads in autocommit mode, which spares the BEGIN and COMMIT round
-    trips (SQLite sends neither for reads, and switching its mode costs two PRAGMA statements).
-    The sessions do not expire on commit, so what ``work`` returns stays usable.
+    pool needs no ping per checkout (``DbSettings.pool_pre_ping``). On PostgreSQL the connection
+    reads in autocommit mode, which spares the BEGIN and COMMIT round trips (SQLite sends neither
+    for reads, and switching its mode costs two PRAGMA statements); the pool restores the mode
+    when the connection goes back.
     """
+    engine = session.get_bind()
 
     def attempt() -> T:
-        if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        result = work(session)
-        session.commit()
-        return result
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            return work(connection)
 
     def job() -> T:
-        fresh = not session.in_transaction()
         try:
             return attempt()
         except DBAPIError as exc:
             # A pooled connection the server dropped (restart, idle timeout): the pool has already
-            # discarded its connections; a read that had no earlier work is safe to run again once.
-            if not (fresh and exc.connection_invalidated):
+            # discarded its connections; a read is safe to run again once.
+            if not exc.connection_invalidated:
                 raise
             log.warning("database connection lost; retrying the read once: %s", exc.orig)
-            session.rollback()
             return attempt()
 
     return job() if inline else await run_in_threadpool(job)

@@ -24,6 +24,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from anpr import containers as iso6346
 from anpr.errors import InvalidInputError, NotFoundError
 from anpr.plates import confusion_distance, normalize
+from db import direct
+from db.direct import Db, connection_of
 from db.crosscheck import EventStatus
 from db.fuzzy_index import plates_under
 from db.models import ContainerReadRow, CrosscheckResultRow, EvidenceRow, GateEventRow, PlateReadRow
@@ -198,26 +200,26 @@ def _summary(row: Sequence[Any], match: Match = NO_MATCH) -> EventSummary:
 
 
 def _summaries(
-    session: Session, ids: Sequence[int], extra: dict[int, tuple[float, str]] | None = None
+    db: Db, ids: Sequence[int], extra: dict[int, tuple[float, str]] | None = None
 ) -> list[EventSummary]:
-    """Summaries of the events ``ids``, in that order (one Core query, no ORM objects)."""
+    """Summaries of the events ``ids``, in that order (one statement, run directly: :mod:`db.direct`)."""
     if not ids:
         return []
-    heads = _summary_statement(session.get_bind().dialect.name)
-    rows = session.connection().execute(heads, {"ids": list(ids)})
+    connection = connection_of(db)
+    rows = direct.rows(connection, _summary_statement(connection.dialect.name), {"ids": list(ids)})
     extra = extra or {}
     by_id = {row[0]: _summary(row, extra.get(row[0], NO_MATCH)) for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
 def _scanned(
-    session: Session, scan: Select[*tuple[Any, ...]], params: dict[str, Any], match: Match = NO_MATCH
+    db: Db, scan: Select[*tuple[Any, ...]], params: dict[str, Any], match: Match = NO_MATCH
 ) -> list[EventSummary]:
     """Summaries of the events ``scan`` finds with ``params``, in its order, each once (a list
-    page is the hottest read of the API: one statement, no ORM objects)."""
-    page = _page_statement(session.get_bind().dialect.name, scan)
+    page is the hottest read of the API: one statement, run directly: :mod:`db.direct`)."""
+    connection = connection_of(db)
     found: dict[int, EventSummary] = {}
-    for row in session.connection().execute(page, params):
+    for row in direct.rows(connection, _page_statement(connection.dialect.name, scan), params):
         if row[0] not in found:
             found[row[0]] = _summary(row, match)
     return list(found.values())
@@ -244,12 +246,12 @@ def _event_scan(names: frozenset[str]) -> Select[int, datetime]:
 
 
 def list_events(
-    session: Session, query: EventQuery | None = None, *, limit: int = 50, cursor: str | None = None
+    db: Db, query: EventQuery | None = None, *, limit: int = 50, cursor: str | None = None
 ) -> Page[EventSummary]:
     """Events matching ``query``, newest first."""
     query, limit = query or EventQuery(), check_limit(limit)
     params = _bound(query, cursor, limit=limit + 1)
-    return _page(_scanned(session, _event_scan(_filter_names(params)), params), limit)
+    return _page(_scanned(db, _event_scan(_filter_names(params)), params), limit)
 
 
 _READS = {
@@ -276,25 +278,25 @@ def _read_scan(kind: str, names: frozenset[str]) -> Select[int, datetime]:
 
 
 def _read_page(
-    session: Session, kind: str, key: str, query: EventQuery, cursor: str | None, limit: int
+    db: Db, kind: str, key: str, query: EventQuery, cursor: str | None, limit: int
 ) -> Page[EventSummary]:
     """A page of the events with a ``kind`` read equal to ``key``, newest first."""
     params = _bound(query, cursor, key=key, limit=limit + 2)  # + 1 for the cursor, + 1 for a repeated event
     match: Match = (0.0, key) if kind == "plate" else NO_MATCH
-    found = _scanned(session, _read_scan(kind, _filter_names(params)), params, match)
+    found = _scanned(db, _read_scan(kind, _filter_names(params)), params, match)
     return _page(found[: limit + 1], limit)
 
 
 def container_movements(
-    session: Session, number: str, query: EventQuery | None = None, *, limit: int = 50, cursor: str | None = None
+    db: Db, number: str, query: EventQuery | None = None, *, limit: int = 50, cursor: str | None = None
 ) -> Page[EventSummary]:
     """Passes of one container (exact number, any spelling), newest first."""
     query, limit, norm = query or EventQuery(), check_limit(limit), normalize_container(number)
-    return _read_page(session, "container", norm, query, cursor, limit)
+    return _read_page(db, "container", norm, query, cursor, limit)
 
 
 def events_by_plate(
-    session: Session,
+    db: Db,
     plate: str,
     query: EventQuery | None = None,
     *,
@@ -307,15 +309,15 @@ def events_by_plate(
     (at most 1.5) of the query; each summary carries its ``distance`` and ``matched_plate``."""
     query, limit, norm = query or EventQuery(), check_limit(limit), normalize_plate(plate)
     if not fuzzy:
-        return _read_page(session, "plate", norm, query, cursor, limit)
+        return _read_page(db, "plate", norm, query, cursor, limit)
     if not 0 <= threshold <= 1.5:
         raise InvalidInputError("fuzzy threshold must be in [0, 1.5]")
-    found = _fuzzy_hits(session, norm, threshold, query, cursor, limit)
-    return _page(_summaries(session, list(found), found), limit)
+    found = _fuzzy_hits(db, norm, threshold, query, cursor, limit)
+    return _page(_summaries(db, list(found), found), limit)
 
 
 def _fuzzy_hits(
-    session: Session, norm: str, threshold: float, query: EventQuery, cursor: str | None, limit: int
+    db: Db, norm: str, threshold: float, query: EventQuery, cursor: str | None, limit: int
 ) -> dict[int, tuple[float, str]]:
     """Up to ``limit + 1`` events, newest first, whose plate is within ``threshold`` of ``norm``.
 
@@ -323,13 +325,14 @@ def _fuzzy_hits(
     first and at most ``per_key`` rows; if a key filled its quota before enough
     hits were found, the scan is repeated with a larger quota, so the result
     is exact."""
-    dialect = session.get_bind().dialect.name
+    connection = connection_of(db)
+    dialect = connection.dialect.name
     params = _bound(query, cursor, keys=sorted(lookup_keys(norm, threshold)))
     names = _filter_names(params)
     distances: dict[str, float] = {}
     per_key = limit + 1
     while True:
-        rows = session.connection().execute(_fuzzy_scan(dialect, names, per_key), params).all()
+        rows = direct.rows(connection, _fuzzy_scan(dialect, names, per_key), params)
         found: dict[int, tuple[float, str]] = {}
         for pk, _at, text, _folded in rows:
             d = distances.setdefault(text, confusion_distance(norm, text))
