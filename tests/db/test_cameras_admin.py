@@ -14,6 +14,7 @@ from db.config import DbSettings
 from db.models import CameraRow
 from db.repositories.admin import (
     append_audit,
+    append_audit_rows,
     create_api_key,
     create_webhook,
     due_deliveries,
@@ -155,6 +156,33 @@ def test_audit_log_is_append_and_list(session: Session) -> None:
     rest = list_audit(session, limit=10, cursor=page.next_cursor)
     assert [e.details["i"] for e in rest.items] == [2, 1, 0] and rest.next_cursor is None
     assert [e.target for e in list_audit(session, actor="officer-1").items] == ["/vehicles/3", "/vehicles/1"]
+
+
+def test_a_batch_of_audit_rows_reads_back_as_one_at_a_time(session: Session) -> None:
+    """The writer's batches (COPY on PostgreSQL) store what single rows (INSERT) store."""
+    rows = [
+        {
+            "actor": f"key:{i}:Trạm cân",
+            "action": "GET /api/v1/vehicles/{plate}/entries",
+            "target": f"/api/v1/vehicles/51C-123.{i:02d}/entries?q=a\tb\n'" + "x" * (600 if i == 0 else 0),
+            "at": T0 + timedelta(seconds=i),
+            "details": {"role": "officer", "results": i, "note": "Đ \\ \"quoted\"", "none": None},
+        }
+        for i in range(50)
+    ]
+    append_audit_rows(session, rows)
+    append_audit(session, **{**rows[7], "at": T0 - timedelta(days=1)})  # one row: the INSERT path
+    session.commit()
+    stored = list(reversed(list_audit(session, limit=100).items))
+    single, batch = stored[0], stored[1:]
+    assert [e.actor for e in batch] == [r["actor"] for r in rows]
+    assert [e.at for e in batch] == [r["at"] for r in rows]
+    assert [e.details for e in batch] == [r["details"] for r in rows]
+    assert batch[0].target == rows[0]["target"][:512]
+    assert [e.target for e in batch[1:]] == [r["target"] for r in rows[1:]]
+    assert (single.actor, single.action, single.target, single.details) == (
+        batch[7].actor, batch[7].action, batch[7].target, batch[7].details,
+    )  # fmt: skip
 
 
 def test_api_keys_are_found_by_hash_only_while_active(session: Session) -> None:
