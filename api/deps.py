@@ -99,10 +99,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Opening a session does no I/O, so this runs on the event loop; only the commit goes to the
     thread pool (each trip there costs a context switch per request), and not even that when the
     route never began a transaction (its reads ran on a connection of their own, see :func:`read`)
-    and its audit row goes to the background writer. A session keeps its pooled connection from the route's first query until
-    that commit, possibly across two thread-pool trips, so at most ``concurrent_requests``
-    requests hold one at a time: more could take every connection while waiting for a thread,
-    and leave the threads waiting for a connection.
+    and its audit row goes to the background writer. A session keeps its pooled connection from
+    the route's first query until that commit, possibly across two thread-pool trips, so at most
+    ``concurrent_requests`` requests hold one at a time: more could take every connection while
+    waiting for a thread, and leave the threads waiting for a connection.
     """
     state = app_state(request)  # not the State dependency: each dependency costs FastAPI a resolution per request
     async with state.db_slots or contextlib.nullcontext():
@@ -142,7 +142,7 @@ async def read(session: Session, work: Callable[[Connection], T], *, inline: boo
     for reads, and switching its mode costs two PRAGMA statements); the pool restores the mode
     when the connection goes back.
     """
-    engine = session.get_bind()
+    engine = session.get_bind().engine
 
     def attempt() -> T:
         with engine.connect() as connection:

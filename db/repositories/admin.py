@@ -110,9 +110,11 @@ def append_audit_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         connection.execute(insert(AuditLogRow), values)
         return
     columns = ", ".join(_AUDIT_COLUMNS)
-    with connection.connection.cursor() as cursor, cursor.copy(
-        f"COPY {AuditLogRow.__tablename__} ({columns}) FROM STDIN"
-    ) as copy:
+    driver: Any = connection.connection.driver_connection  # psycopg's own connection: it has COPY
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {AuditLogRow.__tablename__} ({columns}) FROM STDIN") as copy,
+    ):
         for v in values:
             copy.write_row((v["at"], v["actor"], v["action"], v["target"], json.dumps(v["details"])))
 

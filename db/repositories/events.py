@@ -25,8 +25,8 @@ from anpr import containers as iso6346
 from anpr.errors import InvalidInputError, NotFoundError
 from anpr.plates import confusion_distance, normalize
 from db import direct
-from db.direct import Db, connection_of
 from db.crosscheck import EventStatus
+from db.direct import Db, connection_of
 from db.fuzzy_index import plates_under
 from db.models import ContainerReadRow, CrosscheckResultRow, EvidenceRow, GateEventRow, PlateReadRow
 from db.plate_keys import lookup_keys
@@ -199,9 +199,7 @@ def _summary(row: Sequence[Any], match: Match = NO_MATCH) -> EventSummary:
     )
 
 
-def _summaries(
-    db: Db, ids: Sequence[int], extra: dict[int, tuple[float, str]] | None = None
-) -> list[EventSummary]:
+def _summaries(db: Db, ids: Sequence[int], extra: dict[int, tuple[float, str]] | None = None) -> list[EventSummary]:
     """Summaries of the events ``ids``, in that order (one statement, run directly: :mod:`db.direct`)."""
     if not ids:
         return []
@@ -277,9 +275,7 @@ def _read_scan(kind: str, names: frozenset[str]) -> Select[int, datetime]:
     return _by_read(pk, at, names).where(key == bindparam("key")).limit(bindparam("limit"))
 
 
-def _read_page(
-    db: Db, kind: str, key: str, query: EventQuery, cursor: str | None, limit: int
-) -> Page[EventSummary]:
+def _read_page(db: Db, kind: str, key: str, query: EventQuery, cursor: str | None, limit: int) -> Page[EventSummary]:
     """A page of the events with a ``kind`` read equal to ``key``, newest first."""
     params = _bound(query, cursor, key=key, limit=limit + 2)  # + 1 for the cursor, + 1 for a repeated event
     match: Match = (0.0, key) if kind == "plate" else NO_MATCH

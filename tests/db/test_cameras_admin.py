@@ -166,7 +166,7 @@ def test_a_batch_of_audit_rows_reads_back_as_one_at_a_time(session: Session) -> 
             "action": "GET /api/v1/vehicles/{plate}/entries",
             "target": f"/api/v1/vehicles/51C-123.{i:02d}/entries?q=a\tb\n'" + "x" * (600 if i == 0 else 0),
             "at": T0 + timedelta(seconds=i),
-            "details": {"role": "officer", "results": i, "note": "Đ \\ \"quoted\"", "none": None},
+            "details": {"role": "officer", "results": i, "note": 'Đ \\ "quoted"', "none": None},
         }
         for i in range(50)
     ]
