@@ -115,14 +115,16 @@ class OnnxRecogniser:
     """The recogniser through onnxruntime, from :func:`export_onnx` (and :func:`quantize_onnx`)."""
 
     def __init__(self, module: Any, height: int, threads: int, *, quantize: bool = True) -> None:
-        import onnxruntime as ort
-
         try:
+            import onnxruntime as ort
+
             graph = export_onnx(module, height)
             if quantize:
                 graph = quantize_onnx(graph)
         except Exception as exc:  # the exporter raises many kinds; all mean the network cannot run here
-            raise ModelLoadError(f"cannot export the recogniser to ONNX: {exc}") from exc
+            raise ModelLoadError(
+                f"cannot export the recogniser to ONNX ({exc}); ANPR_OCR_BACKEND=torch runs it in torch instead"
+            ) from exc
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
