@@ -16,8 +16,9 @@ connection's transaction and isolation level, with the pool's connection as
 usual. A driver error is raised as SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError`,
 with ``connection_invalidated`` set when the server dropped the connection
 (which is then invalidated, and the pool's other connections discarded), as
-``Connection.execute`` would, so callers' retries work unchanged. What is given up: SQLAlchemy's statement logging
-(``echo``) and cursor events do not see these statements.
+``Connection.execute`` would, so callers' retries work unchanged. What is given
+up: SQLAlchemy's statement logging (``echo``) and cursor events do not see
+these statements.
 """
 
 from __future__ import annotations
@@ -60,13 +61,14 @@ class Direct:
     def parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         """``params`` as the driver takes them: processed, by position or by name."""
         values = {**self.defaults, **params} if self.defaults else params
-        missing = [name for name in self.names if name not in values]
-        if missing:
-            raise KeyError(f"no value for bind parameter(s) {missing} of: {self.sql}")
         binds = self.binds
-        if self.positional:
-            return [binds[n](values[n]) if n in binds else values[n] for n in self.names]
-        return {n: binds[n](values[n]) if n in binds else values[n] for n in self.names}
+        try:
+            if self.positional:
+                return [binds[n](values[n]) if n in binds else values[n] for n in self.names]
+            return {n: binds[n](values[n]) if n in binds else values[n] for n in self.names}
+        except KeyError as exc:  # named here rather than checked on every call: this is the hot path
+            missing = [name for name in self.names if name not in values]
+            raise KeyError(f"no value for bind parameter(s) {missing} of: {self.sql}") from exc
 
     def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row of the statement with ``params``, each a tuple of processed column values."""
