@@ -4,3 +4,6 @@
 # matches the label (plates) or passes the check digit (containers), so weak boxes are safe to try; at 0.1
 # the small tilted two-row plates never reached a training round (round 3's relabel at 0.03 found 194 of 498).
 RELABEL_CONF = 0.03
+HARD_CONF = 0.3
+"""Lowest confidence of the box an unverified photo names as its likely plate ("hard" boxes:
+:func:`anpr.training.relabel.hard_candidate`); lower ones were mostly railings and wheels."""

@@ -35,6 +35,21 @@ def register(train_app: typer.Typer) -> None:
         synth_painted: int = typer.Option(
             0, min=0, help="Synthetic registration numbers painted on vehicle bodies (bold serif and sans faces)."
         ),
+        hard_photos: int = typer.Option(
+            0,
+            min=0,
+            max=20,
+            help="Also train on unverified photo boxes read within this many edits of the label (0: none).",
+        ),
+        lines: Path | None = typer.Option(
+            None, help="Line pack: train on it when it exists, else write it once the data is assembled."
+        ),
+        prepare_only: bool = typer.Option(False, "--prepare-only", help="Write the line pack (--lines) and stop."),
+        report: bool = typer.Option(
+            True,
+            "--report/--no-report",
+            help="Score the result through the engine (needs easyocr and the datasets); else write train-record.json.",
+        ),
         threads: int = typer.Option(1, min=1, max=64, help="CPU threads for torch."),
         seed: int = typer.Option(0),
         init: Path | None = typer.Option(None, help="Continue from an earlier <network>.pth instead of english_g2."),
@@ -42,6 +57,7 @@ def register(train_app: typer.Typer) -> None:
         frozen_convs: int = typer.Option(3, min=0, max=7, help="Leading convolutions kept frozen (0: train all)."),
     ) -> None:
         """Fine-tune english_g2 (CTC) on plate crops, verified photo crops and synthetic codes."""
+        from anpr.training.line_pack import LinePackError
         from anpr.training.train_ocr import TrainConfig, train
 
         try:
@@ -50,9 +66,14 @@ def register(train_app: typer.Typer) -> None:
                 synth_containers=synth_containers, synth_sizes=synth_sizes, height=height,
                 batch_size=batch_size, lr=lr, pseudo_dir=pseudo, photo_repeat=photo_repeat, threads=threads,
                 small_copies=small_copies, plates_only=plates_only, synth_painted=synth_painted,
-                seed=seed, init=init, device=device, frozen_convs=frozen_convs,
+                seed=seed, init=init, device=device, frozen_convs=frozen_convs, hard_photos=hard_photos,
+                lines=lines, prepare_only=prepare_only, report=report,
             )  # fmt: skip
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from exc
-        metrics = train(config)
-        typer.echo(json.dumps({k: metrics[k] for k in ("before", "after", "best", "minutes")}, indent=1))
+        try:
+            metrics = train(config)
+        except LinePackError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        keys = ("before", "after", "best", "minutes", "lines", "val_lines")
+        typer.echo(json.dumps({k: metrics[k] for k in keys if k in metrics}, indent=1))

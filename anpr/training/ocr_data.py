@@ -11,6 +11,9 @@ trained on):
   under ``var/pseudo`` whose OCR matched the labelled text (exactly, up to
   look-alikes, or within one edit; for training also "loose" matches within
   three edits), labelled with the photo's own label;
+* optionally the "hard" boxes of ``vn-plate-photos`` that no read could verify
+  (:func:`anpr.training.relabel.hard_candidate`), labelled with the photo's
+  label: the plates the reader cannot read yet;
 * small copies of the ``vn-plate-crops`` training crops, shrunk to the size
   plates have in street photos (30-140 px wide) and JPEG-coded again, so the
   recogniser also learns the tiny plates through the run-time preparation
@@ -48,6 +51,7 @@ from anpr.synth import painted as synth_painted
 from anpr.synth import plates as synth_plates
 from anpr.synth.dataset import render_container_crop, render_plate_crop
 from anpr.synth.degrade import jpeg
+from anpr.training import HARD_CONF
 from anpr.training.splits import Split, split_of
 from anpr.types import BBox, DetClass, ImageArray, Orientation
 
@@ -93,6 +97,8 @@ class DataConfig(Protocol):
     def plates_only(self) -> bool: ...
     @property
     def synth_painted(self) -> int: ...
+    @property
+    def hard_photos(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +196,42 @@ def photo_crop_samples(
             yield CropSample(crop, plate.text, rows, DetClass.PLATE, "vn-plate-photos", str(rec.get("category", "")))
 
 
+def hard_photo_crop_samples(
+    split: Split, pseudo_dir: Path, max_distance: int, root: Path = PLATE_PHOTOS, margin: float = 0.1
+) -> Iterator[CropSample]:
+    """Crops of the ``"hard"`` boxes of photos no read verified, labelled with the photo's label,
+    as source ``vn-plate-photos-hard``.
+
+    Only boxes whose read was at most ``max_distance`` edits (after folding look-alikes) from the
+    label, or that were the only plate box of their photo (the record's distance is then
+    unbounded, so ``max_distance`` also caps those), and of at least
+    :data:`~anpr.training.HARD_CONF`, are taken. A crop whose run-time layout does
+    not give the label's row count is dropped later, like any other.
+    """
+    for name in PSEUDO_FILES:
+        path = pseudo_dir / name
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line) if line.strip() else {}
+            hard = rec.get("hard")
+            image_name = str(rec.get("image", ""))
+            if rec.get("box") or not isinstance(hard, dict) or split_of(image_name) != split:
+                continue
+            box, distance = hard.get("box"), hard.get("distance")
+            plate = plates.parse(str(rec.get("label", "")))
+            if plate is None or not isinstance(box, list) or len(box) != 4 or not isinstance(distance, int):
+                continue
+            if distance > max_distance or float(hard.get("det_conf", 0.0)) < HARD_CONF:
+                continue
+            image = _read(root / "images" / image_name)
+            crop = None if image is None else cut(image, BBox(*(float(v) for v in box)), margin)
+            rows = plate_rows(plate, 2 if plate.rows == 2 or hard.get("rows") == 2 else 1)
+            if crop is not None and rows is not None:
+                category = str(rec.get("category", ""))
+                yield CropSample(crop, plate.text, rows, DetClass.PLATE, "vn-plate-photos-hard", category)
+
+
 SMALL_WIDTHS = {1: (60, 140), 2: (30, 90)}
 """Widths (px) of the shrunk copies of one- and two-row crops: plates in the street photos are
 40-120 px wide, two-row motorbike plates the narrowest."""
@@ -285,11 +327,14 @@ def all_lines(
 
 def real_train_crops(config: DataConfig) -> Iterator[CropSample]:
     """Real training crops: grammar-checked vn-plate-crops (and their small copies, see
-    :func:`small_copies`) and verified vn-plate-photos boxes."""
+    :func:`small_copies`), verified vn-plate-photos boxes and, with ``hard_photos`` (a maximum
+    distance), the hard boxes of :func:`hard_photo_crop_samples`."""
     yield from plate_crop_samples("train")
     if config.small_copies:
         yield from small_copies(plate_crop_samples("train"), config.small_copies, config.seed)
     yield from photo_crop_samples("train", config.pseudo_dir, tiers=TRAIN_TIERS)
+    if config.hard_photos:
+        yield from hard_photo_crop_samples("train", config.pseudo_dir, config.hard_photos)
 
 
 def synth_train_crops(config: DataConfig) -> Iterator[CropSample]:
@@ -375,7 +420,7 @@ def train_lines(config: DataConfig) -> tuple[list[LineSample], dict[str, Any]]:
         "dropped_layout_mismatch": real_counts["dropped_layout_mismatch"] + synth_counts["dropped_layout_mismatch"],
     }
     # The gate photos are the target domain and the scarcest lines: show them more often.
-    photos = [line for line in real if line.source == "vn-plate-photos"] * (config.photo_repeat - 1)
+    photos = [line for line in real if line.source.startswith("vn-plate-photos")] * (config.photo_repeat - 1)
     counts["photo_repeat"] = config.photo_repeat
     return real + photos + synth, counts
 

@@ -25,10 +25,10 @@ from typing import Any
 from anpr.detector import Detector
 from anpr.imageio import try_load
 from anpr.recognition import OcrEngine
-from anpr.training import RELABEL_CONF
+from anpr.training import HARD_CONF, RELABEL_CONF
 from anpr.training.real_labels import GATE_FRAMES, PLATE_PHOTOS
 from anpr.training.splits import gate_split, split_of
-from anpr.training.textmatch import TIERS, best_tier
+from anpr.training.textmatch import TIERS, best_tier, fold, levenshtein
 from anpr.types import DetClass, Detection, ImageArray, Reading
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,11 @@ def verify_plate_photo(dets: Sequence[Detection], reads: Sequence[Reading | None
         if tier is not None and (best is None or (TIERS.index(tier), -d.confidence) < (best[0], -best[1])):
             best = (TIERS.index(tier), d.confidence, d, r)
     if best is None:
-        return {"box": None, "n_dets": len(pairs)}
+        missing: dict[str, Any] = {"box": None, "n_dets": len(pairs)}
+        hard = hard_candidate(pairs, label)
+        if hard is not None:
+            missing["hard"] = hard
+        return missing
     _, _, chosen, reading = best
     record: dict[str, Any] = {
         "box": _box(chosen), "read": reading.text, "tier": TIERS[best[0]],
@@ -79,6 +83,33 @@ def verify_plate_photo(dets: Sequence[Detection], reads: Sequence[Reading | None
         elif d.confidence >= CONFIDENT:
             record["reject"] = "unverified confident plate box"
     return record
+
+
+def hard_candidate(pairs: Sequence[tuple[Detection, Reading | None]], label: str) -> dict[str, Any] | None:
+    """The box most likely to hold the labelled plate of a photo no box could be verified on (pure).
+
+    Among plate boxes of at least :data:`HARD_CONF`: the one whose read is nearest the label
+    after folding look-alikes, when that read gets at least half the glyphs right; otherwise the
+    only such box, when there is just one (each photo labels one plate, and street photos are
+    framed on it). These are the plates the reader cannot yet read, so OCR training can learn them
+    with the human label (``anpr train ocr --hard-photos``). They prove nothing about the box,
+    so they never become detector labels: the record keeps ``"box": None``.
+    """
+    boxes = [(d, r) for d, r in pairs if d.confidence >= HARD_CONF]
+    if not boxes:
+        return None
+    target = fold(label)
+
+    def distance(read: Reading | None) -> int:
+        return levenshtein(fold(read.text), target) if read is not None and read.text else len(target)
+
+    det, read = min(boxes, key=lambda p: (distance(p[1]), -p[0].confidence))
+    if distance(read) > len(target) // 2 and len(boxes) > 1:
+        return None
+    return {
+        "box": _box(det), "read": read.text if read is not None else "", "distance": distance(read),
+        "rows": read.rows if read is not None else None, "det_conf": round(det.confidence, 3),
+    }  # fmt: skip
 
 
 def verify_gate_frame(dets: Sequence[Detection], reads: Sequence[Reading | None]) -> dict[str, Any]:

@@ -33,12 +33,10 @@ import torch
 import yaml
 from torch import nn
 
-from anpr.config import AnprSettings
-from anpr.ocr import EasyOcrEngine, OcrSettings, read_crops
 from anpr.ocr_ctc import greedy
 from anpr.ocr_grammar import ALPHABET
 from anpr.ocr_prep import GreyImage, as_grey, model_batch
-from anpr.training import ocr_data
+from anpr.training import line_pack, ocr_data
 from anpr.training.ocr_data import CropSample, LineSample
 
 log = logging.getLogger(__name__)
@@ -74,6 +72,17 @@ class TrainConfig:
     """Train and validate on plates alone (a plate recogniser: no container or size/type codes)."""
     synth_painted: int = 0
     """Synthetic registration numbers painted on vehicle bodies (:mod:`anpr.synth.painted`)."""
+    hard_photos: int = 0
+    """Also train on the unverified "hard" photo boxes whose read is at most this many edits from
+    the label (:func:`~anpr.training.ocr_data.hard_photo_crop_samples`); 0 leaves them out."""
+    lines: Path | None = None
+    """A line pack (:mod:`anpr.training.line_pack`): trained on when the file exists, otherwise
+    written once the data is assembled."""
+    prepare_only: bool = False
+    """Assemble the data into ``lines`` and stop (the pack can then train where the datasets are not)."""
+    report: bool = True
+    """Score the result through the run-time engine (needs easyocr and the datasets); without it the
+    training record is written to ``<out_dir>/train-record.json`` for :func:`report` later."""
     init: Path | None = None
     """Continue from an earlier ``<network>.pth`` of ours instead of the stock weights."""
     device: str = "cpu"
@@ -82,8 +91,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.height < 16 or self.height % 16 or self.max_width < 4 * self.height:
             raise ValueError("height must be a multiple of 16 (>= 16) and max_width >= 4 * height")
-        if self.small_copies < 0 or self.synth_painted < 0:
-            raise ValueError("small_copies and synth_painted must be 0 or more")
+        if self.small_copies < 0 or self.synth_painted < 0 or self.hard_photos < 0:
+            raise ValueError("small_copies, synth_painted and hard_photos must be 0 or more")
+        if self.prepare_only and self.lines is None:
+            raise ValueError("prepare_only needs a line pack path to write (lines)")
         if self.epochs < 1 or self.batch_size < 1 or self.max_minutes <= 0 or self.lr <= 0 or self.photo_repeat < 1:
             raise ValueError("epochs, batch size, time budget and learning rate must be positive")
         try:
@@ -284,6 +295,9 @@ def fit(model: nn.Module, train: list[LineSample], val: list[LineSample], config
 def engine_accuracy(stock: bool, crops: Sequence[CropSample], config: TrainConfig) -> dict[str, dict[str, float]]:
     """Exact whole-text match of the run-time engine on ``crops``, per source and group; the
     recogniser being trained reads every crop, plates included (never a plate recogniser beside it)."""
+    from anpr.config import AnprSettings  # the engine and its settings only here: training runs without them
+    from anpr.ocr import EasyOcrEngine, OcrSettings, read_crops
+
     engine = EasyOcrEngine(
         AnprSettings(ocr_model_dir=config.out_dir, torch_threads=config.threads),
         OcrSettings(network=config.network, plate_network=config.network, stock=stock),
@@ -303,12 +317,28 @@ def train(config: TrainConfig) -> dict[str, Any]:
     """The whole run: data, baseline, fine-tuning, engine before/after, metrics and model card."""
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
-    lines, train_counts = ocr_data.train_lines(config)
+    val: list[CropSample] | None = None
+    if config.lines is not None and config.lines.exists() and not config.prepare_only:
+        lines, val_lines, train_counts = line_pack.load(config.lines)
+        log.info("line pack %s: %d training and %d validation lines", config.lines, len(lines), len(val_lines))
+    else:
+        lines, train_counts = ocr_data.train_lines(config)
+        val = ocr_data.val_crops(config)
+        val_lines, _ = ocr_data.all_lines(val, config.height, config.max_width)
+        if config.lines is not None:
+            line_pack.save(config.lines, lines, val_lines, train_counts)
+            log.info("wrote line pack %s", config.lines)
     log.info("training data: %s", train_counts)
-    val = ocr_data.val_crops(config)
-    val_lines, _ = ocr_data.all_lines(val, config.height, config.max_width)
+    if config.prepare_only:
+        return {"data": {"train": train_counts}, "lines": str(config.lines), "val_lines": len(val_lines)}
     result = fit(start_model(config), lines, val_lines, config)
-    return report(config, {"data": {"train": train_counts}, **result}, val)
+    record = {"data": {"train": train_counts}, **result}
+    if not config.report:
+        path = config.out_dir / "train-record.json"
+        path.write_text(json.dumps(record, indent=1), encoding="utf-8")
+        log.info("training record: %s (score it with report())", path)
+        return record
+    return report(config, record, val)
 
 
 def report(config: TrainConfig, run: dict[str, Any], val: Sequence[CropSample] | None = None) -> dict[str, Any]:

@@ -1,0 +1,192 @@
+"""Hard photo boxes for OCR training, and line packs that carry prepared lines to another machine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from anpr.training import line_pack, ocr_data
+from anpr.training.line_pack import LinePackError
+from anpr.training.ocr_data import LineSample, lines_of
+from anpr.training.relabel import hard_candidate, verify_plate_photo
+from anpr.training.splits import split_of
+from anpr.training.train_ocr import TrainConfig, train
+from anpr.types import BBox, DetClass, Detection, Reading
+
+
+def _det(box: tuple[float, float, float, float], conf: float) -> Detection:
+    return Detection(DetClass.PLATE, BBox(*box), conf)
+
+
+def _read(text: str, rows: int = 1) -> Reading:
+    return Reading(DetClass.PLATE, text, text, 0.5, False, rows=rows)
+
+
+def test_hard_candidate_is_the_nearest_read_with_half_its_glyphs_right() -> None:
+    near, other = _det((10, 10, 60, 40), 0.4), _det((200, 10, 260, 40), 0.9)
+    pairs = [(other, _read("30A99999")), (near, _read("59E62845", rows=2))]
+    hard = hard_candidate(pairs, "51F-123.45")
+    assert hard is not None
+    assert (hard["box"], hard["read"], hard["distance"], hard["rows"]) == ([10, 10, 60, 40], "59E62845", 4, 2)
+    # Two boxes, neither read near the label: no guess.
+    assert hard_candidate([(other, _read("30A99999")), (near, _read("29C77777"))], "51F-123.45") is None
+    # Boxes under the confidence floor are never named.
+    assert hard_candidate([(_det((0, 0, 9, 9), 0.1), _read("51F12345"))], "51F-123.45") is None
+
+
+def test_the_only_plate_box_is_the_hard_candidate_whatever_it_reads() -> None:
+    only = _det((10, 10, 60, 40), 0.5)
+    hard = hard_candidate([(only, None), (_det((0, 0, 5, 5), 0.05), _read("51F12345"))], "51F-123.45")
+    assert hard is not None and hard["box"] == [10, 10, 60, 40]
+    assert (hard["read"], hard["distance"], hard["rows"]) == ("", 8, None)
+
+
+def test_an_unverified_photo_names_its_hard_box_but_never_a_detector_label() -> None:
+    rec = verify_plate_photo([_det((10, 10, 60, 40), 0.7)], [_read("29C17345")], "51F-123.45")
+    assert rec["box"] is None and rec["hard"]["box"] == [10, 10, 60, 40]
+    verified = verify_plate_photo([_det((10, 10, 60, 40), 0.7)], [_read("51F12345")], "51F-123.45")
+    assert verified["box"] == [10, 10, 60, 40] and "hard" not in verified
+
+
+def _photo_root(tmp_path: Path, names: list[str]) -> Path:
+    (tmp_path / "images").mkdir(parents=True)
+    (sample,) = ocr_data.synth_plate_samples(1, seed=2, split="train")
+    for name in names:
+        canvas = np.full((350, 460, 3), 90, np.uint8)
+        crop = cv2.resize(sample.image, (100, 40))
+        canvas[100:140, 200:300] = crop
+        cv2.imwrite(str(tmp_path / "images" / name), canvas)
+    return tmp_path
+
+
+def test_hard_crops_come_from_unverified_photos_of_the_split_within_the_distance(tmp_path: Path) -> None:
+    names = ["type2_000.jpg", "type2_001.jpg", "type2_002.jpg", "type2_003.jpg", "type2_008.jpg", "type2_005.jpg"]
+    assert [split_of(n) for n in names] == ["train"] * 4 + ["val", "train"]
+    root = _photo_root(tmp_path / "photos", names)
+    hard = {"box": [200, 100, 300, 140], "read": "", "rows": 2, "det_conf": 0.5}
+    records = [
+        {"image": names[0], "label": "29-B1 123.45", "box": None, "hard": {**hard, "distance": 3}},
+        {"image": names[1], "label": "29-B1 123.45", "box": None, "hard": {**hard, "distance": 8}},  # too far
+        {"image": names[2], "label": "51F-123.45", "box": [1, 1, 9, 9], "tier": "exact", "hard": hard},  # verified
+        {"image": names[3], "label": "not a plate", "box": None, "hard": {**hard, "distance": 0}},
+        {"image": names[4], "label": "29-B1 123.45", "box": None, "hard": {**hard, "distance": 0}},  # val
+        {"image": names[5], "label": "29-B1 123.45", "box": None, "hard": {**hard, "distance": 0, "det_conf": 0.27}},
+    ]
+    pseudo = tmp_path / "pseudo"
+    pseudo.mkdir()
+    (pseudo / "plates_det.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    found = list(ocr_data.hard_photo_crop_samples("train", pseudo, 4, root=root))
+    assert [(s.text, s.rows, s.source) for s in found] == [("29B112345", ("29B1", "12345"), "vn-plate-photos-hard")]
+    assert found[0].image.shape[:2] == (48, 108)  # the box and a margin of 0.1 of its short side
+    assert len(list(ocr_data.hard_photo_crop_samples("train", pseudo, 8, root=root))) == 2
+    assert [s.text for s in ocr_data.hard_photo_crop_samples("val", pseudo, 8, root=root)] == ["29B112345"]
+
+
+def test_hard_photos_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="hard_photos"):
+        TrainConfig(hard_photos=-1)
+
+
+def _lines(n: int, seed: int) -> list[LineSample]:
+    rng = np.random.default_rng(seed)
+    return [
+        LineSample(rng.integers(0, 256, (32, int(rng.integers(40, 200))), dtype=np.uint8), f"51F{i:05d}", "synth")
+        for i in range(n)
+    ]
+
+
+def test_a_line_pack_gives_back_the_same_lines_and_counts(tmp_path: Path) -> None:
+    train_lines, val_lines = _lines(7, 1), _lines(3, 2)
+    counts = {"lines": {"synth": 7}, "photo_repeat": 3}
+    path = tmp_path / "pack" / "lines.npz"
+    line_pack.save(path, train_lines, val_lines, counts)
+    got_train, got_val, got_counts = line_pack.load(path)
+    assert got_counts == counts
+    for got, want in ((got_train, train_lines), (got_val, val_lines)):
+        assert [(g.text, g.source) for g in got] == [(w.text, w.source) for w in want]
+        pairs = zip(got, want, strict=True)
+        assert all(np.array_equal(g.image, w.image) and g.image.dtype == np.uint8 for g, w in pairs)
+    line_pack.save(path, train_lines, [], counts)
+    assert line_pack.load(path)[1] == []
+
+
+def test_a_repeated_line_is_stored_once_and_listed_in_its_places(tmp_path: Path) -> None:
+    lines = _lines(4, 3)
+    once, repeated = tmp_path / "once.npz", tmp_path / "repeated.npz"
+    line_pack.save(once, lines, [], {})
+    line_pack.save(repeated, [*lines, *lines[2:], *lines[2:]], [], {})
+    got = line_pack.load(repeated)[0]
+    assert [g.text for g in got] == [line.text for line in [*lines, *lines[2:], *lines[2:]]]
+    assert np.array_equal(got[4].image, lines[2].image)
+    assert repeated.stat().st_size < once.stat().st_size + 200  # only the order grows
+
+
+def test_a_file_that_is_not_a_line_pack_is_refused(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(LinePackError, match="not a readable line pack"):
+        line_pack.load(junk)
+    other = tmp_path / "other.npz"
+    np.savez(other, meta=np.array(json.dumps({"format": 99, "counts": {}})))
+    with pytest.raises(LinePackError, match="format 99"):
+        line_pack.load(other)
+    with pytest.raises(ValueError, match="line pack path"):
+        TrainConfig(prepare_only=True)
+
+
+def test_training_from_a_pack_needs_no_engine_or_settings_library() -> None:
+    """A lent GPU machine has torch, numpy, OpenCV, PIL and yaml, but not easyocr or pydantic."""
+    blocker = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('easyocr', 'pydantic', 'pydantic_settings', 'ultralytics', 'onnxruntime'):\n"
+        "            raise ImportError('not on this machine: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import anpr.training.train_ocr, anpr.training.line_pack\n"
+    )
+    done = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_cli_refuses_a_broken_line_pack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from anpr.cli import main
+
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(SystemExit) as exited:
+        main(["train", "ocr", "--lines", str(junk), "--out", str(tmp_path / "out")])
+    assert exited.value.code != 0
+    assert "not a readable line pack" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_pack_prepared_once_trains_without_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocr_data, "plate_crop_samples", lambda split: iter(()))  # no shared datasets needed
+    pack = tmp_path / "lines.npz"
+    options = {"out_dir": tmp_path / "out", "cache_dir": tmp_path / "cache", "pseudo_dir": tmp_path, "lines": pack}
+    config = TrainConfig(**options, synth_plates=6, val_synth=3, plates_only=True, prepare_only=True)  # type: ignore[arg-type]
+    prepared = train(config)
+    assert pack.exists() and prepared["val_lines"] > 0 and not (tmp_path / "out").exists()
+    want = [line.text for s in ocr_data.synth_plate_samples(6, seed=0, split="train") for line in lines_of(s, 32, 400)]
+    assert sorted(line.text for line in line_pack.load(pack)[0]) == sorted(want)
+
+    def no_data(*args: object) -> None:
+        raise AssertionError("a run from a line pack must not assemble data")
+
+    monkeypatch.setattr(ocr_data, "train_lines", no_data)
+    monkeypatch.setattr(ocr_data, "val_crops", no_data)
+    run = TrainConfig(**options, epochs=1, batch_size=4, report=False)  # type: ignore[arg-type]
+    record = train(run)
+    assert record["data"]["train"] == prepared["data"]["train"]
+    assert json.loads((tmp_path / "out" / "train-record.json").read_text())["steps"] == record["steps"] > 0
+    saved = torch.load(tmp_path / "out" / "anpr_gate_g2.pth", map_location="cpu", weights_only=True)
+    assert {v.dtype for v in saved.values() if v.is_floating_point()} == {torch.float16}
