@@ -190,3 +190,51 @@ def test_a_pack_prepared_once_trains_without_the_data(tmp_path: Path, monkeypatc
     assert json.loads((tmp_path / "out" / "train-record.json").read_text())["steps"] == record["steps"] > 0
     saved = torch.load(tmp_path / "out" / "anpr_gate_g2.pth", map_location="cpu", weights_only=True)
     assert {v.dtype for v in saved.values() if v.is_floating_point()} == {torch.float16}
+
+
+def _state(path: Path, scale: float, extra: bool = False) -> Path:
+    state = {"module.w": torch.full((2, 3), scale, dtype=torch.float16), "module.steps": torch.tensor([7])}
+    if extra:
+        state["module.b"] = torch.zeros(3, dtype=torch.float16)
+    torch.save(state, path)
+    return path
+
+
+def test_a_soup_is_the_mean_of_the_recognisers_in_fp16(tmp_path: Path) -> None:
+    from anpr.training.train_ocr import average_recognisers
+
+    paths = [_state(tmp_path / f"{i}.pth", v) for i, v in enumerate((1.0, 2.0, 4.5))]
+    soup = average_recognisers(paths)
+    assert soup.keys() == {"module.w", "module.steps"}
+    assert soup["module.w"].dtype == torch.float16 and torch.allclose(soup["module.w"].float(), torch.full((2, 3), 2.5))
+    assert soup["module.steps"].tolist() == [7]  # integer buffers are kept, not averaged
+
+
+def test_a_soup_refuses_other_networks_and_keeps_the_old_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from anpr.cli import main
+    from anpr.training.train_ocr import average_recognisers
+
+    a, b = _state(tmp_path / "a.pth", 1.0), _state(tmp_path / "b.pth", 3.0)
+    other = _state(tmp_path / "other.pth", 1.0, extra=True)
+    wide = tmp_path / "wide.pth"
+    torch.save({"module.w": torch.zeros(2, 4, dtype=torch.float16), "module.steps": torch.tensor([7])}, wide)
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"not weights")
+    for bad, reason in (([a], "two or more"), ([a, other], "same network"), ([a, wide], "layer shapes"),
+                        ([a, junk], "not a saved recogniser")):  # fmt: skip
+        with pytest.raises(ValueError, match=reason):
+            average_recognisers(bad)
+    out = tmp_path / "shipped.pth"
+    out.write_bytes(b"the shipped weights")
+    with pytest.raises(SystemExit) as exited:
+        main(["train", "ocr-soup", str(a), str(other), "--out", str(out)])
+    assert exited.value.code != 0 and "same network" in capsys.readouterr().err
+    assert out.read_bytes() == b"the shipped weights"
+    with pytest.raises(SystemExit) as exited:
+        main(["train", "ocr-soup", str(a), str(b), "--out", str(out)])
+    assert exited.value.code == 0
+    saved = torch.load(out, map_location="cpu", weights_only=True)
+    assert torch.allclose(saved["module.w"].float(), torch.full((2, 3), 2.0))
+    assert not list(tmp_path.glob("*.partial"))

@@ -77,3 +77,18 @@ def register(train_app: typer.Typer) -> None:
             raise InvalidInputError(str(exc)) from exc
         keys = ("before", "after", "best", "minutes", "lines", "val_lines")
         typer.echo(json.dumps({k: metrics[k] for k in keys if k in metrics}, indent=1))
+
+    @train_app.command("ocr-soup")
+    def ocr_soup_command(
+        weights: list[Path] = typer.Argument(..., help="Two or more <network>.pth fine-tuned from the same start."),
+        out: Path = typer.Option(..., help="The averaged <network>.pth to write."),
+    ) -> None:
+        """Average recognisers fine-tuned from the same weights (a model soup) into one."""
+        from anpr.training.train_ocr import average_recognisers, save_state
+
+        try:
+            state = average_recognisers(weights)
+        except ValueError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        save_state(state, out)
+        typer.echo(json.dumps({"out": str(out), "averaged": [str(w) for w in weights]}))

@@ -16,9 +16,11 @@ Run: ``anpr train ocr`` (or ``python -m anpr.training.train_ocr``).
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import logging
 import math
+import pickle
 import shutil
 import time
 from collections.abc import Sequence
@@ -242,6 +244,43 @@ def save_recogniser(model: nn.Module, config: TrainConfig) -> None:
         "network_params": {"input_channel": 1, "output_channel": 256, "hidden_size": 256},
     }
     (config.out_dir / f"{config.network}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+
+
+def average_recognisers(paths: Sequence[Path]) -> dict[str, torch.Tensor]:
+    """The mean of saved recognisers' weights (a "model soup"), as fp16 in the saved layout.
+
+    Runs fine-tuned from the same weights stay in one basin of the loss, so their mean reads
+    better than any one of them (stage 12: 65.4% of held-out photos against 63.4-63.6%).
+    Raises ``ValueError`` unless there are two or more files of the same network.
+    """
+    if len(paths) < 2:
+        raise ValueError("a soup needs two or more recognisers")
+    states = []
+    for path in paths:
+        try:
+            states.append(torch.load(path, map_location="cpu", weights_only=True))
+        except (OSError, RuntimeError, pickle.UnpicklingError) as exc:
+            raise ValueError(f"{path} is not a saved recogniser: {exc}") from exc
+    first = states[0]
+    for path, state in zip(paths[1:], states[1:], strict=True):
+        if not isinstance(state, dict) or state.keys() != first.keys():
+            raise ValueError(f"{path} is not the same network as {paths[0]}")
+        if any(state[k].shape != first[k].shape for k in first):
+            raise ValueError(f"{path} has other layer shapes than {paths[0]}")
+    return {
+        k: (sum(s[k].float() for s in states) / len(states)).to(torch.float16) if v.is_floating_point() else v
+        for k, v in first.items()
+    }
+
+
+def save_state(state: dict[str, torch.Tensor], path: Path) -> None:
+    """Write a recogniser's weights through a temporary file, so a failure leaves ``path`` as it was."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(buffer.getvalue())
+    partial.replace(path)
 
 
 def fit(model: nn.Module, train: list[LineSample], val: list[LineSample], config: TrainConfig) -> dict[str, Any]:

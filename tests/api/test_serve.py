@@ -84,7 +84,7 @@ def test_two_workers_serve_a_dead_one_is_replaced_and_sigterm_stops_them(
     _wait(lambda: len(_workers(server)) == 2 and _answers(port), 90, "two workers serving")
     first = _workers(server)
     os.kill(min(first), signal.SIGKILL)
-    _wait(lambda: len(_workers(server) - first) == 1 and len(_workers(server)) == 2, 30, "a replacement worker")
+    _wait(lambda: len(_workers(server) - first) == 1 and len(_workers(server)) == 2, 90, "a replacement worker")
     _wait(lambda: all(_answers(port) for _ in range(20)), 60, "every connection answered again")
     workers = _workers(server)
     server.send_signal(signal.SIGTERM)
