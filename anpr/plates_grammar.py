@@ -30,6 +30,8 @@ import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from functools import lru_cache
+from itertools import product
 
 from anpr.errors import InvalidInputError
 
@@ -317,10 +319,35 @@ def _military(norm: str) -> Iterator[Reading]:
 
 
 _FORMS: tuple[Callable[[str], Iterator[Reading]], ...] = (_car, _diplomatic, _motorbike, _legacy, _military)
+_ANY_FORM_RE = re.compile(
+    "|".join(f"(?:{p.pattern})" for p in (_CAR_RE, _DIPLOMATIC_RE, *_MOTORBIKE_RES, _LEGACY_RE, _MILITARY_RE))
+)
+"""The union of every form's pattern: one match rules out most texts before any form is tried
+(the plate repair asks about thousands of look-alike variants per photo, few of them plate-shaped)."""
+
+_SHAPE_RE = re.compile(r"DD(?:L{1,2}|LD|LLD)D{4,5}|DDDDD(?:L{1,2}|LD)|LLDDDD")
+"""Every form above as digits (``D``) and letters (``L``): car and diplomatic, motorbike (series
+``A1``, ``AA`` or ``MĐ5``), legacy, military."""
+
+
+@lru_cache(maxsize=16)
+def shapes(length: int) -> tuple[str, ...]:
+    """Every digit/letter shape (``D``/``L`` per character) a plate of ``length`` characters can
+    have. A text whose shape is not among them has no reading, whatever its characters."""
+    if not 0 < length <= 16:
+        return ()
+    return tuple(shape for shape in ("".join(cs) for cs in product("DL", repeat=length)) if _SHAPE_RE.fullmatch(shape))
+
+
+def shape_of(norm: str) -> str:
+    """``norm`` (A-Z 0-9) as digits ``D`` and letters ``L``."""
+    return "".join("D" if c.isdigit() else "L" for c in norm)
 
 
 def readings(norm: str) -> list[Reading]:
     """Every valid reading of a normalised text (usually zero, one, or a car/motorbike pair)."""
+    if _ANY_FORM_RE.fullmatch(norm) is None:
+        return []
     return [r for form in _FORMS for r in form(norm)]
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import combinations, permutations, product
 
 from anpr.errors import InvalidInputError
-from anpr.plates_grammar import Plate, Scan, check_rows, layout_cost, normalize, readings, scan
+from anpr.plates_grammar import Plate, Scan, check_rows, layout_cost, normalize, readings, scan, shape_of, shapes
 
 MAX_CORRECTIONS = 3
 """The most substitutions :func:`correct` makes."""
@@ -115,16 +115,26 @@ def _alternatives(ch: str) -> tuple[tuple[str, int], ...]:
 
 
 def _variants(norm: str, max_subs: int) -> Iterator[_Variant]:
-    """``norm`` with up to ``max_subs`` characters swapped for a look-alike of the other class."""
-    positions = [i for i, c in enumerate(norm) if _alternatives(c)]
-    yield _Variant(norm, 0, 0)
-    for count in range(1, max_subs + 1):
-        for chosen in combinations(positions, count):
-            for swaps in product(*(_alternatives(norm[i]) for i in chosen)):
-                chars = list(norm)
-                for i, (alt, _) in zip(chosen, swaps, strict=True):
-                    chars[i] = alt
-                yield _Variant("".join(chars), count, sum(w for _, w in swaps))
+    """``norm`` with up to ``max_subs`` characters swapped for a look-alike of the other class,
+    only where the result has a plate's shape.
+
+    Every swap turns a letter into a digit or back, so the positions to swap for a shape are
+    exactly those where ``norm``'s shape differs from it: each plate shape within ``max_subs``
+    such differences gives its variants directly, and no other variant can have a reading.
+    """
+    current = shape_of(norm)
+    for shape in shapes(len(norm)):
+        chosen = [i for i, (have, want) in enumerate(zip(current, shape, strict=True)) if have != want]
+        if len(chosen) > max_subs:
+            continue
+        options = [_alternatives(norm[i]) for i in chosen]
+        if not all(options):
+            continue
+        for swaps in product(*options):
+            chars = list(norm)
+            for i, (alt, _) in zip(chosen, swaps, strict=True):
+                chars[i] = alt
+            yield _Variant("".join(chars), len(chosen), sum(w for _, w in swaps))
 
 
 def _ranked(scanned: Scan, rows: int | None, max_subs: int) -> list[Plate]:

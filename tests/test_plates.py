@@ -219,3 +219,51 @@ def test_confusable_pairs_cross_or_share_a_twin() -> None:
     assert frozenset("O0") in CONFUSABLE_PAIRS and frozenset("8B") in CONFUSABLE_PAIRS
     assert frozenset("OD") in CONFUSABLE_PAIRS  # both read as 0
     assert frozenset("FK") not in CONFUSABLE_PAIRS
+
+
+def _exhaustive_candidates(text: str, max_subs: int) -> list[Plate]:
+    """Reference for :func:`candidates`: try every class-crossing swap of up to ``max_subs``
+    characters (no shortcut by plate shape) and rank as the module does."""
+    from itertools import combinations, product
+
+    from anpr.plates_grammar import layout_cost, readings, scan
+
+    scanned = scan(text)
+    if scanned is None or not 4 <= len(scanned.norm) <= 12:
+        return []
+    alternatives = {c: LETTER_TO_DIGIT.get(c, ()) + DIGIT_TO_LETTER.get(c, ()) for c in scanned.norm}
+    positions = [i for i, c in enumerate(scanned.norm) if alternatives[c]]
+    scored: dict[Plate, tuple[int, int, int, int, str]] = {}
+    for count in range(max_subs + 1):
+        for chosen in combinations(positions, count):
+            for swaps in product(*(alternatives[scanned.norm[i]] for i in chosen)):
+                chars = list(scanned.norm)
+                for i, (alt, _) in zip(chosen, swaps, strict=True):
+                    chars[i] = alt
+                weight = sum(w for _, w in swaps)
+                for reading in readings("".join(chars)):
+                    key = (count, layout_cost(reading, scanned.seps, None), weight, reading.preference,
+                           reading.plate.formatted)  # fmt: skip
+                    if reading.plate not in scored or key < scored[reading.plate]:
+                        scored[reading.plate] = key
+    return sorted(scored, key=scored.__getitem__)
+
+
+misread_like = st.text(alphabet="0123456789ABDGILMOQSTZ", min_size=4, max_size=12)
+
+
+@given(text=st.one_of(misread_like, plate_like), max_subs=st.integers(min_value=0, max_value=3))
+@settings(max_examples=500)
+def test_repair_by_plate_shape_finds_what_trying_every_swap_finds(text: str, max_subs: int) -> None:
+    assert candidates(text, max_subs=max_subs) == _exhaustive_candidates(text, max_subs)
+
+
+def test_plate_shapes_cover_every_form() -> None:
+    from anpr.plates_grammar import shape_of, shapes
+
+    for formatted in ("51F-123.45", "51F-1234", "29-B1 123.45", "29-AA 123.45", "60-MĐ5 123.45", "80NG-123-45",
+                      "51 123-AB", "KP-47-90", "15R-012.34"):  # fmt: skip
+        plate = parse(formatted)
+        assert plate is not None, formatted
+        assert shape_of(plate.text) in shapes(len(plate.text)), formatted
+    assert shapes(3) == () and shapes(0) == () and "LLLLLLLL" not in shapes(8)
