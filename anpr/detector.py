@@ -18,6 +18,7 @@ import numpy as np
 
 from anpr.config import AnprSettings
 from anpr.errors import ModelLoadError
+from anpr.ort_session import quiet_session_options
 from anpr.types import BBox, DetClass, Detection, ImageArray
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class UltralyticsDetector:
         iou: float = 0.5,
         batch: int = 8,
         device: str = "cpu",
+        threads: int = 0,
     ) -> None:
         """``conf`` is the lowest box confidence kept; ``class_conf`` sets it for some classes instead."""
         if not weights.is_file():
@@ -105,6 +107,8 @@ class UltralyticsDetector:
         self.iou = iou
         self.batch = batch
         self.device = device
+        self.threads = threads
+        self._session_checked = False
         names = getattr(self._model, "names", None) or {}
         expected = {i: c.value for i, c in enumerate(DetClass)}
         if names and {int(k): v for k, v in dict(names).items()} != expected:
@@ -118,6 +122,8 @@ class UltralyticsDetector:
                 chunk, imgsz=self.imgsz, conf=self._predict_conf, iou=self.iou,
                 device=self.device, verbose=False,
             )  # fmt: skip
+            if not self._session_checked:
+                self._quiet_onnx_session()
             for img, pred in zip(chunk, preds, strict=True):
                 boxes = pred.boxes
                 found = detections_from_arrays(
@@ -132,6 +138,28 @@ class UltralyticsDetector:
                 results.append(found)
         return results
 
+    def _backend(self) -> Any:
+        return getattr(getattr(getattr(self._model, "predictor", None), "model", None), "backend", None)
+
+    @property
+    def onnx_session(self) -> Any:
+        """The onnxruntime session of an ONNX model once it has predicted, else ``None``."""
+        return getattr(self._backend(), "session", None)
+
+    def _quiet_onnx_session(self) -> None:
+        """Give an ONNX model on the CPU a session whose threads do not spin between runs
+        (:func:`anpr.ort_session.quiet_session_options`). ultralytics makes the session at the
+        first prediction and takes no session options, so it is replaced once after that; where
+        its internals differ (another version, another runtime) nothing is changed."""
+        self._session_checked = True
+        session = self.onnx_session
+        if self.weights.suffix != ".onnx" or session is None or session.get_providers()[:1] != ["CPUExecutionProvider"]:
+            return
+        import onnxruntime as ort
+
+        options = quiet_session_options(self.threads)
+        self._backend().session = ort.InferenceSession(str(self.weights), options, providers=["CPUExecutionProvider"])
+
 
 def load_detector(settings: AnprSettings) -> UltralyticsDetector:
     """The detector the settings ask for (backend, weights path, thresholds)."""
@@ -145,4 +173,5 @@ def load_detector(settings: AnprSettings) -> UltralyticsDetector:
         class_conf={DetClass.PLATE: settings.detector_plate_conf},
         iou=settings.detector_iou,
         batch=settings.detector_batch,
+        threads=settings.torch_threads,
     )

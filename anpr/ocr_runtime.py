@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from anpr.errors import ModelLoadError
+from anpr.ort_session import quiet_session_options
 
 INPUT, OUTPUT = "lines", "logits"
 
@@ -125,11 +126,7 @@ class OnnxRecogniser:
             raise ModelLoadError(
                 f"cannot export the recogniser to ONNX ({exc}); ANPR_OCR_BACKEND=torch runs it in torch instead"
             ) from exc
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(graph, quiet_session_options(threads), providers=["CPUExecutionProvider"])
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         logits: np.ndarray = self._session.run([OUTPUT], {INPUT: np.ascontiguousarray(batch, dtype=np.float32)})[0]

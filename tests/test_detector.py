@@ -61,6 +61,23 @@ def test_batched_and_single_calls_agree(detector: UltralyticsDetector) -> None:
     assert all(len(b) <= 300 for b in batched)
 
 
+def test_an_onnx_detector_runs_on_a_session_that_does_not_spin() -> None:
+    """Spinning worker threads of one session took the 2 cores from the next model to run."""
+    from anpr.ort_session import SPINNING
+
+    detector = load_detector(AnprSettings(models_dir=MODELS, detector_backend="onnx", torch_threads=1))
+    assert detector.onnx_session is None  # ultralytics makes its session at the first prediction
+    scene = render_plate_scene(np.random.default_rng(3100), SIZE, degrade=0.0)
+    first = detector.detect([scene.image])  # on ultralytics' own session, replaced after this call
+    options = detector.onnx_session.get_session_options()
+    assert options.get_session_config_entry(SPINNING) == "0" and options.intra_op_num_threads == 1
+    again = detector.detect([scene.image])
+    assert first[0] and [(d.cls, d.bbox.as_list()) for d in again[0]] == [(d.cls, d.bbox.as_list()) for d in first[0]]
+    torch_detector = load_detector(AnprSettings(models_dir=MODELS, detector_backend="torch"))
+    torch_detector.detect([scene.image])
+    assert torch_detector.onnx_session is None
+
+
 def test_missing_weights_fail_clearly_without_download(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="not found"):
         UltralyticsDetector(tmp_path / "nope.pt")

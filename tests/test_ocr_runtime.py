@@ -13,6 +13,7 @@ from anpr.config import AnprSettings
 from anpr.errors import ModelLoadError
 from anpr.ocr import STOCK_NETWORK, EasyOcrEngine, OcrSettings, _reader, custom_model_files
 from anpr.ocr_runtime import OnnxRecogniser, TorchRecogniser, softmax
+from anpr.ort_session import SPINNING
 from anpr.synth import ContainerSpec, render_container_crop
 from anpr.types import BBox, DetClass, Detection
 
@@ -41,6 +42,8 @@ def test_the_exported_graph_is_the_torch_network(network: str) -> None:
         pytest.skip("models/ocr holds no plate recogniser")
     module, height = _fp32_module(network)
     onnx = OnnxRecogniser(module, height, 1, quantize=False)
+    options = onnx._session.get_session_options()
+    assert options.get_session_config_entry(SPINNING) == "0"  # idle threads must not take the cores
     plain = TorchRecogniser(module)
     rng = np.random.default_rng(0)
     for lines, width in ((1, 3 * height), (5, 8 * height), (3, 5 * height + 7)):
