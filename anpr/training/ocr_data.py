@@ -171,29 +171,44 @@ def photo_crop_samples(
     folding them: :data:`VERIFIED_TIERS`); the crop is labelled with the photo's
     label, so a misread box becomes a lesson.
     """
-    verified: dict[str, dict[str, object]] = {}
+    verified = {
+        str(rec["image"]): rec
+        for rec in _pseudo_records(pseudo_dir)
+        if rec.get("box") and rec.get("tier") in tiers and not rec.get("reject")
+    }
+    for image_name, rec in sorted(verified.items()):
+        if split_of(image_name) == split:
+            sample = _photo_crop(root, rec, rec, margin, "vn-plate-photos")
+            if sample is not None:
+                yield sample
+
+
+def _pseudo_records(pseudo_dir: Path) -> Iterator[dict[str, Any]]:
+    """Every record of the pseudo-label files in ``pseudo_dir``, file by file."""
     for name in PSEUDO_FILES:
         path = pseudo_dir / name
-        if not path.exists():
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line) if line.strip() else {}
-            if rec.get("box") and rec.get("tier") in tiers and not rec.get("reject"):
-                verified[str(rec["image"])] = rec
-    for image_name, rec in sorted(verified.items()):
-        plate = plates.parse(str(rec.get("label", "")))
-        box = rec["box"]
-        if split_of(image_name) != split or plate is None or not isinstance(box, list) or len(box) != 4:
-            continue
-        image = _read(root / "images" / image_name)
-        if image is None:
-            continue
-        crop = cut(image, BBox(*(float(v) for v in box)), margin)
-        if crop is None:
-            continue
-        rows = plate_rows(plate, 2 if plate.rows == 2 or rec.get("rows") == 2 else 1)
-        if rows is not None:
-            yield CropSample(crop, plate.text, rows, DetClass.PLATE, "vn-plate-photos", str(rec.get("category", "")))
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    yield json.loads(line)
+
+
+def _photo_crop(
+    root: Path, rec: dict[str, Any], box_rec: dict[str, Any], margin: float, source: str
+) -> CropSample | None:
+    """The crop of ``box_rec["box"]`` in the photo of ``rec``, labelled with the photo's label
+    (rows as the plate prints them, or as ``box_rec``'s read found them); ``None`` if any part
+    is missing or unusable."""
+    plate = plates.parse(str(rec.get("label", "")))
+    box = box_rec.get("box")
+    if plate is None or not isinstance(box, list) or len(box) != 4:
+        return None
+    image = _read(root / "images" / str(rec.get("image", "")))
+    crop = None if image is None else cut(image, BBox(*(float(v) for v in box)), margin)
+    rows = plate_rows(plate, 2 if plate.rows == 2 or box_rec.get("rows") == 2 else 1)
+    if crop is None or rows is None:
+        return None
+    return CropSample(crop, plate.text, rows, DetClass.PLATE, source, str(rec.get("category", "")))
 
 
 def hard_photo_crop_samples(
@@ -208,28 +223,16 @@ def hard_photo_crop_samples(
     :data:`~anpr.training.HARD_CONF`, are taken. A crop whose run-time layout does
     not give the label's row count is dropped later, like any other.
     """
-    for name in PSEUDO_FILES:
-        path = pseudo_dir / name
-        if not path.exists():
+    for rec in _pseudo_records(pseudo_dir):
+        hard = rec.get("hard")
+        if rec.get("box") or not isinstance(hard, dict) or split_of(str(rec.get("image", ""))) != split:
             continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line) if line.strip() else {}
-            hard = rec.get("hard")
-            image_name = str(rec.get("image", ""))
-            if rec.get("box") or not isinstance(hard, dict) or split_of(image_name) != split:
-                continue
-            box, distance = hard.get("box"), hard.get("distance")
-            plate = plates.parse(str(rec.get("label", "")))
-            if plate is None or not isinstance(box, list) or len(box) != 4 or not isinstance(distance, int):
-                continue
-            if distance > max_distance or float(hard.get("det_conf", 0.0)) < HARD_CONF:
-                continue
-            image = _read(root / "images" / image_name)
-            crop = None if image is None else cut(image, BBox(*(float(v) for v in box)), margin)
-            rows = plate_rows(plate, 2 if plate.rows == 2 or hard.get("rows") == 2 else 1)
-            if crop is not None and rows is not None:
-                category = str(rec.get("category", ""))
-                yield CropSample(crop, plate.text, rows, DetClass.PLATE, "vn-plate-photos-hard", category)
+        distance = hard.get("distance")
+        if not isinstance(distance, int) or distance > max_distance or float(hard.get("det_conf", 0.0)) < HARD_CONF:
+            continue
+        sample = _photo_crop(root, rec, hard, margin, "vn-plate-photos-hard")
+        if sample is not None:
+            yield sample
 
 
 SMALL_WIDTHS = {1: (60, 140), 2: (30, 90)}
