@@ -104,10 +104,11 @@ def hard_candidate(pairs: Sequence[tuple[Detection, Reading | None]], label: str
         return levenshtein(fold(read.text), target) if read is not None and read.text else len(target)
 
     det, read = min(boxes, key=lambda p: (distance(p[1]), -p[0].confidence))
-    if distance(read) > len(target) // 2 and len(boxes) > 1:
+    gap = distance(read)
+    if gap > len(target) // 2 and len(boxes) > 1:
         return None
     return {
-        "box": _box(det), "read": read.text if read is not None else "", "distance": distance(read),
+        "box": _box(det), "read": read.text if read is not None else "", "distance": gap,
         "rows": read.rows if read is not None else None, "det_conf": round(det.confidence, 3),
     }  # fmt: skip
 

@@ -236,7 +236,7 @@ def save_recogniser(model: nn.Module, config: TrainConfig) -> None:
         f"module.{k}": v.detach().cpu().to(torch.float16) if v.is_floating_point() else v.detach().cpu()
         for k, v in model.state_dict().items()
     }
-    torch.save(state, config.out_dir / f"{config.network}.pth")
+    save_state(state, config.out_dir / f"{config.network}.pth")
     spec = {
         "lang_list": ["en"],
         "character_list": ALPHABET,

@@ -116,7 +116,8 @@ def append_audit_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         cursor.copy(f"COPY {AuditLogRow.__tablename__} ({columns}) FROM STDIN") as copy,
     ):
         for v in values:
-            copy.write_row((v["at"], v["actor"], v["action"], v["target"], json.dumps(v["details"])))
+            row = {**v, "details": json.dumps(v["details"])}  # COPY takes the JSON column as text
+            copy.write_row(tuple(row[c] for c in _AUDIT_COLUMNS))
 
 
 def list_audit(
