@@ -24,6 +24,7 @@ Shapes: ``probs`` is float ``(T, C)`` with rows summing to 1 and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,6 +34,7 @@ Probs = npt.NDArray[np.float32]
 """``(T, C)`` per-frame class probabilities, column 0 the CTC blank."""
 
 _FLOOR = 1e-12
+_RESCALE_EVERY = 4
 _NEG_INF = -1e30
 
 
@@ -91,23 +93,35 @@ def beam_search(probs: Probs, alphabet: str, beam_width: int = 8, prune: float =
     alignments ending in a blank and in its last character. Characters below
     ``prune`` in a frame are not expanded there (speed; they stay reachable
     through :func:`log_likelihood`). Beam scores are rescaled every frame so
-    long lines cannot underflow.
+    long lines cannot underflow. A frame that expands nothing (only the blank
+    is likely) moves every prefix's mass onto its blank ending, in one step.
     """
     _check(probs, alphabet)
     if beam_width < 1:
         raise ValueError("beam_width must be >= 1")
+    values = probs.astype(np.float64)
+    hit_rows, hit_cols = np.nonzero(values[:, 1:] >= prune)
+    expansions: list[list[tuple[str, float]]] = [[] for _ in range(len(values))]
+    rows = values.tolist()
+    for t, k in zip(hit_rows.tolist(), (hit_cols + 1).tolist(), strict=True):
+        expansions[t].append((alphabet[k - 1], rows[t][k]))
     beams: dict[str, tuple[float, float]] = {"": (1.0, 0.0)}
     log_scale = 0.0
-    for frame in probs.astype(np.float64):
-        expand = [int(k) for k in np.flatnonzero(frame[1:] >= prune) + 1]
-        blank = float(frame[0])
+    for frame, expand in zip(rows, expansions, strict=True):
+        blank = frame[0]
+        if not expand:
+            mass = sum(b + n for b, n in beams.values())
+            if mass * blank <= 0.0:
+                break
+            log_scale += math.log(mass * blank)
+            beams = {prefix: ((b + n) / mass, 0.0) for prefix, (b, n) in beams.items()}
+            continue
         nxt: dict[str, list[float]] = {}
         for prefix, (pb, pnb) in beams.items():
             entry = nxt.setdefault(prefix, [0.0, 0.0])
             entry[0] += (pb + pnb) * blank
             last = prefix[-1] if prefix else ""
-            for k in expand:
-                ch, p = alphabet[k - 1], float(frame[k])
+            for ch, p in expand:
                 if ch == last:
                     entry[1] += pnb * p  # a repeat without a blank collapses into the same char
                     grown = nxt.setdefault(prefix + ch, [0.0, 0.0])
@@ -119,9 +133,9 @@ def beam_search(probs: Probs, alphabet: str, beam_width: int = 8, prune: float =
         total = sum(b + n for _, (b, n) in ranked)
         if total <= 0.0:
             break
-        log_scale += float(np.log(total))
+        log_scale += math.log(total)
         beams = {prefix: (b / total, n / total) for prefix, (b, n) in ranked}
-    out = [(prefix, float(np.log(max(b + n, _FLOOR))) + log_scale) for prefix, (b, n) in beams.items()]
+    out = [(prefix, math.log(max(b + n, _FLOOR)) + log_scale) for prefix, (b, n) in beams.items()]
     return sorted(out, key=lambda item: item[1], reverse=True)
 
 
@@ -146,6 +160,12 @@ def prefix_log_likelihoods(probs: Probs, texts: Sequence[str], alphabet: str) ->
     All texts run through the frames together (one pass, states padded to the
     longest text). A prefix that cannot fit the frames, or a text with a
     character outside ``alphabet``, gets ``-1e30``.
+
+    The recursion runs on probabilities (sums and products, which cost far less
+    than log-sum-exp), each text's states rescaled by their largest every
+    :data:`_RESCALE_EVERY` frames, the scales kept as logs. A state more than
+    about ``e**-600`` below the best state of its text underflows to zero and
+    reads as ``-1e30``: such a prefix is as good as impossible.
     """
     _check(probs, alphabet)
     index = {c: i + 1 for i, c in enumerate(alphabet)}
@@ -153,29 +173,37 @@ def prefix_log_likelihoods(probs: Probs, texts: Sequence[str], alphabet: str) ->
     longest = max((len(t) for t in texts), default=0)
     n_states = 2 * longest + 1
     ext = np.zeros((len(texts), n_states), np.int64)
-    skip = np.zeros((len(texts), n_states), bool)
+    skip = np.zeros((len(texts), n_states), np.float64)
     for row, text in enumerate(texts):
         if known[row] and text:
             labels_ext, labels_skip = _extended([index[c] for c in text])
             ext[row, : len(labels_ext)], skip[row, : len(labels_skip)] = labels_ext, labels_skip
-    logp = np.log(np.maximum(probs.astype(np.float64), _FLOOR))
-    alpha = np.full((len(texts), n_states), _NEG_INF)
+    emit = np.maximum(probs.astype(np.float64), _FLOOR)[:, ext]  # (T, texts, states)
+    padded = np.zeros((len(texts), n_states + 2))  # two empty states before state 0
+    alpha = padded[:, 2:]
+    log_scale = np.zeros(len(texts))
     if len(probs):
-        alpha[:, 0] = logp[0, 0]
-        if n_states > 1:
-            alpha[:, 1] = logp[0, ext[:, 1]]
-    edge = np.full((len(texts), 1), _NEG_INF)
+        alpha[:, :2] = emit[0, :, :2]
+    moved = np.empty_like(alpha)
     for t in range(1, len(probs)):
-        step = np.concatenate((edge, alpha[:, :-1]), axis=1)
-        jump = np.where(skip, np.concatenate((edge, edge, alpha[:, :-2]), axis=1)[:, :n_states], _NEG_INF)
-        alpha = np.logaddexp(np.logaddexp(alpha, step), jump) + logp[t, ext]
+        np.multiply(padded[:, :-2], skip, out=moved)  # from two states back, over a blank
+        moved += padded[:, 1:-1]
+        moved += alpha
+        np.multiply(moved, emit[t], out=alpha)
+        if t % _RESCALE_EVERY == 0 or t == len(probs) - 1:
+            top = alpha.max(axis=1)
+            top[top <= 0.0] = 1.0
+            alpha /= top[:, None]
+            log_scale += np.log(top)
+    with np.errstate(divide="ignore"):
+        final = np.log(alpha) + log_scale[:, None]
     out: list[npt.NDArray[np.float64]] = []
     for row, text in enumerate(texts):
         prefix = np.full(len(text) + 1, _NEG_INF)
         if known[row]:
-            prefix[0] = alpha[row, 0] if len(probs) else 0.0
-            for k in range(1, len(text) + 1):
-                prefix[k] = np.logaddexp(alpha[row, 2 * k - 1], alpha[row, 2 * k])
+            prefix[0] = final[row, 0] if len(probs) else 0.0
+            ends = np.arange(1, len(text) + 1)
+            prefix[1:] = np.logaddexp(final[row, 2 * ends - 1], final[row, 2 * ends])
         out.append(np.where(prefix > _NEG_INF / 2, prefix, _NEG_INF))
     return out
 

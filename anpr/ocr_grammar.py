@@ -134,19 +134,29 @@ def _mean(confs: Sequence[float]) -> float:
 
 
 def _decoded(
-    lines: Sequence[Probs], alphabet: str, text: str, formatted: str, valid: bool, raw: str, rows: int
+    lines: Sequence[Probs],
+    alphabet: str,
+    text: str,
+    formatted: str,
+    valid: bool,
+    raw: str,
+    rows: int,
+    parts: tuple[str, ...] | None = None,
 ) -> Decoded:
-    _, parts = score(lines, text, alphabet)
+    """The reading of ``text``; ``parts`` is its cut into the lines where already scored."""
+    if parts is None:
+        parts = (text,) if len(lines) == 1 else score(lines, text, alphabet)[1]
     confs = _confidences(lines, parts, alphabet)
     return Decoded(text, formatted, valid, confs, _mean(confs), raw, rows)
 
 
-def _ranked(lines: Sequence[Probs], alphabet: str, texts: Iterable[str]) -> list[tuple[float, str]]:
+def _ranked(lines: Sequence[Probs], alphabet: str, texts: Iterable[str]) -> list[tuple[float, str, tuple[str, ...]]]:
+    """The distinct texts, likeliest first: ``(log p, text, its cut into the lines)``."""
     unique = list(dict.fromkeys(texts))
     if not unique:
         return []
     scored = score_all(lines, unique, alphabet)
-    return sorted(((s, t) for (s, _), t in zip(scored, unique, strict=True)), reverse=True)
+    return sorted(((s, t, parts) for (s, parts), t in zip(scored, unique, strict=True)), reverse=True)
 
 
 def decode_plate(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:
@@ -162,7 +172,7 @@ def decode_plate(lines: Sequence[Probs], alphabet: str = ALPHABET, config: Decod
     ranked = _ranked(lines, alphabet, found)
     if ranked and ranked[0][0] >= raw_score - config.plate_max_drop:
         plate = found[ranked[0][1]]
-        return _decoded(lines, alphabet, plate.text, plate.formatted, True, raw, plate.rows)
+        return _decoded(lines, alphabet, plate.text, plate.formatted, True, raw, plate.rows, ranked[0][2])
     text = "".join(raw_parts)
     return _decoded(lines, alphabet, text, text, False, raw, len(lines))
 
@@ -196,11 +206,13 @@ def rescore_plate(
     if not found or not decoded[first].valid:  # no view found a valid plate likely enough: stay invalid
         return first, decoded[first]
     texts = list(found)
-    per_view = np.array([[s for s, _ in score_all(v, texts, alphabet)] for v in views])
+    scored = [score_all(v, texts, alphabet) for v in views]
+    per_view = np.array([[s for s, _ in view_scores] for view_scores in scored])
     best = int(np.argmax(per_view.sum(axis=0)))
     view = int(np.argmax(per_view[:, best]))
     plate = found[texts[best]]
-    return view, _decoded(views[view], alphabet, plate.text, plate.formatted, True, decoded[view].raw, plate.rows)
+    cut = scored[view][best][1]
+    return view, _decoded(views[view], alphabet, plate.text, plate.formatted, True, decoded[view].raw, plate.rows, cut)
 
 
 CONTAINER_CLASSES = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ",) * 3 + ("UJZ",) + ("0123456789",) * 7

@@ -84,6 +84,73 @@ def _brute(probs: np.ndarray, text: str, alphabet: str) -> float:
     return math.log(total)
 
 
+def test_beam_search_with_room_for_every_prefix_is_exact() -> None:
+    """With a beam wide enough for every prefix and pruning only what is impossible, beam search is the exact sum over
+    alignments: every possible text is returned, scored as the brute force does."""
+    import itertools
+
+    rng = np.random.default_rng(3)
+    alphabet = "AB"
+    for _ in range(3):
+        raw = rng.random((4, 3))
+        raw[rng.random((4, 3)) < 0.3] = 0.0  # some frames rule characters out, some rule out the blank
+        raw[:, 0] += 1e-3
+        probs = (raw / raw.sum(axis=1, keepdims=True)).astype(np.float32)
+        beams = dict(beam_search(probs, alphabet, beam_width=64, prune=1e-9))
+        texts = ["".join(t) for n in range(5) for t in itertools.product(alphabet, repeat=n)]
+        possible = {t: _brute(probs, t, alphabet) for t in texts if _brute_total(probs, t, alphabet) > 0.0}
+        assert set(possible) <= set(beams)
+        assert all(beams[t] < math.log(1e-12) + 1e-6 for t in set(beams) - set(possible))  # floored zeros
+        for text, expected in possible.items():
+            assert beams[text] == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+def _brute_total(probs: np.ndarray, text: str, alphabet: str) -> float:
+    import itertools
+
+    total = 0.0
+    for path in itertools.product(range(probs.shape[1]), repeat=probs.shape[0]):
+        collapsed = [k for i, k in enumerate(path) if k != 0 and (i == 0 or path[i - 1] != k)]
+        if "".join(alphabet[k - 1] for k in collapsed) == text:
+            total += float(np.prod([probs[t, k] for t, k in enumerate(path)]))
+    return total
+
+
+def _forward_reference(probs: np.ndarray, text: str, alphabet: str) -> list[float]:
+    """The textbook CTC forward recursion in log space, one state at a time: ``log p(text[:k])``."""
+    labels = [alphabet.index(c) + 1 for c in text]
+    ext = [0]
+    for label in labels:
+        ext += [label, 0]
+    logp = np.log(np.maximum(probs.astype(np.float64), 1e-12))
+    alpha = [-math.inf] * len(ext)
+    alpha[0] = logp[0, 0]
+    if len(ext) > 1:
+        alpha[1] = logp[0, ext[1]]
+    for t in range(1, len(probs)):
+        new = []
+        for s, label in enumerate(ext):
+            terms = [alpha[s]] + ([alpha[s - 1]] if s >= 1 else [])
+            if s >= 2 and label != 0 and label != ext[s - 2]:
+                terms.append(alpha[s - 2])
+            new.append(float(np.logaddexp.reduce(terms)) + logp[t, label])
+        alpha = new
+    return [alpha[0]] + [float(np.logaddexp(alpha[2 * k - 1], alpha[2 * k])) for k in range(1, len(text) + 1)]
+
+
+def test_prefix_likelihoods_of_a_long_noisy_line_match_the_log_space_recursion() -> None:
+    """300 frames of noise: the likelihoods fall far below what a float can hold unscaled, and the
+    rescaled recursion must still give the log-space values."""
+    rng = np.random.default_rng(7)
+    raw = rng.random((300, len(ALPHABET) + 1)) ** 4
+    probs = (raw / raw.sum(axis=1, keepdims=True)).astype(np.float32)
+    texts = ["51F12345", "29AA12345", "51F", "A"]
+    for text, got in zip(texts, prefix_log_likelihoods(probs, texts, ALPHABET), strict=True):
+        expected = _forward_reference(probs, text, ALPHABET)
+        assert expected[-1] < -700  # e**-700 is below the smallest float64: rescaling is exercised
+        assert got == pytest.approx(expected, rel=1e-9)
+
+
 def test_log_likelihood_of_a_text_too_long_for_the_frames_is_minus_infinity_like() -> None:
     probs = frames(["A"])  # 4 frames cannot hold "AAAA" (doubles need a blank between them)
     assert log_likelihood(probs, "AAAA", ALPHABET) < -1e29
