@@ -78,6 +78,18 @@ def test_an_onnx_detector_runs_on_a_session_that_does_not_spin() -> None:
     assert torch_detector.onnx_session is None
 
 
+def test_the_onnx_export_takes_any_input_size() -> None:
+    """A photo or a wide gate frame is letterboxed to its own shape (480x384, 480x288), not padded
+    to a 480 square: a third less work per frame, as the torch model always did."""
+    detector = load_detector(AnprSettings(models_dir=MODELS, detector_backend="onnx"))
+    wide = render_gate_scene(np.random.default_rng(3200), (1920, 1080), degrade=0.0)
+    found = detector.detect([wide.image])[0]
+    shape = detector.onnx_session.get_inputs()[0].shape
+    assert all(isinstance(d, str) for d in shape[2:]), shape  # symbolic height and width
+    hits, total = _found(wide, found, DetClass.CONTAINER_NUMBER)
+    assert total and hits == total
+
+
 def test_missing_weights_fail_clearly_without_download(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="not found"):
         UltralyticsDetector(tmp_path / "nope.pt")
