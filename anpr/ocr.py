@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,7 +43,7 @@ from anpr.ocr_grammar import (
 )
 from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare
 from anpr.ocr_prep import GreyImage, cut, frames_for_width, model_batch, width_groups
-from anpr.ocr_runtime import OnnxRecogniser, Recogniser, TorchRecogniser, softmax
+from anpr.ocr_runtime import INT8_SUFFIX, OnnxRecogniser, Recogniser, TorchRecogniser, softmax, stamped_graph
 from anpr.types import BBox, DetClass, Detection, ImageArray, Orientation, Reading
 
 log = logging.getLogger(__name__)
@@ -68,10 +69,12 @@ class OcrSettings(BaseSettings):
         description="Recogniser for plate boxes, in the same folder; plates use `network` when its files are missing.",
     )
     stock: bool = Field(False, description="Use the stock english_g2 recogniser even if a fine-tuned one exists.")
-    backend: Literal["onnx", "torch"] = Field(
-        "onnx",
-        description="Runtime of the recognisers: onnx (exported from the shipped weights at load, int8 through "
-        "onnxruntime) or torch (as easyocr loads them, int8 dynamic quantization).",
+    backend: Literal["onnx", "onnx-int8", "torch"] = Field(
+        "onnx-int8",
+        description="Runtime of the recognisers: onnx (exported from the shipped weights at load, LSTM and matrix "
+        "products int8 through onnxruntime), onnx-int8 (the calibrated <network>.int8.onnx that ships beside a "
+        "recogniser's weights, its convolutions int8 too; a recogniser without one runs as onnx) or torch (as "
+        "easyocr loads them, int8 dynamic quantization).",
     )
     line_height: int | None = Field(
         None, ge=16, le=128, description="Recogniser input height in px; default the model's own (imgH)."
@@ -188,16 +191,40 @@ def load_recogniser(
         name, height, fine_tuned = STOCK_NETWORK, STOCK_HEIGHT, False
     alphabet = "".join(reader.converter.character[1:])
     info = RecogniserInfo(name, path, alphabet, ocr.line_height or height, fine_tuned)
+    backend: str = ocr.backend
+    graph = None
+    if backend == "onnx-int8":
+        int8 = files[2].with_name(network + INT8_SUFFIX)
+        graph = stamped_graph(int8, files[2]) if fine_tuned else None
+        if graph is None:
+            stale = fine_tuned and int8.exists()
+            log.log(
+                logging.WARNING if stale else logging.INFO,
+                "%s: %s; it runs as onnx", name,
+                f"{int8} was not made from these weights (or is unreadable)" if stale else "no int8 graph ships",
+            )  # fmt: skip
+            backend = "onnx"
     runner: Recogniser = (
-        OnnxRecogniser(reader.recognizer, info.height, settings.torch_threads)
-        if ocr.backend == "onnx"
-        else TorchRecogniser(reader.recognizer)
+        TorchRecogniser(reader.recognizer)
+        if backend == "torch"
+        else OnnxRecogniser(reader.recognizer, info.height, settings.torch_threads, graph=graph)
     )
     log.info(
         "OCR recogniser %s (%s, input height %d px, %s)",
-        name, "fine-tuned" if fine_tuned else "stock", info.height, ocr.backend,
+        name, "fine-tuned" if fine_tuned else "stock", info.height, backend,
     )  # fmt: skip
     return runner, info
+
+
+class _Tap:
+    """A recogniser that also keeps a copy of each batch it reads (:meth:`EasyOcrEngine.tap`)."""
+
+    def __init__(self, inner: Recogniser, seen: list[np.ndarray]) -> None:
+        self.inner, self.seen = inner, seen
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        self.seen.append(batch.copy())
+        return self.inner(batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +256,16 @@ class EasyOcrEngine:
             self._plate_model, self.plate_info = load_recogniser(self.settings, self.ocr_settings, plate_network)
             self._plate_fold = fold_matrix(self.plate_info.alphabet, ALPHABET)
         self._decode = self.ocr_settings.decode_config()
+
+    def tap(self, plates: bool) -> list[np.ndarray]:
+        """From now on, keep every batch of prepared lines the plate (``plates``) or the other
+        recogniser reads, in the list returned: calibration data for an int8 recogniser."""
+        seen: list[np.ndarray] = []
+        if plates:
+            self._plate_model = _Tap(self._plate_model, seen)
+        else:
+            self._model = _Tap(self._model, seen)
+        return seen
 
     def line_probs(self, lines: Sequence[GreyImage], plates: bool = False) -> list[Probs]:
         """Per line, its ``(T, 37)`` frame probabilities over blank + :data:`ALPHABET`, from the

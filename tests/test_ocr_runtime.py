@@ -12,7 +12,16 @@ from test_ocr_engine import on_canvas, plate_crop
 from anpr.config import AnprSettings
 from anpr.errors import ModelLoadError
 from anpr.ocr import STOCK_NETWORK, EasyOcrEngine, OcrSettings, _reader, custom_model_files
-from anpr.ocr_runtime import OnnxRecogniser, TorchRecogniser, softmax
+from anpr.ocr_runtime import (
+    INT8_SUFFIX,
+    OnnxRecogniser,
+    TorchRecogniser,
+    export_onnx,
+    quantize_convs,
+    softmax,
+    stamp,
+    stamped_graph,
+)
 from anpr.ort_session import SPINNING
 from anpr.synth import ContainerSpec, render_container_crop
 from anpr.types import BBox, DetClass, Detection
@@ -56,7 +65,9 @@ def test_the_exported_graph_is_the_torch_network(network: str) -> None:
 
 @pytest.mark.skipif(not SHIPPED, reason="models/ocr holds no plate recogniser")
 def test_both_backends_read_rendered_plates_and_codes_alike() -> None:
-    engines = {backend: EasyOcrEngine(SETTINGS, OcrSettings(backend=backend)) for backend in ("onnx", "torch")}
+    engines = {
+        backend: EasyOcrEngine(SETTINGS, OcrSettings(backend=backend)) for backend in ("onnx", "onnx-int8", "torch")
+    }
     code, _ = render_container_crop(np.random.default_rng(5), ContainerSpec("MSCU1234566", "22G1"), degrade=False)
     h, w = code.shape[:2]
     reads: dict[str, list[tuple[str, int]]] = {}
@@ -68,7 +79,7 @@ def test_both_backends_read_rendered_plates_and_codes_alike() -> None:
             reads.setdefault(backend, []).append((reading.formatted, reading.rows))
         (reading,) = engine.read(code, [Detection(DetClass.CONTAINER_NUMBER, BBox(0, 0, w, h), 0.9)])
         assert reading is not None and reading.text == "MSCU1234566" and reading.valid, backend
-    assert reads["onnx"] == reads["torch"]
+    assert reads["onnx"] == reads["torch"] == reads["onnx-int8"]
     assert reads["onnx"][1][1] == 2  # the motorbike plate, read as its two rows
 
 
@@ -80,3 +91,76 @@ def test_a_network_that_cannot_be_exported_fails_to_load() -> None:
 def test_the_backend_is_checked_with_the_settings() -> None:
     with pytest.raises(ValueError, match="backend"):
         OcrSettings(backend="tensorrt")  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not SHIPPED, reason="models/ocr holds no plate recogniser")
+def test_int8_convolutions_calibrated_on_prepared_lines_keep_the_reading() -> None:
+    """Static int8 convolutions, calibrated on the lines the engine prepares, pick the same class
+    on nearly every frame as the float network does."""
+    engine = EasyOcrEngine(SETTINGS, OcrSettings(backend="onnx"))
+    seen = engine.tap(plates=True)
+    for seed, text in enumerate(("51F-123.45", "29-B1 123.45", "15C-067.89", "30A-999.99")):
+        image, det, _ = on_canvas(plate_crop(text, seed))
+        engine.read(image, [det])
+    assert seen and all(b.ndim == 4 and b.shape[2] == engine.plate_info.height for b in seen)
+    module, height = _fp32_module(PLATE)
+    graph = export_onnx(module, height)
+    float_net = OnnxRecogniser(None, height, 1, graph=graph)
+    int8_net = OnnxRecogniser(None, height, 1, graph=quantize_convs(graph, seen))
+    agree = [float((float_net(b).argmax(-1) == int8_net(b).argmax(-1)).mean()) for b in seen]
+    assert min(agree) >= 0.9, agree
+    with pytest.raises(ValueError, match="calibration"):
+        quantize_convs(graph, [])
+
+
+@pytest.mark.skipif(not SHIPPED, reason="models/ocr holds no plate recogniser")
+def test_an_int8_graph_runs_only_with_the_weights_it_was_made_from(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import shutil
+
+    folder = tmp_path / "ocr"
+    shutil.copytree(SETTINGS.ocr_path(), folder)
+    weights = custom_model_files(folder, PLATE)[2]
+    int8 = weights.with_name(PLATE + INT8_SUFFIX)
+    if not int8.exists():
+        pytest.skip("no int8 plate graph ships")
+    assert stamped_graph(int8, weights) is not None
+    settings = AnprSettings(torch_threads=1, ocr_model_dir=folder)
+
+    def loaded_backend() -> str:
+        caplog.clear()
+        with caplog.at_level("INFO", logger="anpr.ocr"):
+            EasyOcrEngine(settings, OcrSettings(backend="onnx-int8"))
+        lines = [r.getMessage() for r in caplog.records if f"recogniser {PLATE}" in r.getMessage()]
+        return lines[-1].rsplit(", ", 1)[-1].rstrip(")")
+
+    assert loaded_backend() == "onnx-int8"
+    other = tmp_path / "other.pth"
+    other.write_bytes(b"weights retrained since")
+    int8.write_bytes(stamp(int8.read_bytes(), other))  # a graph made from other weights
+    assert stamped_graph(int8, weights) is None
+    assert loaded_backend() == "onnx"
+    assert any(r.levelname == "WARNING" and "not made from these weights" in r.getMessage() for r in caplog.records)
+    int8.write_bytes(b"corrupt")
+    assert stamped_graph(int8, weights) is None and loaded_backend() == "onnx"
+
+
+def test_calibration_uses_training_images_only(tmp_path: Any) -> None:
+    from anpr.training.quantize_ocr import calibration_files
+    from anpr.training.splits import gate_split, split_of
+
+    photos, frames = tmp_path / "photos", tmp_path / "frames"
+    photos.mkdir()
+    frames.mkdir()
+    for i in range(60):
+        (photos / f"type1_{i:03d}.jpg").write_bytes(b"x")
+        (frames / f"1-{1000 + i}-OCR-RF-D01.jpg").write_bytes(b"x")
+    (photos / "labels.csv").write_text("not an image")
+    chosen = calibration_files(photos, frames, 10, 5)
+    street = [f for f in chosen if f.parent == photos]
+    gate = [f for f in chosen if f.parent == frames]
+    assert len(street) == 10 and len(gate) == 5 and len(set(chosen)) == 15
+    assert all(split_of(f.name) == "train" for f in street) and all(gate_split(f.name) == "train" for f in gate)
+    assert any(split_of(f"type1_{i:03d}.jpg") == "val" for i in range(60))  # there was something to leave out
+    assert calibration_files(tmp_path / "absent", frames, 10, 0) == []

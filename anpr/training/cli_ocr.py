@@ -92,3 +92,40 @@ def register(train_app: typer.Typer) -> None:
             raise InvalidInputError(str(exc)) from exc
         save_state(state, out)
         typer.echo(json.dumps({"out": str(out), "averaged": [str(w) for w in weights]}))
+
+    @train_app.command("quantize-ocr")
+    def quantize_ocr_command(
+        containers: bool = typer.Option(
+            False, "--containers", help="The container recogniser, calibrated on gate frames (default: plates)."
+        ),
+        images: int = typer.Option(100, min=1, help="Training photos (or gate frames) to calibrate on."),
+    ) -> None:
+        """Write the calibrated int8 graph of a shipped recogniser (``ANPR_OCR_BACKEND=onnx-int8``)."""
+        from anpr.config import get_settings
+        from anpr.detector import load_detector
+        from anpr.imageio import load_image
+        from anpr.ocr import EasyOcrEngine, OcrSettings, get_ocr_settings
+        from anpr.training.quantize_ocr import calibration_batches, calibration_files, write_int8
+        from anpr.training.real_labels import GATE_FRAMES, PLATE_PHOTOS
+
+        settings = get_settings()
+        ocr = OcrSettings(**{**get_ocr_settings().model_dump(), "backend": "onnx"})
+        files = calibration_files(PLATE_PHOTOS, GATE_FRAMES, 0 if containers else images, images if containers else 0)
+        if not files:
+            raise InvalidInputError(
+                f"no training images to calibrate on under {GATE_FRAMES if containers else PLATE_PHOTOS}"
+            )
+        engine = EasyOcrEngine(settings, ocr)
+        info = engine.info if containers else engine.plate_info
+        if not info.fine_tuned:
+            raise InvalidInputError(
+                f"no fine-tuned recogniser in {settings.ocr_path()}: only shipped ones are quantized"
+            )
+        try:
+            batches = calibration_batches(
+                load_detector(settings), engine, [load_image(f) for f in files], plates=not containers
+            )
+        except ValueError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        record = write_int8(info.path, info.name, info.height, batches, settings.torch_threads)
+        typer.echo(json.dumps(record, indent=2))

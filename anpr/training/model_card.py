@@ -133,6 +133,28 @@ Round 5 was tried on a GPU lent for one session (an NVIDIA H200) and is not ship
   needs a relabel with it and a recogniser retrained on its crops; the relabel takes about 35 minutes on
   these CPUs.
 
+The ONNX export now takes any input size (`ship` exports with dynamic axes): a 460x350 photo runs at 480x384
+and a 1080p frame at 480x288 instead of a padded 480 square, as the torch model always did. Detector alone, 80
+held-out photos and 30 gate frames, alternating: 30.7 -> 20.5 ms per photo, 26.8 -> 16.7 ms per frame. Same
+weights (round 4), so the recall figures above are round 4's with the held-out pseudo-labels of the stage-12
+relabelling (2900 of 3318 photos verified; the earlier card's 56.5% used round 3's). End to end, with the int8
+recognisers: 65.7% exact against 65.4% with the square export; the 54 real gate passes keep 35 valid numbers
+(one recovered, one lost; none failing marked valid).
+
+Tried and not kept:
+- **An int8 detector**: the same export quantized statically by onnxruntime (QDQ, int8 convolution weights per
+  output channel, activation ranges from 120 training photos and 30 training gate frames, the head's output
+  convolutions left float: quantizing those too left no box at all). 14.5 ms per photo against 20.7 and 64.8%
+  exact end to end, but on the real gate passes its boxes made the container recogniser read two numbers wrong
+  and check-digit valid (`FCIU5288353` read `FUIU5208352`, `DFSU6889054` read `IFSU6289054`), which the float
+  export does not. A silent container misread is worse than a slower frame.
+- **Round 5 on the CPU** (this relabelling: 2227 train photos with verified boxes, 51 gate frames; 1000
+  synthetic scenes; 5 epochs at 416 px from round 4, seed 5, 4.1 min per epoch). Strict held-out recall 71.5%
+  against round 4's 68.2% with the same pseudo-labels (type2 60.5% against 57.0%), and every photo gets a plate
+  box. But it puts 3.9 plate boxes on a missed photo against 1.7, and read with stage 12 (trained on round 4's
+  crops) only 64.0% of the photos exactly at 98 ms, against 65.7% at 54 ms (61.1% at plate confidence 0.6).
+  As with the earlier round 5, the recogniser has to be retrained on its crops before it can be judged.
+
 A relabelling with round 4 and the stage-8 recogniser (`--workers 2`, 31 minutes on the CPU, confidence 0.03)
 verified 2104 train photos, 317 of them two-row; the plate recogniser (stage 9) was trained on it. The detector
 was not retrained on it this time.
