@@ -18,7 +18,8 @@ import io
 import logging
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -96,22 +97,28 @@ class _Quiet(logging.Filter):
         return "onnxruntime" not in record.pathname
 
 
-def quantize_onnx(graph: bytes) -> bytes:
-    """``graph`` with its LSTM and matrix-product weights quantized to int8 (dynamic activations)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
+@contextmanager
+def _quantizing(graph: bytes) -> Iterator[tuple[Path, Path]]:
+    """A scratch folder holding ``graph`` (the first path) and room for its quantized copy (the
+    second), with onnxruntime's quantizer logging kept quiet meanwhile."""
     quiet, root = _Quiet(), logging.getLogger()
     root.addFilter(quiet)
     try:
         with tempfile.TemporaryDirectory(prefix="anpr-ocr-") as folder:
             plain, quantized = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"
             plain.write_bytes(graph)
-            quantize_dynamic(
-                plain, quantized, weight_type=QuantType.QInt8, op_types_to_quantize=["LSTM", "MatMul", "Gemm"]
-            )
-            return quantized.read_bytes()
+            yield plain, quantized
     finally:
         root.removeFilter(quiet)
+
+
+def quantize_onnx(graph: bytes) -> bytes:
+    """``graph`` with its LSTM and matrix-product weights quantized to int8 (dynamic activations)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with _quantizing(graph) as (plain, quantized):
+        quantize_dynamic(plain, quantized, weight_type=QuantType.QInt8, op_types_to_quantize=["LSTM", "MatMul", "Gemm"])
+        return quantized.read_bytes()
 
 
 INT8_SUFFIX = ".int8.onnx"
@@ -158,20 +165,13 @@ def quantize_convs(graph: bytes, batches: Sequence[np.ndarray]) -> bytes:
             batch = next(self._items, None)
             return None if batch is None else {INPUT: np.ascontiguousarray(batch, dtype=np.float32)}
 
-    quiet, root = _Quiet(), logging.getLogger()
-    root.addFilter(quiet)
-    try:
-        with tempfile.TemporaryDirectory(prefix="anpr-ocr-") as folder:
-            plain, convs = Path(folder) / "fp32.onnx", Path(folder) / "convs.onnx"
-            plain.write_bytes(graph)
-            quantize_static(
-                plain, convs, Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
-                weight_type=QuantType.QInt8, per_channel=True, calibrate_method=CalibrationMethod.MinMax,
-                op_types_to_quantize=["Conv"], nodes_to_exclude=float_convolutions(graph),
-            )  # fmt: skip
-            return quantize_onnx(convs.read_bytes())
-    finally:
-        root.removeFilter(quiet)
+    with _quantizing(graph) as (plain, convs):
+        quantize_static(
+            plain, convs, Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8, per_channel=True, calibrate_method=CalibrationMethod.MinMax,
+            op_types_to_quantize=["Conv"], nodes_to_exclude=float_convolutions(graph),
+        )  # fmt: skip
+        return quantize_onnx(convs.read_bytes())
 
 
 def stamp(graph: bytes, weights: Path) -> bytes:
