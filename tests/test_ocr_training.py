@@ -65,6 +65,26 @@ def test_a_crop_whose_layout_differs_from_its_label_is_dropped() -> None:
     assert lines_of(wrong, 32, 400) == []
 
 
+def test_a_plate_trains_in_the_layout_of_its_label_as_the_engine_reads_every_layout() -> None:
+    """The run-time reader tries one and two rows on every plate box; a crop whose likeliest layout
+    has another row count than its label trains on the layout with the label's count, not dropped."""
+    from anpr.ocr_layout import plate_layouts
+
+    for sample in ocr_data.synth_plate_samples(12, seed=4, split="train"):
+        layouts = plate_layouts(sample.image)
+        other = next((p for p in layouts[1:] if p.rows != layouts[0].rows), None)
+        if other is None:
+            continue
+        rows = (sample.text,) if other.rows == 1 else (sample.text[:3], sample.text[3:])
+        relabelled = CropSample(sample.image, sample.text, rows, sample.target, "test", "other layout")
+        lines = lines_of(relabelled, 32, 400)
+        assert [line.text for line in lines] == [r for r in rows if r]
+        assert len(lines) == other.rows != layouts[0].rows
+        break
+    else:
+        pytest.fail("no rendered plate offered two layouts")
+
+
 def test_crop_sample_checks_its_rows() -> None:
     with pytest.raises(ValueError):
         CropSample(np.zeros((4, 4, 3), np.uint8), "51F12345", ("51F", "99"), DetClass.PLATE, "test", "x")

@@ -44,7 +44,7 @@ import cv2
 import numpy as np
 
 from anpr import ocr_layout, ocr_prep, plates
-from anpr.ocr_layout import prepare
+from anpr.ocr_layout import plate_layouts, prepare
 from anpr.ocr_prep import GreyImage, cut, fit_height
 from anpr.synth import containers as synth_containers
 from anpr.synth import painted as synth_painted
@@ -302,8 +302,17 @@ def synth_code_samples(n: int, seed: int, split: Split, target: DetClass) -> Ite
 
 
 def lines_of(sample: CropSample, height: int, max_width: int, min_height: int = 32) -> list[LineSample]:
-    """The sample's lines at ``height`` px, as the run-time preparation cuts them; ``[]`` on a mismatch."""
-    prepared = prepare(sample.image, sample.target, min_height)
+    """The sample's lines at ``height`` px, as the run-time preparation cuts them; ``[]`` on a mismatch.
+
+    A plate is cut in the layout with its label's row count: the engine reads a plate box in every
+    layout (:func:`~anpr.ocr_layout.plate_layouts`), so a two-row plate whose likeliest layout is
+    one row is still read as two rows at run time, and trains so.
+    """
+    if sample.target is DetClass.PLATE:
+        layouts = plate_layouts(sample.image, min_height)
+        prepared = next((p for p in layouts if p.rows == len(sample.rows)), None)
+    else:
+        prepared = prepare(sample.image, sample.target, min_height)
     if prepared is None or prepared.rows != len(sample.rows):
         return []
     return [
@@ -388,10 +397,11 @@ def _counted_lines(crops: Iterator[CropSample], config: DataConfig) -> tuple[lis
 def cached_synth_lines(config: DataConfig) -> tuple[list[LineSample], dict[str, Any]]:
     """Synthetic training lines and their counts, cached under ``cache_dir`` (rendering takes minutes).
 
-    The cache key holds the counts, the seed and a hash of the layout code, so a
-    change to either renders afresh.
+    The cache key holds the counts, the seed and a hash of the layout code (and of this module,
+    which cuts the lines), so a change to either renders afresh.
     """
-    code = hashlib.sha256(b"".join(Path(str(m.__file__)).read_bytes() for m in (ocr_layout, ocr_prep))).hexdigest()[:8]
+    sources = [Path(str(m.__file__)) for m in (ocr_layout, ocr_prep)] + [Path(__file__)]  # and how lines are cut here
+    code = hashlib.sha256(b"".join(f.read_bytes() for f in sources)).hexdigest()[:8]
     key = (
         f"synth-h{config.height}-w{config.max_width}-s{config.seed}-p{config.synth_plates}"
         f"-c{0 if config.plates_only else config.synth_containers}"
