@@ -137,9 +137,9 @@ The ONNX export now takes any input size (`ship` exports with dynamic axes): a 4
 and a 1080p frame at 480x288 instead of a padded 480 square, as the torch model always did. Detector alone, 80
 held-out photos and 30 gate frames, alternating: 30.7 -> 20.5 ms per photo, 26.8 -> 16.7 ms per frame. Same
 weights (round 4), so the recall figures above are round 4's with the held-out pseudo-labels of the stage-12
-relabelling (2900 of 3318 photos verified; the earlier card's 56.5% used round 3's). End to end, with the int8
-recognisers: 65.7% exact against 65.4% with the square export; the 54 real gate passes keep 35 valid numbers
-(one recovered, one lost; none failing marked valid).
+relabelling (2900 of 3318 photos verified; the earlier card's 56.5% used round 3's). End to end with the same
+recognisers (`onnx`): 64.8% exact against 65.4% with the square export (15 photos lost, 11 gained); the 54
+real gate passes keep 35 valid numbers (one recovered, one lost; none failing marked valid).
 
 Tried and not kept:
 - **An int8 detector**: the same export quantized statically by onnxruntime (QDQ, int8 convolution weights per
@@ -152,7 +152,8 @@ Tried and not kept:
   synthetic scenes; 5 epochs at 416 px from round 4, seed 5, 4.1 min per epoch). Strict held-out recall 71.5%
   against round 4's 68.2% with the same pseudo-labels (type2 60.5% against 57.0%), and every photo gets a plate
   box. But it puts 3.9 plate boxes on a missed photo against 1.7, and read with stage 12 (trained on round 4's
-  crops) only 64.0% of the photos exactly at 98 ms, against 65.7% at 54 ms (61.1% at plate confidence 0.6).
+  crops) only 64.0% of the photos exactly at 98 ms, against round 4's 65.7% at 54 ms in the same runs (61.1% at
+  plate confidence 0.6).
   As with the earlier round 5, the recogniser has to be retrained on its crops before it can be judged.
 
 A relabelling with round 4 and the stage-8 recogniser (`--workers 2`, 31 minutes on the CPU, confidence 0.03)
