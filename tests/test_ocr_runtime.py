@@ -164,3 +164,22 @@ def test_calibration_uses_training_images_only(tmp_path: Any) -> None:
     assert all(split_of(f.name) == "train" for f in street) and all(gate_split(f.name) == "train" for f in gate)
     assert any(split_of(f"type1_{i:03d}.jpg") == "val" for i in range(60))  # there was something to leave out
     assert calibration_files(tmp_path / "absent", frames, 10, 0) == []
+
+
+def test_quantizing_without_a_fine_tuned_recogniser_fails_with_a_reason(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from anpr.cli import main
+    from anpr.config import get_settings
+
+    monkeypatch.setenv("ANPR_MODELS_DIR", str(tmp_path))  # no models/ocr there: nothing shipped to quantize
+    get_settings.cache_clear()
+    try:
+        for args in ([], ["--containers"]):
+            with pytest.raises(SystemExit) as exited:
+                main(["train", "quantize-ocr", *args])
+            assert exited.value.code != 0
+            assert "no fine-tuned" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+    assert list(tmp_path.iterdir()) == []  # nothing written

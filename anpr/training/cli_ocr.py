@@ -104,12 +104,17 @@ def register(train_app: typer.Typer) -> None:
         from anpr.config import get_settings
         from anpr.detector import load_detector
         from anpr.imageio import load_image
-        from anpr.ocr import EasyOcrEngine, OcrSettings, get_ocr_settings
+        from anpr.ocr import EasyOcrEngine, OcrSettings, get_ocr_settings, has_custom_model
         from anpr.training.quantize_ocr import calibration_batches, calibration_files, write_int8
         from anpr.training.real_labels import GATE_FRAMES, PLATE_PHOTOS
 
         settings = get_settings()
         ocr = OcrSettings(**{**get_ocr_settings().model_dump(), "backend": "onnx"})
+        network = ocr.network if containers else ocr.plate_network
+        if not has_custom_model(settings, ocr, network):
+            raise InvalidInputError(
+                f"no fine-tuned {network} recogniser in {settings.ocr_path()}: only shipped recognisers are quantized"
+            )
         files = calibration_files(PLATE_PHOTOS, GATE_FRAMES, 0 if containers else images, images if containers else 0)
         if not files:
             raise InvalidInputError(
@@ -117,10 +122,6 @@ def register(train_app: typer.Typer) -> None:
             )
         engine = EasyOcrEngine(settings, ocr)
         info = engine.info if containers else engine.plate_info
-        if not info.fine_tuned:
-            raise InvalidInputError(
-                f"no fine-tuned recogniser in {settings.ocr_path()}: only shipped ones are quantized"
-            )
         try:
             batches = calibration_batches(
                 load_detector(settings), engine, [load_image(f) for f in files], plates=not containers
