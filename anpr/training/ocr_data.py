@@ -220,8 +220,8 @@ def hard_photo_crop_samples(
     Only boxes whose read was at most ``max_distance`` edits (after folding look-alikes) from the
     label, or that were the only plate box of their photo (the record's distance is then
     unbounded, so ``max_distance`` also caps those), and of at least
-    :data:`~anpr.training.HARD_CONF`, are taken. A crop whose run-time layout does
-    not give the label's row count is dropped later, like any other.
+    :data:`~anpr.training.HARD_CONF`, are taken. A crop that no run-time layout cuts
+    into the label's row count is dropped later (:func:`lines_of`), like any other.
     """
     for rec in _pseudo_records(pseudo_dir):
         hard = rec.get("hard")

@@ -19,6 +19,7 @@ import numpy as np
 from anpr.detector import Detector
 from anpr.ocr import EasyOcrEngine
 from anpr.recognition import Recognizer
+from anpr.training import replace_file
 from anpr.training.splits import gate_split, split_of
 from anpr.types import DetClass, ImageArray
 
@@ -72,9 +73,7 @@ def write_int8(
     graph = export_onnx(reader.recognizer, height)
     quantized = stamp(quantize_convs(graph, batches), weights)
     out = weights.with_name(network + INT8_SUFFIX)
-    staged = out.with_name(out.name + ".tmp")
-    staged.write_bytes(quantized)
-    staged.replace(out)
+    replace_file(out, quantized)
     return {
         "network": network,
         "int8": str(out),

@@ -38,7 +38,7 @@ from torch import nn
 from anpr.ocr_ctc import greedy
 from anpr.ocr_grammar import ALPHABET
 from anpr.ocr_prep import GreyImage, as_grey, model_batch
-from anpr.training import line_pack, ocr_data
+from anpr.training import line_pack, ocr_data, replace_file
 from anpr.training.ocr_data import CropSample, LineSample
 
 log = logging.getLogger(__name__)
@@ -277,10 +277,7 @@ def save_state(state: dict[str, torch.Tensor], path: Path) -> None:
     """Write a recogniser's weights through a temporary file, so a failure leaves ``path`` as it was."""
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(buffer.getvalue())
-    partial.replace(path)
+    replace_file(path, buffer.getvalue())
 
 
 def fit(model: nn.Module, train: list[LineSample], val: list[LineSample], config: TrainConfig) -> dict[str, Any]:
