@@ -102,14 +102,22 @@ def eval_detector_command(
     from anpr.config import get_settings
     from anpr.detector import UltralyticsDetector
     from anpr.ocr import EasyOcrEngine
-    from anpr.training.eval_detector import eval_containers, eval_plates, time_detector
+    from anpr.training.eval_detector import (
+        eval_containers,
+        eval_containers_audited,
+        eval_plates,
+        load_gate_truth,
+        time_detector,
+    )
 
     detector = UltralyticsDetector(weights, imgsz=imgsz, conf=0.25)
+    ocr = EasyOcrEngine(get_settings())
     result: dict[str, object] = {
         "weights": str(weights),
         "imgsz": imgsz,
-        "plates_val": eval_plates(detector, EasyOcrEngine(get_settings()), pseudo, limit=limit),
+        "plates_val": eval_plates(detector, ocr, pseudo, limit=limit),
         "containers_val": eval_containers(detector, pseudo),
+        "containers_audited": eval_containers_audited(detector, ocr, load_gate_truth()),
     }
     speed: dict[str, float] = {}
     for path in (weights.with_suffix(".pt"), weights.with_suffix(".onnx")):

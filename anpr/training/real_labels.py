@@ -66,15 +66,34 @@ def plate_images(pseudo_dir: Path) -> list[LabelledImage]:
 
 
 def gate_images(pseudo_dir: Path) -> list[LabelledImage]:
-    """Train-split gate frames whose every visible container code was verified."""
+    """Train-split gate frames with verified container codes: the detector's own relabelling
+    (``containers_det.jsonl``; a frame with a confident box it could not verify is left out) and
+    the boxes CRAFT found on the same frames (``containers_craft.jsonl``,
+    :mod:`anpr.training.craft_gates`), where no verified box already covers them."""
+    extra: dict[str, list[tuple[DetClass, BBox]]] = {}
+    for rec in load_jsonl(pseudo_dir / "containers_craft.jsonl"):
+        extra[str(rec["image"])] = [
+            (DetClass(b.get("cls", DetClass.CONTAINER_NUMBER.value)), bb)
+            for b in rec.get("boxes", []) if (bb := _box(b.get("box")))
+        ]  # fmt: skip
     out = []
+    seen: set[str] = set()
     for rec in load_jsonl(pseudo_dir / "containers_det.jsonl"):
         found: list[dict[str, Any]] = rec.get("boxes", [])
         image = str(rec["image"])
+        seen.add(image)
         if gate_split(image) != "train" or rec.get("reject"):
             continue
         boxes = [(DetClass(b["cls"]), bb) for b in found if (bb := _box(b.get("box")))]
+        boxes += [(c, b) for c, b in extra.get(image, []) if not any(b.iou(k) > 0.3 for _, k in boxes)]
         path = GATE_FRAMES / image
         if boxes and path.exists():
             out.append(LabelledImage(path, int(str(rec["width"])), int(str(rec["height"])), tuple(boxes)))
+    for image, boxes in sorted(extra.items()):  # frames the detector's relabelling never saw
+        path = GATE_FRAMES / image
+        if image in seen or gate_split(image) != "train" or not boxes or not path.exists():
+            continue
+        with Image.open(path) as im:
+            w, h = im.size
+        out.append(LabelledImage(path, w, h, tuple(boxes)))
     return out

@@ -1,0 +1,157 @@
+"""Container labels on the gate frames: the hand-checked held-out numbers, the cover rule the audit
+uses, CRAFT proposals and how their boxes join the detector's training frames."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from anpr.training import real_labels
+from anpr.training.craft_gates import markings, proposals
+from anpr.training.eval_detector import GATE_TRUTH, TruthNumber, covers, eval_containers_audited, load_gate_truth
+from anpr.training.splits import gate_split
+from anpr.types import BBox, DetClass, Detection, ImageArray, Reading
+
+
+def _train_names(n: int) -> list[str]:
+    return [name for name in (f"1-{i}-OCR-AH-A01.jpg" for i in range(500)) if gate_split(name) == "train"][:n]
+
+
+def test_the_hand_checked_numbers_are_valid_held_out_and_inside_a_1080p_frame() -> None:
+    truth = load_gate_truth()
+    assert len(truth) >= 16
+    assert {t.marking for t in truth} == {"side", "roof"}
+    for t in truth:
+        assert gate_split(t.image) == "val"
+        assert 0 <= t.box.x1 < t.box.x2 <= 1920 and 0 <= t.box.y1 < t.box.y2 <= 1080
+        if t.layout == "vertical":
+            assert t.box.height > 3 * t.box.width
+        else:
+            assert t.box.width > 3 * t.box.height
+
+
+def test_a_truth_line_with_a_failing_check_digit_or_a_training_frame_is_refused(tmp_path: Path) -> None:
+    held_out = json.loads(GATE_TRUTH.read_text().splitlines()[0])
+    bad = tmp_path / "truth.jsonl"
+    wrong_digit = str((int(held_out["number"][10]) + 1) % 10)
+    bad.write_text(json.dumps({**held_out, "number": held_out["number"][:10] + wrong_digit}))
+    with pytest.raises(ValueError, match="check-digit-valid"):
+        load_gate_truth(bad)
+    bad.write_text(json.dumps({**held_out, "box": None}))
+    with pytest.raises(ValueError, match="no box"):
+        load_gate_truth(bad)
+    training_frame = _train_names(1)[0]
+    with pytest.raises(ValueError, match="not a held-out frame"):
+        TruthNumber(training_frame, held_out["number"], BBox(0, 0, 10, 10), "side", "horizontal")
+
+
+def test_a_box_covers_a_number_when_it_holds_it_without_being_the_whole_wall() -> None:
+    number = BBox(100, 100, 500, 150)
+    assert covers(BBox(100, 100, 500, 150), number)
+    assert covers(BBox(80, 60, 540, 260), number)  # loose, but around the number
+    assert covers(BBox(110, 105, 480, 148), number)  # tighter than the hand-drawn box
+    assert not covers(BBox(330, 100, 500, 150), number)  # the serial alone
+    assert not covers(BBox(0, 0, 1500, 900), number)  # the whole container wall
+    assert not covers(BBox(600, 100, 900, 150), number)
+
+
+class _Boxes:
+    def __init__(self, boxes: list[BBox]) -> None:
+        self.boxes = boxes
+
+    def detect(self, images: Sequence[ImageArray]) -> list[list[Detection]]:
+        return [[Detection(DetClass.CONTAINER_NUMBER, b, 0.9) for b in self.boxes] for _ in images]
+
+
+class _Reads:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def read(self, image: ImageArray, detections: Sequence[Detection]) -> list[Reading | None]:
+        return [
+            Reading(target=DetClass.CONTAINER_NUMBER, text=self.text, formatted=self.text, confidence=0.9, valid=True,
+                    rows=1, char_confidences=(0.9,) * len(self.text), bbox=d.bbox)
+            for d in detections
+        ]  # fmt: skip
+
+
+@pytest.mark.skipif(not real_labels.GATE_FRAMES.is_dir(), reason="needs ../shared/datasets")
+def test_the_audit_counts_covering_boxes_and_exact_reads_per_marking() -> None:
+    truth = [t for t in load_gate_truth() if t.image == "1-153823001-OCR-AS-B01.jpg"]
+    side = next(t for t in truth if t.marking == "side")
+    got = eval_containers_audited(_Boxes([side.box]), _Reads(side.number), truth)
+    assert got["side"] == {"numbers": 1, "boxed": 1, "read": 1, "recall": 1.0}
+    assert got["roof"]["boxed"] == 0 and got["all"]["numbers"] == len(truth)
+    misread = eval_containers_audited(_Boxes([side.box]), _Reads("MSCU5006271"), truth)
+    assert misread["side"]["boxed"] == 1 and misread["side"]["read"] == 0
+
+
+def test_proposals_join_words_along_a_line_and_stacked_characters() -> None:
+    owner, serial, check = (100, 100, 220, 140), (330, 102, 520, 142), (540, 100, 575, 141)
+    far = (1500, 100, 1600, 140)
+    found = proposals([owner, serial, check, far])
+    assert (100, 100, 575, 142) in found  # the whole number, across the wide gap after the owner code
+    assert (100, 100, 520, 142) in found and (330, 100, 575, 142) in found
+    assert not any(b[0] == 100 and b[2] == 1600 for b in found)  # too far to be the same marking
+    column = [(50, 200 + 45 * i, 80, 240 + 45 * i) for i in range(11)]
+    assert (50, 200, 80, 690) in proposals(column)
+    assert (50, 200, 80, 420) not in proposals(column[:5])  # five characters are no container number
+
+
+def test_markings_keep_the_smallest_box_per_place_a_number_was_read() -> None:
+    reads = [((100, 100, 600, 150), "TCLU0723796"), ((90, 95, 640, 160), "TCLU0723796"),
+             ((300, 20, 700, 50), "TCLU0723796"), ((100, 400, 500, 440), "MSCU5006271")]  # fmt: skip
+    got = markings(reads)
+    assert got["TCLU0723796"] == [(300, 20, 700, 50), (100, 100, 600, 150)]  # roof and door, smallest each
+    assert got["MSCU5006271"] == [(100, 400, 500, 440)]
+
+
+def test_craft_boxes_join_the_training_frames_without_doubling_verified_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    names = _train_names(3)
+    for n in names:
+        Image.new("RGB", (64, 48)).save(frames / n)
+    monkeypatch.setattr(real_labels, "GATE_FRAMES", frames)
+    verified = {"cls": "container_number", "box": [10, 10, 50, 20], "read": "MSCU5006271"}
+    det = [
+        {"image": names[0], "width": 64, "height": 48, "boxes": [verified], "numbers": ["MSCU5006271"]},
+        {"image": names[1], "width": 64, "height": 48, "boxes": [], "numbers": []},
+        {"image": names[2], "width": 64, "height": 48, "boxes": [verified], "reject": "unverified confident box"},
+    ]
+    craft = [
+        {"image": names[0], "boxes": [{"cls": "container_number", "box": [11, 10, 50, 21]},
+                                      {"cls": "container_number", "box": [5, 30, 60, 40]}]},
+        {"image": names[1], "boxes": [{"cls": "container_number", "box": [5, 30, 60, 40]}]},
+        {"image": names[2], "boxes": [{"cls": "container_number", "box": [5, 30, 60, 40]}]},
+    ]  # fmt: skip
+    (tmp_path / "containers_det.jsonl").write_text("".join(json.dumps(r) + "\n" for r in det))
+    (tmp_path / "containers_craft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in craft))
+    got = {i.path.name: i.boxes for i in real_labels.gate_images(tmp_path)}
+    assert set(got) == {names[0], names[1]}  # the rejected frame stays out
+    assert [b.as_list() for _, b in got[names[0]]] == [[10, 10, 50, 20], [5, 30, 60, 40]]
+    assert [b.as_list() for _, b in got[names[1]]] == [[5, 30, 60, 40]]
+    (tmp_path / "containers_det.jsonl").unlink()
+    assert {i.path.name for i in real_labels.gate_images(tmp_path)} == set(names)  # CRAFT alone
+
+
+def test_the_model_card_reports_the_hand_checked_recall(tmp_path: Path) -> None:
+    from anpr.training.model_card import write_card
+
+    (tmp_path / "detector-train.json").write_text(json.dumps({"imgsz": 416}))
+    audit = {
+        "all": {"numbers": 16, "boxed": 6, "read": 5, "recall": 0.375},
+        "roof": {"numbers": 5, "boxed": 0, "read": 0, "recall": 0.0},
+    }
+    (tmp_path / "detector-eval.json").write_text(json.dumps({"containers_audited": audit}))
+    card = write_card(tmp_path).read_text()
+    assert "**Recall 37.5%** of 16 numbers" in card
+    assert "| roof | 5 | 0 | 0.0% | 0 |" in card
+    (tmp_path / "detector-eval.json").write_text(json.dumps({}))
+    assert "not measured" in write_card(tmp_path).read_text()
