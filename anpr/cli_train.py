@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 train_app = typer.Typer(help="Train the detector and the OCR recogniser (seeded, CPU or GPU).", no_args_is_help=True)
 
 
-def _build_dataset(work: Path, synth_train: int, synth_val: int, imgsz: int, seed: int, pseudo: Path) -> Path:
+def _build_dataset(
+    work: Path, synth_train: int, synth_val: int, imgsz: int, seed: int, pseudo: Path, gate_repeat: int = 1
+) -> Path:
     from anpr.synth.dataset import write_yolo_dataset
     from anpr.training.real_labels import gate_images, plate_images
     from anpr.training.yolo_data import add_real_images, write_data_yaml
@@ -26,9 +28,10 @@ def _build_dataset(work: Path, synth_train: int, synth_val: int, imgsz: int, see
         shutil.rmtree(data)
     summary = write_yolo_dataset(data, synth_train, synth_val, seed=seed, imgsz=imgsz)
     plates = add_real_images(data, "train", plate_images(pseudo), "plate")
-    gates = add_real_images(data, "train", gate_images(pseudo), "gate")
+    frames = gate_images(pseudo)
+    gates = sum(add_real_images(data, "train", frames, "gate" if k == 0 else f"gate{k}") for k in range(gate_repeat))
     counts = {"synthetic": summary.images, "synthetic_objects": summary.objects, "real_plate_photos": plates,
-              "real_gate_frames": gates}  # fmt: skip
+              "real_gate_frames": len(frames), "real_gate_frames_shown": gates}  # fmt: skip
     (work / "dataset.json").write_text(json.dumps(counts, indent=2))
     log.info("dataset: %s", counts)
     return write_data_yaml(data)
@@ -62,6 +65,9 @@ def train_detector(
         help="CRAFT-bootstrap this many train photos first (0: use var/pseudo as is).",
     ),
     init: Path | None = typer.Option(None, help="Start from these weights instead of from scratch."),
+    gate_repeat: int = typer.Option(
+        1, min=1, max=20, help="Show each labelled real gate frame this many times per epoch (there are few)."
+    ),
 ) -> None:
     """Train the YOLO gate detector on synthetic scenes plus verified real pseudo-labels."""
     from anpr.training.train_detector import TrainConfig, save_run_record, ship, train
@@ -74,7 +80,7 @@ def train_detector(
         craft_bootstrap.main(["--limit", str(bootstrap), "--out", str(pseudo / "plates_craft.jsonl")])
     weights = init
     for round_no in range(rounds + 1):
-        data_yaml = _build_dataset(work, synth_train, synth_val, imgsz, seed + round_no, pseudo)
+        data_yaml = _build_dataset(work, synth_train, synth_val, imgsz, seed + round_no, pseudo, gate_repeat)
         cfg = TrainConfig(data_yaml=data_yaml, run_dir=work / f"run{round_no}", epochs=epochs, imgsz=imgsz,
                           batch=batch, seed=seed, device=device, init_weights=weights, time_hours=hours)  # fmt: skip
         best, metrics = train(cfg)

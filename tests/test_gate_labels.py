@@ -155,3 +155,24 @@ def test_the_model_card_reports_the_hand_checked_recall(tmp_path: Path) -> None:
     assert "| roof | 5 | 0 | 0.0% | 0 |" in card
     (tmp_path / "detector-eval.json").write_text(json.dumps({}))
     assert "not measured" in write_card(tmp_path).read_text()
+
+
+def test_gate_frames_can_be_shown_several_times_per_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from anpr.cli_train import _build_dataset
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    names = _train_names(2)
+    for n in names:
+        Image.new("RGB", (64, 48)).save(frames / n)
+    monkeypatch.setattr(real_labels, "GATE_FRAMES", frames)
+    pseudo = tmp_path / "pseudo"
+    pseudo.mkdir()
+    craft = [{"image": n, "boxes": [{"cls": "container_number", "box": [5, 30, 60, 40]}]} for n in names]
+    (pseudo / "containers_craft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in craft))
+    _build_dataset(tmp_path / "work", 0, 1, 160, 0, pseudo, gate_repeat=3)
+    counts = json.loads((tmp_path / "work" / "dataset.json").read_text())
+    assert counts["real_gate_frames"] == 2 and counts["real_gate_frames_shown"] == 6
+    labels = sorted((tmp_path / "work" / "data" / "labels" / "train").glob("gate*.txt"))
+    assert len(labels) == 6
+    assert {p.read_text() for p in labels} == {"1 0.507812 0.729167 0.859375 0.208333\n"}
