@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,14 @@ train_app = typer.Typer(help="Train the detector and the OCR recogniser (seeded,
 
 
 def _build_dataset(
-    work: Path, synth_train: int, synth_val: int, imgsz: int, seed: int, pseudo: Path, gate_repeat: int = 1
+    work: Path,
+    synth_train: int,
+    synth_val: int,
+    imgsz: int,
+    seed: int,
+    pseudo: Path,
+    gate_repeat: int = 1,
+    plate_photos: int | None = None,
 ) -> Path:
     from anpr.synth.dataset import write_yolo_dataset
     from anpr.training.real_labels import gate_images, plate_images
@@ -27,7 +35,10 @@ def _build_dataset(
     if data.exists():
         shutil.rmtree(data)
     summary = write_yolo_dataset(data, synth_train, synth_val, seed=seed, imgsz=imgsz)
-    plates = add_real_images(data, "train", plate_images(pseudo), "plate")
+    photos = plate_images(pseudo)
+    if plate_photos is not None and plate_photos < len(photos):
+        photos = random.Random(seed).sample(photos, plate_photos)
+    plates = add_real_images(data, "train", photos, "plate")
     frames = gate_images(pseudo)
     gates = sum(add_real_images(data, "train", frames, "gate" if k == 0 else f"gate{k}") for k in range(gate_repeat))
     counts = {"synthetic": summary.images, "synthetic_objects": summary.objects, "real_plate_photos": plates,
@@ -68,6 +79,9 @@ def train_detector(
     gate_repeat: int = typer.Option(
         1, min=1, max=20, help="Show each labelled real gate frame this many times per epoch (there are few)."
     ),
+    plate_photos: int | None = typer.Option(
+        None, min=0, help="Use only this many of the labelled real plate photos, drawn by the seed (default all)."
+    ),
 ) -> None:
     """Train the YOLO gate detector on synthetic scenes plus verified real pseudo-labels."""
     from anpr.training.train_detector import TrainConfig, save_run_record, ship, train
@@ -80,7 +94,9 @@ def train_detector(
         craft_bootstrap.main(["--limit", str(bootstrap), "--out", str(pseudo / "plates_craft.jsonl")])
     weights = init
     for round_no in range(rounds + 1):
-        data_yaml = _build_dataset(work, synth_train, synth_val, imgsz, seed + round_no, pseudo, gate_repeat)
+        data_yaml = _build_dataset(
+            work, synth_train, synth_val, imgsz, seed + round_no, pseudo, gate_repeat, plate_photos
+        )
         cfg = TrainConfig(data_yaml=data_yaml, run_dir=work / f"run{round_no}", epochs=epochs, imgsz=imgsz,
                           batch=batch, seed=seed, device=device, init_weights=weights, time_hours=hours)  # fmt: skip
         best, metrics = train(cfg)

@@ -13,7 +13,7 @@ from PIL import Image
 from anpr.training import real_labels
 from anpr.training.craft_gates import markings, proposals
 from anpr.training.eval_detector import GATE_TRUTH, TruthNumber, covers, eval_containers_audited, load_gate_truth
-from anpr.training.splits import gate_split
+from anpr.training.splits import gate_split, split_of
 from anpr.types import BBox, DetClass, Detection, ImageArray, Reading
 
 
@@ -157,7 +157,7 @@ def test_the_model_card_reports_the_hand_checked_recall(tmp_path: Path) -> None:
     assert "not measured" in write_card(tmp_path).read_text()
 
 
-def test_gate_frames_can_be_shown_several_times_per_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gate_frames_can_be_repeated_and_plate_photos_sampled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from anpr.cli_train import _build_dataset
 
     frames = tmp_path / "frames"
@@ -166,13 +166,21 @@ def test_gate_frames_can_be_shown_several_times_per_epoch(tmp_path: Path, monkey
     for n in names:
         Image.new("RGB", (64, 48)).save(frames / n)
     monkeypatch.setattr(real_labels, "GATE_FRAMES", frames)
+    photos = [f"p{i}.jpg" for i in range(40) if split_of(f"p{i}.jpg") == "train"][:5]
+    for n in photos:
+        Image.new("RGB", (46, 35)).save(frames / n)
+    monkeypatch.setattr(real_labels, "PLATE_PHOTOS", frames)
     pseudo = tmp_path / "pseudo"
     pseudo.mkdir()
     craft = [{"image": n, "boxes": [{"cls": "container_number", "box": [5, 30, 60, 40]}]} for n in names]
     (pseudo / "containers_craft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in craft))
-    _build_dataset(tmp_path / "work", 0, 1, 160, 0, pseudo, gate_repeat=3)
+    verified = [{"image": n, "box": [1, 1, 20, 8], "extra": []} for n in photos]
+    (pseudo / "plates_det.jsonl").write_text("".join(json.dumps(r) + "\n" for r in verified))
+    _build_dataset(tmp_path / "work", 0, 1, 160, 0, pseudo, gate_repeat=3, plate_photos=2)
     counts = json.loads((tmp_path / "work" / "dataset.json").read_text())
     assert counts["real_gate_frames"] == 2 and counts["real_gate_frames_shown"] == 6
+    assert counts["real_plate_photos"] == 2  # a seeded sample of the five
+    assert len(list((tmp_path / "work" / "data" / "labels" / "train").glob("plate_*.txt"))) == 2
     labels = sorted((tmp_path / "work" / "data" / "labels" / "train").glob("gate*.txt"))
     assert len(labels) == 6
     assert {p.read_text() for p in labels} == {"1 0.507812 0.729167 0.859375 0.208333\n"}
