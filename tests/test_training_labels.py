@@ -85,8 +85,23 @@ def test_plate_photo_keeps_the_box_that_reads_as_the_label() -> None:
     rec = verify_plate_photo(dets, [_read("29A99999", True), _read("51F12345", True)], "51F-123.45")
     assert rec["box"] == [100, 100, 150, 120]
     assert rec["tier"] == "exact"
-    assert rec["extra"] == [{"cls": "plate", "box": [0, 0, 50, 20], "read": "29A99999"}]
+    assert rec["extra"] == [
+        {"cls": "plate", "box": [0, 0, 50, 20], "read": "29A99999", "det_conf": 0.9, "read_conf": 0.9}
+    ]
     assert "reject" not in rec
+
+
+def test_weak_boxes_repaired_into_a_valid_plate_do_not_become_labels() -> None:
+    label = _det((100, 100, 150, 120), 0.5)
+    weak = _det((0, 0, 50, 20), 0.1)  # texture the detector barely saw
+    unsure = _det((200, 0, 250, 20), 0.5)
+    rec = verify_plate_photo(
+        [weak, unsure, label],
+        [_read("29A99999", True), Reading(DetClass.PLATE, "30A12345", "30A12345", 0.3, True), _read("51F12345", True)],
+        "51F-123.45",
+    )
+    assert rec["box"] == [100, 100, 150, 120]
+    assert rec["extra"] == [] and "reject" not in rec  # neither is confident enough to reject the photo either
 
 
 def test_plate_photo_with_an_unverified_confident_plate_is_rejected() -> None:
