@@ -8,7 +8,12 @@ frames and cameras rarely agree on every character; this module
    :func:`max_distance` of it, measured with the OCR-confusion-aware edit distance
    of :func:`anpr.plates.confusion_distance`. Two reads that are each valid but
    differ never share a cluster: two containers with neighbouring serial
-   numbers on one truck are two containers, not one misread;
+   numbers on one truck are two containers, not one misread. The exception is
+   two valid container numbers whose owner codes differ (:func:`one_container`):
+   a truck's two containers with owner codes one look-alike apart *and*
+   serials a glyph or two apart are far less likely than a misread that the
+   check digit let through one time in ten (a roof marking ``MSCU5006271`` read
+   ``MGCU5005271``); the vote then decides;
 2. **votes** per character (:func:`vote`): every read is aligned to a reference
    read of the most common length (Levenshtein alignment) and adds its
    per-character confidence to the character it shows at each position;
@@ -135,17 +140,28 @@ def max_distance(text: str) -> float:
     return max(1.0, RELATIVE_DISTANCE * len(text))
 
 
+def one_container(a: str, b: str) -> bool:
+    """Whether two different check-digit-valid container numbers are best taken as one container
+    misread (pure): their owner codes differ (two containers of one owner often travel together
+    with neighbouring serials) and the whole numbers are within :func:`max_distance`."""
+    if a == b or containers.parse(a) is None or containers.parse(b) is None or a[:4] == b[:4]:
+        return a == b
+    return plates.confusion_distance(a, b) <= max_distance(a)
+
+
 def cluster(
     items: Sequence[T],
     text: Callable[[T], str],
     valid: Callable[[T], bool],
     weight: Callable[[T], float],
+    same: Callable[[str, str], bool] | None = None,
 ) -> list[list[T]]:
     """Group ``items`` by string similarity; clusters sorted by summed weight, heaviest first.
 
     Items are visited valid first, then by weight; each joins the first cluster
     whose representative (its first item) is within :func:`max_distance`, unless
-    both are valid and differ. Deterministic for a given input order.
+    both are valid and differ (and ``same`` of their texts, where given, does not say they are one
+    object anyway). Deterministic for a given input order.
     """
     order = sorted(range(len(items)), key=lambda i: (not valid(items[i]), -weight(items[i]), i))
     clusters: list[list[T]] = []
@@ -153,7 +169,8 @@ def cluster(
         item = items[i]
         for members in clusters:
             rep = members[0]
-            if valid(rep) and valid(item) and text(rep) != text(item):
+            distinct = valid(rep) and valid(item) and text(rep) != text(item)
+            if distinct and (same is None or not same(text(rep), text(item))):
                 continue
             limit = max_distance(max(text(rep), text(item), key=len))
             if plates.confusion_distance(text(rep), text(item)) <= limit:
@@ -168,7 +185,9 @@ def cluster(
 def cluster_observations(observations: Sequence[Observation]) -> list[list[Observation]]:
     """:func:`cluster` over reads; validity is the grammar's verdict on the text, not the OCR's flag."""
     valid = {id(o): validate(o.reading.target, o.text, o.reading.rows) is not None for o in observations}
-    return cluster(observations, lambda o: o.text, lambda o: valid[id(o)], lambda o: o.reading.confidence)
+    return cluster(
+        observations, lambda o: o.text, lambda o: valid[id(o)], lambda o: o.reading.confidence, same=one_container
+    )
 
 
 def align(read: str, reference: str) -> list[int | None]:

@@ -8,7 +8,8 @@ A pure module. Steps:
 2. **Per track** (:func:`track_consensus`): a track's reads are clustered and
    its heaviest cluster is resolved (:mod:`anpr.consensus`).
 3. **Across cameras** (:func:`fuse_objects`): track results of one class are
-   clustered by text (never merging two different valid strings) and each
+   clustered by text (never merging two different valid strings, but for a
+   container misread under a look-alike owner code: :func:`~anpr.consensus.one_container`) and each
    group is resolved again over all its reads, so a container number read by
    three cameras is one object with the evidence of all three.
 4. **Fields**: the truck plate and a trailer plate (:func:`pick_plates`), 0-2
@@ -30,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 
 from anpr import containers, plates
 from anpr.cameras import CameraRole
-from anpr.consensus import Consensus, cluster, cluster_observations, max_distance, resolve
+from anpr.consensus import Consensus, cluster, cluster_observations, max_distance, one_container, resolve
 from anpr.events import ContainerResult, Direction, GateEvent, PlateResult, PlateRole
 from anpr.tracking import TrackResult
 from anpr.types import DetClass
@@ -107,7 +108,7 @@ def track_consensus(track: TrackResult) -> Consensus | None:
 def fuse_objects(tracks: Sequence[TrackResult], cls: DetClass) -> list[Consensus]:
     """One consensus per distinct object of class ``cls`` seen in ``tracks``, heaviest first."""
     per_track = [c for c in (track_consensus(t) for t in tracks if t.cls is cls) if c is not None]
-    groups = cluster(per_track, lambda c: c.text, lambda c: c.valid, lambda c: c.weight)
+    groups = cluster(per_track, lambda c: c.text, lambda c: c.valid, lambda c: c.weight, same=one_container)
     out = [resolve([o for c in group for o in c.observations]) for group in groups]
     return sorted((c for c in out if c is not None), key=lambda c: (not c.valid, -c.weight))
 
