@@ -21,6 +21,16 @@ def _train_names(n: int) -> list[str]:
     return [name for name in (f"1-{i}-OCR-AH-A01.jpg" for i in range(500)) if gate_split(name) == "train"][:n]
 
 
+def _frames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: list[str]) -> Path:
+    """A folder of blank 64x48 gate frames named ``names``, standing in for the shared dataset."""
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for n in names:
+        Image.new("RGB", (64, 48)).save(frames / n)
+    monkeypatch.setattr(real_labels, "GATE_FRAMES", frames)
+    return frames
+
+
 def test_the_hand_checked_numbers_are_valid_held_out_and_inside_a_1080p_frame() -> None:
     truth = load_gate_truth()
     assert len(truth) >= 16
@@ -113,12 +123,8 @@ def test_markings_keep_the_smallest_box_per_place_a_number_was_read() -> None:
 def test_craft_boxes_join_the_training_frames_without_doubling_verified_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    frames = tmp_path / "frames"
-    frames.mkdir()
     names = _train_names(3)
-    for n in names:
-        Image.new("RGB", (64, 48)).save(frames / n)
-    monkeypatch.setattr(real_labels, "GATE_FRAMES", frames)
+    _frames(tmp_path, monkeypatch, names)
     verified = {"cls": "container_number", "box": [10, 10, 50, 20], "read": "MSCU5006271"}
     det = [
         {"image": names[0], "width": 64, "height": 48, "boxes": [verified], "numbers": ["MSCU5006271"]},
@@ -160,12 +166,8 @@ def test_the_model_card_reports_the_hand_checked_recall(tmp_path: Path) -> None:
 def test_gate_frames_can_be_repeated_and_plate_photos_sampled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from anpr.cli_train import _build_dataset
 
-    frames = tmp_path / "frames"
-    frames.mkdir()
     names = _train_names(2)
-    for n in names:
-        Image.new("RGB", (64, 48)).save(frames / n)
-    monkeypatch.setattr(real_labels, "GATE_FRAMES", frames)
+    frames = _frames(tmp_path, monkeypatch, names)
     photos = [f"p{i}.jpg" for i in range(40) if split_of(f"p{i}.jpg") == "train"][:5]
     for n in photos:
         Image.new("RGB", (46, 35)).save(frames / n)

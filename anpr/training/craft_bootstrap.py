@@ -107,6 +107,24 @@ def label_photo(detector: Any, ocr: OcrEngine, path: Path, label: str, mag_ratio
     return best or {"box": None, "n_proposals": len(candidates)}
 
 
+def craft_and_reader(threads: int) -> tuple[Any, OcrEngine]:
+    """easyocr's CRAFT text detector (offline weights, no recogniser) and the project's OCR engine,
+    with torch on ``threads`` threads: what the CRAFT labelling tools run."""
+    import easyocr  # edge: only the CRAFT labelling tools touch easyocr's detector
+    import easyocr_en_models
+    import torch
+
+    from anpr.config import get_settings
+    from anpr.ocr import EasyOcrEngine
+
+    torch.set_num_threads(threads)
+    craft = easyocr.Reader(
+        ["en"], gpu=False, model_storage_directory=easyocr_en_models.model_dir(),
+        download_enabled=False, verbose=False, recognizer=False,
+    )  # fmt: skip
+    return craft, EasyOcrEngine(get_settings())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=0, help="photos to process (0 = all train photos)")
@@ -117,19 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--categories", default="", help="only these categories, e.g. type2,type6 (default all)")
     args = parser.parse_args(argv)
 
-    import easyocr  # edge: only this tool touches easyocr's detector
-    import easyocr_en_models
-    import torch
-
-    from anpr.config import get_settings
-    from anpr.ocr import EasyOcrEngine
-
-    torch.set_num_threads(args.threads)
-    craft = easyocr.Reader(
-        ["en"], gpu=False, model_storage_directory=easyocr_en_models.model_dir(),
-        download_enabled=False, verbose=False, recognizer=False,
-    )  # fmt: skip
-    ocr = EasyOcrEngine(get_settings())
+    craft, ocr = craft_and_reader(args.threads)
     wanted = {c for c in args.categories.split(",") if c}
     rows = list(csv.DictReader((PHOTOS / "labels.csv").open(encoding="utf-8")))
     by_cat: dict[str, list[dict[str, str]]] = defaultdict(list)

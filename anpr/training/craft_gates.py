@@ -158,20 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
-    import easyocr  # edge: only the training tools touch easyocr's detector
-    import easyocr_en_models
-    import torch
+    from anpr.training.craft_bootstrap import craft_and_reader
 
-    from anpr.config import get_settings
-    from anpr.ocr import EasyOcrEngine
-
-    torch.set_num_threads(args.threads)
-    craft = easyocr.Reader(
-        ["en"], gpu=False, model_storage_directory=easyocr_en_models.model_dir(),
-        download_enabled=False, verbose=False, recognizer=False,
-    )  # fmt: skip
+    craft, ocr = craft_and_reader(args.threads)
     names = sorted(p.name for p in GATE_FRAMES.glob("*.jpg") if args.split == "all" or gate_split(p.name) == args.split)
-    records = label_frames(craft, EasyOcrEngine(get_settings()), names, log=sys.stderr)
+    records = label_frames(craft, ocr, names, log=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     boxes = sum(len(r["boxes"]) for r in records)
