@@ -144,8 +144,10 @@ def one_container(a: str, b: str) -> bool:
     """Whether two different check-digit-valid container numbers are best taken as one container
     misread (pure): their owner codes differ (two containers of one owner often travel together
     with neighbouring serials) and the whole numbers are within :func:`max_distance`."""
-    if a == b or containers.parse(a) is None or containers.parse(b) is None or a[:4] == b[:4]:
-        return a == b
+    if a == b:
+        return True
+    if a[:4] == b[:4] or containers.parse(a) is None or containers.parse(b) is None:
+        return False
     return plates.confusion_distance(a, b) <= max_distance(a)
 
 
@@ -154,14 +156,12 @@ def cluster(
     text: Callable[[T], str],
     valid: Callable[[T], bool],
     weight: Callable[[T], float],
-    same: Callable[[str, str], bool] | None = None,
 ) -> list[list[T]]:
     """Group ``items`` by string similarity; clusters sorted by summed weight, heaviest first.
 
     Items are visited valid first, then by weight; each joins the first cluster
     whose representative (its first item) is within :func:`max_distance`, unless
-    both are valid and differ (and ``same`` of their texts, where given, does not say they are one
-    object anyway). Deterministic for a given input order.
+    both are valid and differ and are not :func:`one_container`. Deterministic for a given input order.
     """
     order = sorted(range(len(items)), key=lambda i: (not valid(items[i]), -weight(items[i]), i))
     clusters: list[list[T]] = []
@@ -169,8 +169,7 @@ def cluster(
         item = items[i]
         for members in clusters:
             rep = members[0]
-            distinct = valid(rep) and valid(item) and text(rep) != text(item)
-            if distinct and (same is None or not same(text(rep), text(item))):
+            if valid(rep) and valid(item) and not one_container(text(rep), text(item)):
                 continue
             limit = max_distance(max(text(rep), text(item), key=len))
             if plates.confusion_distance(text(rep), text(item)) <= limit:
@@ -185,9 +184,7 @@ def cluster(
 def cluster_observations(observations: Sequence[Observation]) -> list[list[Observation]]:
     """:func:`cluster` over reads; validity is the grammar's verdict on the text, not the OCR's flag."""
     valid = {id(o): validate(o.reading.target, o.text, o.reading.rows) is not None for o in observations}
-    return cluster(
-        observations, lambda o: o.text, lambda o: valid[id(o)], lambda o: o.reading.confidence, same=one_container
-    )
+    return cluster(observations, lambda o: o.text, lambda o: valid[id(o)], lambda o: o.reading.confidence)
 
 
 def align(read: str, reference: str) -> list[int | None]:

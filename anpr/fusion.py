@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 
 from anpr import containers, plates
 from anpr.cameras import CameraRole
-from anpr.consensus import Consensus, cluster, cluster_observations, max_distance, one_container, resolve
+from anpr.consensus import Consensus, cluster, cluster_observations, max_distance, resolve
 from anpr.events import ContainerResult, Direction, GateEvent, PlateResult, PlateRole
 from anpr.tracking import TrackResult
 from anpr.types import DetClass
@@ -108,7 +108,7 @@ def track_consensus(track: TrackResult) -> Consensus | None:
 def fuse_objects(tracks: Sequence[TrackResult], cls: DetClass) -> list[Consensus]:
     """One consensus per distinct object of class ``cls`` seen in ``tracks``, heaviest first."""
     per_track = [c for c in (track_consensus(t) for t in tracks if t.cls is cls) if c is not None]
-    groups = cluster(per_track, lambda c: c.text, lambda c: c.valid, lambda c: c.weight, same=one_container)
+    groups = cluster(per_track, lambda c: c.text, lambda c: c.valid, lambda c: c.weight)
     out = [resolve([o for c in group for o in c.observations]) for group in groups]
     return sorted((c for c in out if c is not None), key=lambda c: (not c.valid, -c.weight))
 

@@ -81,11 +81,15 @@ class BBox:
     def center(self) -> tuple[float, float]:
         return ((self.x1 + self.x2) / 2, (self.y1 + self.y2) / 2)
 
-    def iou(self, other: BBox) -> float:
-        """Intersection over union, in ``[0, 1]``."""
+    def overlap(self, other: BBox) -> float:
+        """Area of the intersection with ``other`` (0 when apart)."""
         ix = max(0.0, min(self.x2, other.x2) - max(self.x1, other.x1))
         iy = max(0.0, min(self.y2, other.y2) - max(self.y1, other.y1))
-        inter = ix * iy
+        return ix * iy
+
+    def iou(self, other: BBox) -> float:
+        """Intersection over union, in ``[0, 1]``."""
+        inter = self.overlap(other)
         union = self.area + other.area - inter
         return inter / union if union > 0 else 0.0
 

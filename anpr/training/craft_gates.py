@@ -90,22 +90,12 @@ def proposals(words: Sequence[Box]) -> list[Box]:
     return list(dict.fromkeys(out))
 
 
-def _area(b: Box) -> int:
-    return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
-
-
-def _iou(a: Box, b: Box) -> float:
-    inter = _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
-    union = _area(a) + _area(b) - inter
-    return inter / union if union else 0.0
-
-
 def markings(reads: Sequence[tuple[Box, str]]) -> dict[str, list[Box]]:
     """Per number, one box per place it was read: overlapping proposals (IoU >=
     :data:`SAME_MARKING_IOU`) are one marking, kept as the smallest box (pure)."""
     out: dict[str, list[Box]] = defaultdict(list)
-    for box, number in sorted(reads, key=lambda r: _area(r[0])):
-        if not any(_iou(box, kept) >= SAME_MARKING_IOU for kept in out[number]):
+    for box, number in sorted(reads, key=lambda r: BBox(*r[0]).area):
+        if not any(BBox(*box).iou(BBox(*kept)) >= SAME_MARKING_IOU for kept in out[number]):
             out[number].append(box)
     return dict(out)
 

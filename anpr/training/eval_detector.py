@@ -84,12 +84,7 @@ def covers(box: BBox, truth: BBox) -> bool:
     :data:`COVER_MIN_IOU`. A box over the whole number with margins passes, one over its serial
     alone or over the whole container wall does not."""
     iou = box.iou(truth)
-    if iou >= 0.5:
-        return True
-    ix = max(0.0, min(box.x2, truth.x2) - max(box.x1, truth.x1))
-    iy = max(0.0, min(box.y2, truth.y2) - max(box.y1, truth.y1))
-    area = truth.width * truth.height
-    return area > 0 and ix * iy / area >= COVER_SHARE and iou >= COVER_MIN_IOU
+    return iou >= 0.5 or (box.overlap(truth) / truth.area >= COVER_SHARE and iou >= COVER_MIN_IOU)
 
 
 def _bbox(raw: Any) -> BBox | None:
