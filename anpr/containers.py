@@ -62,6 +62,7 @@ CATEGORIES = frozenset("UJZ")
 
 _NUMBER_RE = re.compile(r"[A-Z]{3}[UJZ][0-9]{7}")
 _PREFIX_RE = re.compile(r"[A-Z]{4}[0-9]{6}")
+_OWNER_SERIAL_RE = re.compile(r"[A-Z]{3}[UJZ][0-9]{6}")
 _SEPARATORS = frozenset(" \t\n\r-./|_,:")
 _ALNUM = frozenset(string.ascii_uppercase + string.digits)
 
@@ -78,7 +79,7 @@ def _swaps(spec: str, weight: int) -> dict[str, tuple[tuple[str, int], ...]]:
 
 
 # Class-crossing swaps (weight 10-12): the position needs the other class.
-_TO_LETTER = _swaps("0:ODQ+U+ 1:IL+J+ 2:Z 4:A 5:S 6:G 7:T+ 8:B", 10)
+_TO_LETTER = _swaps("0:ODQ+U+ 1:IL+J+ 2:Z 4:A 5:S 6:GS+ 7:T+ 8:B", 10)
 _TO_DIGIT = _swaps("O:0 D:0 Q:0 U:0+ I:1 L:1 J:1+ T:7+ Z:2 A:4 S:5 G:6 B:8", 10)
 # Same-class confusions (weight 15): only the check digit can expose them.
 _SAME_LETTER = _swaps("O:DQ D:O Q:O U:V V:U I:JL J:I L:I M:N N:M E:F F:E C:G G:C", 15)
@@ -93,6 +94,16 @@ def check_digit(prefix10: str) -> int:
     if not _PREFIX_RE.fullmatch(prefix):
         raise InvalidInputError(f"container prefix must be 4 letters and 6 digits, got {prefix10!r}")
     return int(iso6346.calc_check_digit(prefix))
+
+
+def lacks_check_digit(text: str) -> bool:
+    """Owner code, category and serial with nothing after them (``MSCU500627``).
+
+    Painted numbers set the check digit apart, in a box of its own, so a crop that ends at the
+    serial reads exactly this. Only the digit that is actually painted can confirm the rest:
+    computing it from the ten characters would call any misread of them valid.
+    """
+    return isinstance(text, str) and _OWNER_SERIAL_RE.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,6 +29,7 @@ import yaml
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from anpr import containers
 from anpr.config import AnprSettings, get_settings
 from anpr.errors import ModelLoadError
 from anpr.ocr_ctc import Probs, fold, fold_matrix
@@ -36,12 +37,13 @@ from anpr.ocr_grammar import (
     ALPHABET,
     DecodeConfig,
     Decoded,
+    decode_check_digit,
     decode_container,
     decode_plate,
     decode_size_type,
     rescore_plate,
 )
-from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare
+from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare, toward_check_digit
 from anpr.ocr_prep import GreyImage, cut, frames_for_width, model_batch, width_groups
 from anpr.ocr_runtime import INT8_SUFFIX, OnnxRecogniser, Recogniser, TorchRecogniser, softmax, stamped_graph
 from anpr.types import BBox, DetClass, Detection, ImageArray, Orientation, Reading
@@ -111,6 +113,12 @@ class OcrSettings(BaseSettings):
     )
     tie_margin: float = Field(
         1.1, ge=0.0, le=20.0, description="Repaired container numbers closer than this (nats) are a tie: invalid."
+    )
+    check_digit_stretch: tuple[Annotated[float, Field(gt=0.0, le=1.0)], ...] = Field(
+        (0.1, 0.2, 0.3),
+        description="A container number read without its check digit (the box ended at the serial) is read again "
+        "with the box stretched by these fractions toward the digit; the read counts only when it keeps the "
+        "ten characters read before and its check digit passes.",
     )
 
     def decode_config(self) -> DecodeConfig:
@@ -371,13 +379,45 @@ class EasyOcrEngine:
                 choices[i].extend(views)
                 if settings.plate_rescore:
                     choices[i] = self._rescored(choices[i])
+        boxes = self._find_check_digits(image, list(detections), choices)
         out: list[Reading | None] = []
-        for det, got in zip(detections, choices, strict=True):
+        for det, got in zip(boxes, choices, strict=True):
             best = max(
                 got, key=lambda v: (v.decoded.valid, len(v.decoded.text) >= 2, v.decoded.confidence), default=None
             )
             out.append(self._reading(det, best.prep, best.decoded) if best is not None else None)
         return out
+
+    def _find_check_digits(
+        self, image: ImageArray, detections: list[Detection], choices: list[list[_View]]
+    ) -> list[Detection]:
+        """Container boxes read as owner code and serial alone are read again stretched toward
+        the check digit (:attr:`OcrSettings.check_digit_stretch`). A stretched read replaces the
+        first only when the digit read after the same ten characters passes
+        (:func:`~anpr.ocr_grammar.decode_check_digit`); that box is then reported.
+        ``choices`` is updated in place; the detections to report are returned."""
+        stretch = self.ocr_settings.check_digit_stretch
+        short = [
+            i for i, (det, got) in enumerate(zip(detections, choices, strict=True))
+            if det.cls is DetClass.CONTAINER_NUMBER and got and containers.lacks_check_digit(got[0].decoded.text)
+        ]  # fmt: skip
+        if not short or not stretch:
+            return detections
+        tries = [
+            (i, replace(detections[i], bbox=toward_check_digit(detections[i].bbox, choices[i][0].prep.orientation, f)))
+            for i in short for f in stretch
+        ]  # fmt: skip
+        margin = (self.ocr_settings.crop_margin,)
+        views = self._decode_all([d.cls for _, d in tries], [self._guarded(image, d, margin)[:1] for _, d in tries])
+        found: set[int] = set()
+        for (i, det), got in zip(tries, views, strict=True):
+            if i in found or not got:
+                continue
+            decoded = decode_check_digit(got[0].probs, choices[i][0].decoded.text, ALPHABET, self._decode)
+            if decoded is not None:
+                choices[i], detections[i] = [_View(got[0].prep, got[0].probs, decoded)], det
+                found.add(i)
+        return detections
 
     @staticmethod
     def _reading(det: Detection, prep: PreparedCrop, decoded: Decoded) -> Reading | None:

@@ -324,6 +324,28 @@ def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
     return _decoded(lines, alphabet, number.number, number.formatted, True, raw, len(lines))
 
 
+def decode_check_digit(
+    lines: Sequence[Probs], prefix: str, alphabet: str = ALPHABET, config: DecodeConfig | None = None
+) -> Decoded | None:
+    """``prefix`` (owner code, category and serial read from a crop that ended there) completed
+    by the check digit read right after it in ``lines``, a crop reaching further; ``None`` unless
+    that digit passes.
+
+    The longer crop may take in marks after the digit (a size/type code beside a roof number):
+    they are not part of the number. A repaired read (:func:`decode_container`) also counts when
+    it keeps ``prefix``, since repairs keep the check digit as read.
+    """
+    config = config or DecodeConfig()
+    parts, _ = joint_reads(lines, alphabet, config)[0]
+    text = "".join(parts)
+    if text.startswith(prefix) and len(text) >= 11:
+        number = containers.parse(text[:11])
+        if number is not None:
+            return _decoded(lines, alphabet, number.number, number.formatted, True, " / ".join(parts), len(lines))
+    decoded = decode_container(lines, alphabet, config)
+    return decoded if decoded.valid and decoded.text[:10] == prefix else None
+
+
 def decode_size_type(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:
     """The first of the likeliest reads that is an ISO 6346 size/type code, else the raw read."""
     config = config or DecodeConfig()

@@ -41,7 +41,7 @@ from anpr.ocr_prep import (
     to_grey,
     upscale,
 )
-from anpr.types import DetClass, ImageArray, Orientation
+from anpr.types import BBox, DetClass, ImageArray, Orientation
 
 VERTICAL_MAX_ASPECT = 0.6
 """Width/height below which a container or size/type crop is read as a vertical stack."""
@@ -359,3 +359,14 @@ def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> Prepare
     else:
         grey = upscale(grey, max(min_height, round(min_height / max(w / h, 0.05) * 0.5)))
     return _code_lines(grey, target)
+
+
+def toward_check_digit(box: BBox, orientation: Orientation, fraction: float) -> BBox:
+    """``box`` stretched by ``fraction`` of its length to where a container's check digit follows
+    the serial: rightwards for one-line and two-line numbers (the digit ends the serial row),
+    downwards for a vertical stack. Not clipped (:func:`~anpr.ocr_prep.cut` clips)."""
+    if fraction < 0:
+        raise ValueError(f"fraction must be 0 or more, got {fraction}")
+    if orientation is Orientation.VERTICAL:
+        return BBox(box.x1, box.y1, box.x2, box.y2 + box.height * fraction)
+    return BBox(box.x1, box.y1, box.x2 + box.width * fraction, box.y2)

@@ -20,6 +20,7 @@ from anpr.containers import (
     candidates,
     check_digit,
     correct,
+    lacks_check_digit,
     parse,
     parse_size_type,
     prefer_known_owner,
@@ -236,3 +237,19 @@ def test_random_numbers_are_never_read_as_another_owner() -> None:
     for _ in range(3000):
         number = random_container(rng)
         assert prefer_known_owner(number) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "short"),
+    [
+        ("MSCU500627", True),  # the box ended at the serial
+        ("TGHZ123456", True),
+        ("MSCU5006271", False),  # complete
+        ("MSCA500627", False),  # no such category
+        ("MSCU50062", False),
+        ("mscu500627", False),  # readings are normalised upper case
+        ("MSCU 500627", False),
+    ],
+)
+def test_lacks_check_digit_only_for_owner_code_and_serial(text: str, short: bool) -> None:
+    assert lacks_check_digit(text) is short

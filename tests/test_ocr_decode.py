@@ -24,6 +24,7 @@ from anpr.ocr_ctc import (
 from anpr.ocr_grammar import (
     ALPHABET,
     DecodeConfig,
+    decode_check_digit,
     decode_container,
     decode_plate,
     decode_size_type,
@@ -258,3 +259,27 @@ def test_rescoring_needs_one_decode_per_view_of_the_same_layout() -> None:
         rescore_plate([one, one], [decode_plate(one)])
     with pytest.raises(ValueError, match="same number of lines"):
         rescore_plate([one, two], [decode_plate(one), decode_plate(two)])
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["MSCU5006271"], "MSCU5006271"),  # the digit read after the serial passes
+        (["MSCU500627145G1"], "MSCU5006271"),  # marks beyond the digit (a size/type code) are no part of it
+        (["MSCU", "5006271"], "MSCU5006271"),  # two lines: the digit ends the serial row
+        (["MSCU5006279"], None),  # the painted digit disagrees
+        (["MSCU500627"], None),  # still no digit
+        (["MSCU5006871"], None),  # a different serial, even if a repair could pass
+        (["ABCU5006271"], None),  # another owner code
+    ],
+)
+def test_a_stretched_crop_completes_the_number_only_with_a_passing_digit(
+    lines: list[str], expected: str | None
+) -> None:
+    decoded = decode_check_digit([frames(list(line)) for line in lines], "MSCU500627", ALPHABET, DecodeConfig())
+    if expected is None:
+        assert decoded is None
+        return
+    assert decoded is not None
+    assert (decoded.text, decoded.valid, decoded.formatted) == (expected, True, "MSCU 500627 1")
+    assert len(decoded.char_confidences) == 11 and 0.0 < decoded.confidence <= 1.0

@@ -218,3 +218,36 @@ def test_without_plate_recogniser_files_one_recogniser_reads_everything(tuned: E
     assert engine._plate_model is engine._model and engine.plate_info == engine.info
     stock = EasyOcrEngine(SETTINGS, OcrSettings(stock=True))
     assert stock._plate_model is stock._model and stock.plate_info.name == "english_g2"
+
+
+@pytest.mark.parametrize("layout", [Orientation.HORIZONTAL, Orientation.VERTICAL])
+def test_a_box_that_ends_before_the_check_digit_is_stretched_to_read_it(
+    tuned: EasyOcrEngine, layout: Orientation
+) -> None:
+    """Detector boxes often stop at the serial, before the boxed check digit. Such a read
+    (``CAIU897962``) is taken again from a stretched box, and only the painted digit completes it."""
+    unstretched = EasyOcrEngine(SETTINGS, OcrSettings(check_digit_stretch=()))
+    crop, _ = render_container_crop(
+        np.random.default_rng(3), ContainerSpec("CAIU8979622", "45G1", layout), degrade=False
+    )
+    h, w = crop.shape[:2]
+    image = np.full((h + 60, w + 60, 3), 90, np.uint8)
+    image[30 : 30 + h, 30 : 30 + w] = crop
+    short = 0
+    for fraction in np.arange(0.70, 0.97, 0.03):
+        if layout is Orientation.VERTICAL:
+            box = BBox(30, 30, 30 + w, 30 + h * fraction)
+        else:
+            box = BBox(30, 30, 30 + w * fraction, 30 + h)
+        det = Detection(DetClass.CONTAINER_NUMBER, box, 0.8)
+        (before,) = unstretched.read(image, [det])
+        (after,) = tuned.read(image, [det])
+        assert before is not None and after is not None
+        if before.text != "CAIU897962":
+            assert (after.text, after.valid, after.bbox) == (before.text, before.valid, det.bbox)
+            continue
+        short += 1
+        assert not before.valid
+        assert (after.text, after.valid) == ("CAIU8979622", True)
+        assert after.bbox is not None and after.bbox.area > det.bbox.area  # the box that showed the digit
+    assert short >= 1, "no cut read as owner code and serial alone"

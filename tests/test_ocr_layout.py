@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from anpr import plates
-from anpr.ocr_layout import glyph_row_break, plate_layouts, prepare, row_break, stacked_cells, text_span
+from anpr.ocr_layout import (
+    glyph_row_break,
+    plate_layouts,
+    prepare,
+    row_break,
+    stacked_cells,
+    text_span,
+    toward_check_digit,
+)
 from anpr.ocr_prep import (
     as_grey,
     cut,
@@ -246,3 +254,14 @@ def test_extra_plate_margins_are_validated(monkeypatch: pytest.MonkeyPatch) -> N
         monkeypatch.setenv("ANPR_OCR_EXTRA_PLATE_MARGINS", bad)
         with pytest.raises(ValidationError):
             OcrSettings()
+
+
+def test_boxes_stretch_toward_the_check_digit_along_the_text() -> None:
+    box = BBox(100, 50, 300, 90)
+    assert toward_check_digit(box, Orientation.HORIZONTAL, 0.2) == BBox(100, 50, 340, 90)
+    assert toward_check_digit(box, Orientation.TWO_LINE, 0.5) == BBox(100, 50, 400, 90)
+    tall = BBox(10, 100, 40, 600)
+    assert toward_check_digit(tall, Orientation.VERTICAL, 0.1) == BBox(10, 100, 40, 650)
+    assert toward_check_digit(box, Orientation.HORIZONTAL, 0.0) == box
+    with pytest.raises(ValueError, match="fraction"):
+        toward_check_digit(box, Orientation.HORIZONTAL, -0.1)
