@@ -31,7 +31,7 @@ class AnprSettings(BaseSettings):
     detector_imgsz: int = Field(480, ge=160, le=1920, multiple_of=32, description="Input size, pixels.")
     detector_conf: float = Field(0.25, gt=0.0, lt=1.0, description="Minimum box confidence.")
     detector_plate_conf: float = Field(
-        0.4,
+        0.3,
         gt=0.0,
         lt=1.0,
         description="Minimum confidence of plate boxes (detector_conf applies to the other classes). Every plate "
