@@ -224,6 +224,13 @@ Tried and not kept:
   photos (`--plate-photos 300`, 2 epochs, each gate frame 10 times) also boxed 10 of 16 but read only 4, and still put
   3.3 plate boxes on a photo.
 
+- **Round 6 on the CPU** (stage 13's session): relabelled with round 5 and the stage-13 recogniser (2985 of 3318
+  photos verified, 2308 train photos with boxes, 50 gate frames), CRAFT gate boxes found again (21 on 18 training
+  frames), 5 epochs at 416 px from round 5, seed 9, `--gate-repeat 4`, 4.7 min per epoch. End to end on the 653
+  held-out photos it read 63.1% exactly against round 5's 65.7% with the same recognisers (type7 56.8% against
+  61.3%), and of the 16 hand-checked held-out container numbers it boxed 13 as before (the roof `MSCU5006271`
+  lost, the roof `TCLU0723796` gained) but read 9 against 12. Round 5 stays.
+
 A relabelling with round 4 and the stage-8 recogniser (`--workers 2`, 31 minutes on the CPU, confidence 0.03)
 verified 2104 train photos, 317 of them two-row; the plate recogniser (stage 9) was trained on it. The detector
 was not retrained on it this time.
