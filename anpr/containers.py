@@ -63,6 +63,7 @@ CATEGORIES = frozenset("UJZ")
 _NUMBER_RE = re.compile(r"[A-Z]{3}[UJZ][0-9]{7}")
 _PREFIX_RE = re.compile(r"[A-Z]{4}[0-9]{6}")
 _OWNER_SERIAL_RE = re.compile(r"[A-Z]{3}[UJZ][0-9]{6}")
+_CUT_OWNER_RE = re.compile(r"[A-Z]{0,2}[UJZ][0-9]{7}")
 _SEPARATORS = frozenset(" \t\n\r-./|_,:")
 _ALNUM = frozenset(string.ascii_uppercase + string.digits)
 
@@ -104,6 +105,13 @@ def lacks_check_digit(text: str) -> bool:
     computing it from the ten characters would call any misread of them valid.
     """
     return isinstance(text, str) and _OWNER_SERIAL_RE.fullmatch(text) is not None
+
+
+def lacks_owner_start(text: str) -> bool:
+    """Serial and check digit after a category letter with only part of the owner code before it
+    (``TSU6889054`` for ``DFSU6889054``): the box began inside the owner code. Only a read of the
+    whole code, passing the check digit, can complete it."""
+    return isinstance(text, str) and _CUT_OWNER_RE.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,11 +39,12 @@ from anpr.ocr_grammar import (
     Decoded,
     decode_check_digit,
     decode_container,
+    decode_owner_code,
     decode_plate,
     decode_size_type,
     rescore_plate,
 )
-from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare, toward_check_digit
+from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare, toward_check_digit, toward_owner_code
 from anpr.ocr_prep import GreyImage, cut, frames_for_width, model_batch, width_groups
 from anpr.ocr_runtime import INT8_SUFFIX, OnnxRecogniser, Recogniser, TorchRecogniser, softmax, stamped_graph
 from anpr.types import BBox, DetClass, Detection, ImageArray, Orientation, Reading
@@ -114,11 +115,12 @@ class OcrSettings(BaseSettings):
     tie_margin: float = Field(
         1.1, ge=0.0, le=20.0, description="Repaired container numbers closer than this (nats) are a tie: invalid."
     )
-    check_digit_stretch: tuple[Annotated[float, Field(gt=0.0, le=1.0)], ...] = Field(
+    container_stretch: tuple[Annotated[float, Field(gt=0.0, le=1.0)], ...] = Field(
         (0.1, 0.2, 0.3),
-        description="A container number read without its check digit (the box ended at the serial) is read again "
-        "with the box stretched by these fractions toward the digit; the read counts only when it keeps the "
-        "ten characters read before and its check digit passes.",
+        description="A container number read without its check digit (the box ended at the serial), or with part "
+        "of its owner code (the box began inside it), is read again with the box stretched by these fractions "
+        "of its length toward the missing end; the read counts only when it keeps the characters read before "
+        "and passes the check digit.",
     )
 
     def decode_config(self) -> DecodeConfig:
@@ -379,7 +381,7 @@ class EasyOcrEngine:
                 choices[i].extend(views)
                 if settings.plate_rescore:
                     choices[i] = self._rescored(choices[i])
-        boxes = self._find_check_digits(image, list(detections), choices)
+        boxes = self._complete_containers(image, list(detections), choices)
         out: list[Reading | None] = []
         for det, got in zip(boxes, choices, strict=True):
             best = max(
@@ -388,32 +390,45 @@ class EasyOcrEngine:
             out.append(self._reading(det, best.prep, best.decoded) if best is not None else None)
         return out
 
-    def _find_check_digits(
+    def _complete_containers(
         self, image: ImageArray, detections: list[Detection], choices: list[list[_View]]
     ) -> list[Detection]:
-        """Container boxes read as owner code and serial alone are read again stretched toward
-        the check digit (:attr:`OcrSettings.check_digit_stretch`). A stretched read replaces the
-        first only when the digit read after the same ten characters passes
-        (:func:`~anpr.ocr_grammar.decode_check_digit`); that box is then reported.
-        ``choices`` is updated in place; the detections to report are returned."""
-        stretch = self.ocr_settings.check_digit_stretch
-        short = [
-            i for i, (det, got) in enumerate(zip(detections, choices, strict=True))
-            if det.cls is DetClass.CONTAINER_NUMBER and got and containers.lacks_check_digit(got[0].decoded.text)
-        ]  # fmt: skip
-        if not short or not stretch:
+        """Container boxes cut short are read again stretched toward what is missing
+        (:attr:`OcrSettings.container_stretch`): a read of owner code and serial alone toward the
+        check digit (:func:`~anpr.ocr_grammar.decode_check_digit`), a read of serial and check digit
+        after part of the owner code back toward its start (:func:`~anpr.ocr_grammar.decode_owner_code`).
+        A stretched read replaces the first only when it keeps what was read and passes the check
+        digit; that box is then reported. ``choices`` is updated in place; the detections to report
+        are returned."""
+        stretch = self.ocr_settings.container_stretch
+        tries: list[tuple[int, Detection, str]] = []
+        for i, (det, got) in enumerate(zip(detections, choices, strict=True)):
+            if det.cls is not DetClass.CONTAINER_NUMBER or not got:
+                continue
+            text, orientation = got[0].decoded.text, got[0].prep.orientation
+            if containers.lacks_check_digit(text):
+                toward, end = toward_check_digit, "check digit"
+            elif containers.lacks_owner_start(text):
+                toward, end = toward_owner_code, "owner code"
+            else:
+                continue
+            tries += [(i, replace(det, bbox=toward(det.bbox, orientation, f)), end) for f in stretch]
+        if not tries:
             return detections
-        tries = [
-            (i, replace(detections[i], bbox=toward_check_digit(detections[i].bbox, choices[i][0].prep.orientation, f)))
-            for i in short for f in stretch
-        ]  # fmt: skip
         margin = (self.ocr_settings.crop_margin,)
-        views = self._decode_all([d.cls for _, d in tries], [self._guarded(image, d, margin)[:1] for _, d in tries])
+        views = self._decode_all(
+            [d.cls for _, d, _ in tries], [self._guarded(image, d, margin)[:1] for _, d, _ in tries]
+        )
         found: set[int] = set()
-        for (i, det), got in zip(tries, views, strict=True):
+        for (i, det, end), got in zip(tries, views, strict=True):
             if i in found or not got:
                 continue
-            decoded = decode_check_digit(got[0].probs, choices[i][0].decoded.text, ALPHABET, self._decode)
+            first = choices[i][0].decoded.text
+            decoded = (
+                decode_check_digit(got[0].probs, first, ALPHABET, self._decode)
+                if end == "check digit"
+                else decode_owner_code(got[0].probs, first[-7:], ALPHABET, self._decode)
+            )
             if decoded is not None:
                 choices[i], detections[i] = [_View(got[0].prep, got[0].probs, decoded)], det
                 found.add(i)

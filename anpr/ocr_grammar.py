@@ -346,6 +346,27 @@ def decode_check_digit(
     return decoded if decoded.valid and decoded.text[:10] == prefix else None
 
 
+def decode_owner_code(
+    lines: Sequence[Probs], tail: str, alphabet: str = ALPHABET, config: DecodeConfig | None = None
+) -> Decoded | None:
+    """A number whose serial and check digit are ``tail`` (7 characters, read from a crop that began
+    inside the owner code), with the whole owner code read from ``lines``, a crop reaching back
+    further; ``None`` unless it passes the check digit.
+
+    Marks before the number (a logo's letters) are not part of it: the last eleven characters
+    are taken. A repaired read (:func:`decode_container`) also counts when it keeps ``tail``.
+    """
+    config = config or DecodeConfig()
+    parts, _ = joint_reads(lines, alphabet, config)[0]
+    text = "".join(parts)
+    if text.endswith(tail) and len(text) >= 11:
+        number = containers.parse(text[-11:])
+        if number is not None:
+            return _decoded(lines, alphabet, number.number, number.formatted, True, " / ".join(parts), len(lines))
+    decoded = decode_container(lines, alphabet, config)
+    return decoded if decoded.valid and decoded.text[-7:] == tail else None
+
+
 def decode_size_type(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:
     """The first of the likeliest reads that is an ISO 6346 size/type code, else the raw read."""
     config = config or DecodeConfig()

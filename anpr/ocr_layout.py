@@ -370,3 +370,13 @@ def toward_check_digit(box: BBox, orientation: Orientation, fraction: float) -> 
     if orientation is Orientation.VERTICAL:
         return BBox(box.x1, box.y1, box.x2, box.y2 + box.height * fraction)
     return BBox(box.x1, box.y1, box.x2 + box.width * fraction, box.y2)
+
+
+def toward_owner_code(box: BBox, orientation: Orientation, fraction: float) -> BBox:
+    """``box`` stretched by ``fraction`` of its length back to where a container number starts:
+    leftwards for one-line and two-line numbers, upwards for a vertical stack. Not clipped."""
+    if fraction < 0:
+        raise ValueError(f"fraction must be 0 or more, got {fraction}")
+    if orientation is Orientation.VERTICAL:
+        return BBox(box.x1, box.y1 - box.height * fraction, box.x2, box.y2)
+    return BBox(box.x1 - box.width * fraction, box.y1, box.x2, box.y2)

@@ -21,6 +21,7 @@ from anpr.containers import (
     check_digit,
     correct,
     lacks_check_digit,
+    lacks_owner_start,
     parse,
     parse_size_type,
     prefer_known_owner,
@@ -253,3 +254,19 @@ def test_random_numbers_are_never_read_as_another_owner() -> None:
 )
 def test_lacks_check_digit_only_for_owner_code_and_serial(text: str, short: bool) -> None:
     assert lacks_check_digit(text) is short
+
+
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        ("TSU6889054", True),  # DFSU6889054 from a box that began inside the owner code
+        ("SU6889054", True),
+        ("U6889054", True),
+        ("DFSU6889054", False),  # whole
+        ("TSX6889054", False),  # the letter before the serial is no category
+        ("TSU688905", False),  # the serial is short too
+        ("tsu6889054", False),
+    ],
+)
+def test_lacks_owner_start_only_for_a_cut_owner_code(text: str, cut: bool) -> None:
+    assert lacks_owner_start(text) is cut

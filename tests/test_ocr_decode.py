@@ -26,6 +26,7 @@ from anpr.ocr_grammar import (
     DecodeConfig,
     decode_check_digit,
     decode_container,
+    decode_owner_code,
     decode_plate,
     decode_size_type,
     rescore_plate,
@@ -283,3 +284,26 @@ def test_a_stretched_crop_completes_the_number_only_with_a_passing_digit(
     assert decoded is not None
     assert (decoded.text, decoded.valid, decoded.formatted) == (expected, True, "MSCU 500627 1")
     assert len(decoded.char_confidences) == 11 and 0.0 < decoded.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["DFSU6889054"], "DFSU6889054"),  # the whole owner code, passing
+        (["HC", "DFSU6889054"], "DFSU6889054"),  # a mark above the number is no part of it
+        (["XDFSU6889054"], "DFSU6889054"),
+        (["DFSU", "6889054"], "DFSU6889054"),  # two lines: the owner code is the first
+        (["DESU6889054"], None),  # an owner code misread: the check digit refuses it
+        (["DFSU6889055"], None),  # the check digit as read is kept, not a new one
+        (["TSU6889054"], None),  # still cut
+    ],
+)
+def test_a_stretched_crop_completes_the_owner_code_only_when_the_number_passes(
+    lines: list[str], expected: str | None
+) -> None:
+    decoded = decode_owner_code([frames(list(line)) for line in lines], "6889054", ALPHABET, DecodeConfig())
+    if expected is None:
+        assert decoded is None
+        return
+    assert decoded is not None
+    assert (decoded.text, decoded.valid, decoded.formatted) == (expected, True, "DFSU 688905 4")

@@ -226,7 +226,7 @@ def test_a_box_that_ends_before_the_check_digit_is_stretched_to_read_it(
 ) -> None:
     """Detector boxes often stop at the serial, before the boxed check digit. Such a read
     (``CAIU897962``) is taken again from a stretched box, and only the painted digit completes it."""
-    unstretched = EasyOcrEngine(SETTINGS, OcrSettings(check_digit_stretch=()))
+    unstretched = EasyOcrEngine(SETTINGS, OcrSettings(container_stretch=()))
     crop, _ = render_container_crop(
         np.random.default_rng(3), ContainerSpec("CAIU8979622", "45G1", layout), degrade=False
     )
@@ -251,3 +251,38 @@ def test_a_box_that_ends_before_the_check_digit_is_stretched_to_read_it(
         assert (after.text, after.valid) == ("CAIU8979622", True)
         assert after.bbox is not None and after.bbox.area > det.bbox.area  # the box that showed the digit
     assert short >= 1, "no cut read as owner code and serial alone"
+
+
+@pytest.mark.parametrize("layout", [Orientation.HORIZONTAL, Orientation.VERTICAL])
+def test_a_box_that_begins_inside_the_owner_code_is_stretched_back_to_it(
+    tuned: EasyOcrEngine, layout: Orientation
+) -> None:
+    """A box that starts late reads ``AIU8979622``; read again from a box stretched back, the whole
+    owner code completes the number, and only the check digit as read can confirm it."""
+    unstretched = EasyOcrEngine(SETTINGS, OcrSettings(container_stretch=()))
+    crop, _ = render_container_crop(
+        np.random.default_rng(3), ContainerSpec("CAIU8979622", "45G1", layout), degrade=False
+    )
+    h, w = crop.shape[:2]
+    image = np.full((h + 60, w + 60, 3), 90, np.uint8)
+    image[30 : 30 + h, 30 : 30 + w] = crop
+    completed = 0
+    for fraction in np.arange(0.03, 0.33, 0.03):
+        if layout is Orientation.VERTICAL:
+            box = BBox(30, 30 + h * fraction, 30 + w, 30 + h)
+        else:
+            box = BBox(30 + w * fraction, 30, 30 + w, 30 + h)
+        det = Detection(DetClass.CONTAINER_NUMBER, box, 0.8)
+        (before,) = unstretched.read(image, [det])
+        (after,) = tuned.read(image, [det])
+        assert before is not None and after is not None
+        if not containers.lacks_owner_start(before.text):
+            assert (after.text, after.valid, after.bbox) == (before.text, before.valid, det.bbox)
+            continue
+        if (after.text, after.valid) == (before.text, before.valid):
+            assert after.bbox == det.bbox  # cut too far for the stretch to reach: left as read, invalid
+            continue
+        completed += 1
+        assert (after.text, after.valid) == ("CAIU8979622", True)
+        assert after.bbox is not None and after.bbox.area > det.bbox.area
+    assert completed >= 3, "the stretch completed too few cut owner codes"

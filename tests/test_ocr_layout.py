@@ -15,6 +15,7 @@ from anpr.ocr_layout import (
     stacked_cells,
     text_span,
     toward_check_digit,
+    toward_owner_code,
 )
 from anpr.ocr_prep import (
     as_grey,
@@ -265,3 +266,12 @@ def test_boxes_stretch_toward_the_check_digit_along_the_text() -> None:
     assert toward_check_digit(box, Orientation.HORIZONTAL, 0.0) == box
     with pytest.raises(ValueError, match="fraction"):
         toward_check_digit(box, Orientation.HORIZONTAL, -0.1)
+
+
+def test_boxes_stretch_back_toward_the_owner_code() -> None:
+    box = BBox(100, 50, 300, 90)
+    assert toward_owner_code(box, Orientation.HORIZONTAL, 0.2) == BBox(60, 50, 300, 90)
+    assert toward_owner_code(box, Orientation.TWO_LINE, 0.5) == BBox(0, 50, 300, 90)
+    assert toward_owner_code(BBox(10, 100, 40, 600), Orientation.VERTICAL, 0.1) == BBox(10, 50, 40, 600)
+    with pytest.raises(ValueError, match="fraction"):
+        toward_owner_code(box, Orientation.VERTICAL, -0.5)
