@@ -397,8 +397,9 @@ class EasyOcrEngine:
         (:attr:`OcrSettings.container_stretch`): a read of owner code and serial alone toward the
         check digit (:func:`~anpr.ocr_grammar.decode_check_digit`), a read of serial and check digit
         after part of the owner code back toward its start (:func:`~anpr.ocr_grammar.decode_owner_code`).
-        A stretched read replaces the first only when it keeps what was read and passes the check
-        digit; that box is then reported. ``choices`` is updated in place; the detections to report
+        A stretched read replaces the first only when it keeps the ten characters before the digit
+        (or the serial and check digit after the owner code) and passes the check digit; that box is
+        then reported. ``choices`` is updated in place; the detections to report
         are returned."""
         stretch = self.ocr_settings.container_stretch
         tries: list[tuple[int, Detection, str]] = []
