@@ -220,6 +220,17 @@ def test_without_plate_recogniser_files_one_recogniser_reads_everything(tuned: E
     assert stock._plate_model is stock._model and stock.plate_info.name == "english_g2"
 
 
+def container_on_canvas(layout: Orientation) -> tuple[ImageArray, tuple[int, int]]:
+    """``CAIU8979622`` rendered in ``layout`` on a grey canvas 30 px from its corner; the crop's (h, w)."""
+    crop, _ = render_container_crop(
+        np.random.default_rng(3), ContainerSpec("CAIU8979622", "45G1", layout), degrade=False
+    )
+    h, w = crop.shape[:2]
+    image = np.full((h + 60, w + 60, 3), 90, np.uint8)
+    image[30 : 30 + h, 30 : 30 + w] = crop
+    return image, (h, w)
+
+
 @pytest.mark.parametrize("layout", [Orientation.HORIZONTAL, Orientation.VERTICAL])
 def test_a_box_that_ends_before_the_check_digit_is_stretched_to_read_it(
     tuned: EasyOcrEngine, layout: Orientation
@@ -227,12 +238,7 @@ def test_a_box_that_ends_before_the_check_digit_is_stretched_to_read_it(
     """Detector boxes often stop at the serial, before the boxed check digit. Such a read
     (``CAIU897962``) is taken again from a stretched box, and only the painted digit completes it."""
     unstretched = EasyOcrEngine(SETTINGS, OcrSettings(container_stretch=()))
-    crop, _ = render_container_crop(
-        np.random.default_rng(3), ContainerSpec("CAIU8979622", "45G1", layout), degrade=False
-    )
-    h, w = crop.shape[:2]
-    image = np.full((h + 60, w + 60, 3), 90, np.uint8)
-    image[30 : 30 + h, 30 : 30 + w] = crop
+    image, (h, w) = container_on_canvas(layout)
     short = 0
     for fraction in np.arange(0.70, 0.97, 0.03):
         if layout is Orientation.VERTICAL:
@@ -260,12 +266,7 @@ def test_a_box_that_begins_inside_the_owner_code_is_stretched_back_to_it(
     """A box that starts late reads ``AIU8979622``; read again from a box stretched back, the whole
     owner code completes the number, and only the check digit as read can confirm it."""
     unstretched = EasyOcrEngine(SETTINGS, OcrSettings(container_stretch=()))
-    crop, _ = render_container_crop(
-        np.random.default_rng(3), ContainerSpec("CAIU8979622", "45G1", layout), degrade=False
-    )
-    h, w = crop.shape[:2]
-    image = np.full((h + 60, w + 60, 3), 90, np.uint8)
-    image[30 : 30 + h, 30 : 30 + w] = crop
+    image, (h, w) = container_on_canvas(layout)
     completed = 0
     for fraction in np.arange(0.03, 0.33, 0.03):
         if layout is Orientation.VERTICAL:
