@@ -93,6 +93,20 @@ def test_the_backend_is_checked_with_the_settings() -> None:
         OcrSettings(backend="tensorrt")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("stretch", ["[0.0]", "[1.5]", "[-0.1]", "0.2"])
+def test_the_container_stretch_is_checked_from_the_environment(stretch: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANPR_OCR_CONTAINER_STRETCH", stretch)
+    with pytest.raises(ValueError, match="container_stretch"):
+        OcrSettings()
+
+
+def test_the_container_stretch_can_be_turned_off_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANPR_OCR_CONTAINER_STRETCH", "[]")
+    assert OcrSettings().container_stretch == ()
+    monkeypatch.setenv("ANPR_OCR_CONTAINER_STRETCH", "[0.25]")
+    assert OcrSettings().container_stretch == (0.25,)
+
+
 @pytest.mark.skipif(not SHIPPED, reason="models/ocr holds no plate recogniser")
 def test_int8_convolutions_calibrated_on_prepared_lines_keep_the_reading() -> None:
     """Static int8 convolutions, calibrated on the lines the engine prepares, pick the same class
