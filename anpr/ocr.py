@@ -37,14 +37,13 @@ from anpr.ocr_grammar import (
     ALPHABET,
     DecodeConfig,
     Decoded,
-    decode_check_digit,
+    decode_completed,
     decode_container,
-    decode_owner_code,
     decode_plate,
     decode_size_type,
     rescore_plate,
 )
-from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare, toward_check_digit, toward_owner_code
+from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare, stretch_toward
 from anpr.ocr_prep import GreyImage, cut, frames_for_width, model_batch, width_groups
 from anpr.ocr_runtime import INT8_SUFFIX, OnnxRecogniser, Recogniser, TorchRecogniser, softmax, stamped_graph
 from anpr.types import BBox, DetClass, Detection, ImageArray, Orientation, Reading
@@ -395,41 +394,38 @@ class EasyOcrEngine:
     ) -> list[Detection]:
         """Container boxes cut short are read again stretched toward what is missing
         (:attr:`OcrSettings.container_stretch`): a read of owner code and serial alone toward the
-        check digit (:func:`~anpr.ocr_grammar.decode_check_digit`), a read of serial and check digit
-        after part of the owner code back toward its start (:func:`~anpr.ocr_grammar.decode_owner_code`).
-        A stretched read replaces the first only when it keeps the ten characters before the digit
-        (or the serial and check digit after the owner code) and passes the check digit; that box is
-        then reported. ``choices`` is updated in place; the detections to report
-        are returned."""
-        stretch = self.ocr_settings.container_stretch
-        tries: list[tuple[int, Detection, str]] = []
+        check digit, a read of serial and check digit after part of the owner code back toward its
+        start. A stretched read replaces the first only when it keeps the ten characters before the
+        digit (or the serial and check digit after the owner code) and passes the check digit
+        (:func:`~anpr.ocr_grammar.decode_completed`); that box is then reported. ``choices`` is
+        updated in place; the detections to report are returned."""
+        tries: list[tuple[int, Detection, str, bool]] = []
         for i, (det, got) in enumerate(zip(detections, choices, strict=True)):
             if det.cls is not DetClass.CONTAINER_NUMBER or not got:
                 continue
             text, orientation = got[0].decoded.text, got[0].prep.orientation
             if containers.lacks_check_digit(text):
-                toward, end = toward_check_digit, "check digit"
+                known, at_start = text, True
             elif containers.lacks_owner_start(text):
-                toward, end = toward_owner_code, "owner code"
+                known, at_start = text[-7:], False
             else:
                 continue
-            tries += [(i, replace(det, bbox=toward(det.bbox, orientation, f)), end) for f in stretch]
+            boxes = [
+                stretch_toward(det.bbox, orientation, f, start=not at_start)
+                for f in self.ocr_settings.container_stretch
+            ]
+            tries += [(i, replace(det, bbox=box), known, at_start) for box in boxes]
         if not tries:
             return detections
         margin = (self.ocr_settings.crop_margin,)
         views = self._decode_all(
-            [d.cls for _, d, _ in tries], [self._guarded(image, d, margin)[:1] for _, d, _ in tries]
+            [d.cls for _, d, _, _ in tries], [self._guarded(image, d, margin)[:1] for _, d, _, _ in tries]
         )
         found: set[int] = set()
-        for (i, det, end), got in zip(tries, views, strict=True):
+        for (i, det, known, at_start), got in zip(tries, views, strict=True):
             if i in found or not got:
                 continue
-            first = choices[i][0].decoded.text
-            decoded = (
-                decode_check_digit(got[0].probs, first, ALPHABET, self._decode)
-                if end == "check digit"
-                else decode_owner_code(got[0].probs, first[-7:], ALPHABET, self._decode)
-            )
+            decoded = decode_completed(got[0].probs, known, at_start, ALPHABET, self._decode)
             if decoded is not None:
                 choices[i], detections[i] = [_View(got[0].prep, got[0].probs, decoded)], det
                 found.add(i)

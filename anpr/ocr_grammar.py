@@ -324,47 +324,29 @@ def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
     return _decoded(lines, alphabet, number.number, number.formatted, True, raw, len(lines))
 
 
-def decode_check_digit(
-    lines: Sequence[Probs], prefix: str, alphabet: str = ALPHABET, config: DecodeConfig | None = None
+def decode_completed(
+    lines: Sequence[Probs], known: str, at_start: bool, alphabet: str = ALPHABET, config: DecodeConfig | None = None
 ) -> Decoded | None:
-    """``prefix`` (owner code, category and serial read from a crop that ended there) completed
-    by the check digit read right after it in ``lines``, a crop reaching further; ``None`` unless
-    that digit passes.
+    """A container number completed from ``lines``, a crop reaching further than the one that read
+    ``known``; ``None`` unless it keeps ``known`` and passes the check digit.
 
-    The longer crop may take in marks after the digit (a size/type code beside a roof number):
-    they are not part of the number. A repaired read (:func:`decode_container`) also counts when
-    it keeps ``prefix``, since repairs keep the check digit as read.
+    ``known`` opens the number (``at_start``: owner code, category and serial from a crop that
+    ended before the check digit, ``MSCU500627``) or closes it (serial and check digit from a crop
+    that began inside the owner code, ``6889054``). Marks beyond the number on the far side (a
+    size/type code beside a roof number, a logo's letters above it) are not part of it. A repaired
+    read (:func:`decode_container`) also counts when it keeps ``known``: repairs keep the check
+    digit as read, so the check digit is never one computed to fit.
     """
     config = config or DecodeConfig()
     parts, _ = joint_reads(lines, alphabet, config)[0]
     text = "".join(parts)
-    if text.startswith(prefix) and len(text) >= 11:
-        number = containers.parse(text[:11])
+    if len(text) >= 11 and (text.startswith(known) if at_start else text.endswith(known)):
+        number = containers.parse(text[:11] if at_start else text[-11:])
         if number is not None:
             return _decoded(lines, alphabet, number.number, number.formatted, True, " / ".join(parts), len(lines))
     decoded = decode_container(lines, alphabet, config)
-    return decoded if decoded.valid and decoded.text[:10] == prefix else None
-
-
-def decode_owner_code(
-    lines: Sequence[Probs], tail: str, alphabet: str = ALPHABET, config: DecodeConfig | None = None
-) -> Decoded | None:
-    """A number whose serial and check digit are ``tail`` (7 characters, read from a crop that began
-    inside the owner code), with the whole owner code read from ``lines``, a crop reaching back
-    further; ``None`` unless it passes the check digit.
-
-    Marks before the number (a logo's letters) are not part of it: the last eleven characters
-    are taken. A repaired read (:func:`decode_container`) also counts when it keeps ``tail``.
-    """
-    config = config or DecodeConfig()
-    parts, _ = joint_reads(lines, alphabet, config)[0]
-    text = "".join(parts)
-    if text.endswith(tail) and len(text) >= 11:
-        number = containers.parse(text[-11:])
-        if number is not None:
-            return _decoded(lines, alphabet, number.number, number.formatted, True, " / ".join(parts), len(lines))
-    decoded = decode_container(lines, alphabet, config)
-    return decoded if decoded.valid and decoded.text[-7:] == tail else None
+    kept = decoded.text.startswith(known) if at_start else decoded.text.endswith(known)
+    return decoded if decoded.valid and kept else None
 
 
 def decode_size_type(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:

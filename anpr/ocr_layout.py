@@ -361,22 +361,15 @@ def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> Prepare
     return _code_lines(grey, target)
 
 
-def toward_check_digit(box: BBox, orientation: Orientation, fraction: float) -> BBox:
-    """``box`` stretched by ``fraction`` of its length to where a container's check digit follows
-    the serial: rightwards for one-line and two-line numbers (the digit ends the serial row),
-    downwards for a vertical stack. Not clipped (:func:`~anpr.ocr_prep.cut` clips)."""
+def stretch_toward(box: BBox, orientation: Orientation, fraction: float, start: bool) -> BBox:
+    """``box`` stretched by ``fraction`` of its length along a container number's text: toward its
+    ``start`` (the owner code: leftwards, or upwards for a vertical stack) or its end (the check
+    digit, which ends the serial row: rightwards, or downwards). Not clipped
+    (:func:`~anpr.ocr_prep.cut` clips)."""
     if fraction < 0:
         raise ValueError(f"fraction must be 0 or more, got {fraction}")
     if orientation is Orientation.VERTICAL:
-        return BBox(box.x1, box.y1, box.x2, box.y2 + box.height * fraction)
-    return BBox(box.x1, box.y1, box.x2 + box.width * fraction, box.y2)
-
-
-def toward_owner_code(box: BBox, orientation: Orientation, fraction: float) -> BBox:
-    """``box`` stretched by ``fraction`` of its length back to where a container number starts:
-    leftwards for one-line and two-line numbers, upwards for a vertical stack. Not clipped."""
-    if fraction < 0:
-        raise ValueError(f"fraction must be 0 or more, got {fraction}")
-    if orientation is Orientation.VERTICAL:
-        return BBox(box.x1, box.y1 - box.height * fraction, box.x2, box.y2)
-    return BBox(box.x1 - box.width * fraction, box.y1, box.x2, box.y2)
+        grow = box.height * fraction
+        return BBox(box.x1, box.y1 - grow, box.x2, box.y2) if start else BBox(box.x1, box.y1, box.x2, box.y2 + grow)
+    grow = box.width * fraction
+    return BBox(box.x1 - grow, box.y1, box.x2, box.y2) if start else BBox(box.x1, box.y1, box.x2 + grow, box.y2)

@@ -24,9 +24,8 @@ from anpr.ocr_ctc import (
 from anpr.ocr_grammar import (
     ALPHABET,
     DecodeConfig,
-    decode_check_digit,
+    decode_completed,
     decode_container,
-    decode_owner_code,
     decode_plate,
     decode_size_type,
     rescore_plate,
@@ -277,7 +276,7 @@ def test_rescoring_needs_one_decode_per_view_of_the_same_layout() -> None:
 def test_a_stretched_crop_completes_the_number_only_with_a_passing_digit(
     lines: list[str], expected: str | None
 ) -> None:
-    decoded = decode_check_digit([frames(list(line)) for line in lines], "MSCU500627", ALPHABET, DecodeConfig())
+    decoded = decode_completed([frames(list(line)) for line in lines], "MSCU500627", True, ALPHABET, DecodeConfig())
     if expected is None:
         assert decoded is None
         return
@@ -301,7 +300,7 @@ def test_a_stretched_crop_completes_the_number_only_with_a_passing_digit(
 def test_a_stretched_crop_completes_the_owner_code_only_when_the_number_passes(
     lines: list[str], expected: str | None
 ) -> None:
-    decoded = decode_owner_code([frames(list(line)) for line in lines], "6889054", ALPHABET, DecodeConfig())
+    decoded = decode_completed([frames(list(line)) for line in lines], "6889054", False, ALPHABET, DecodeConfig())
     if expected is None:
         assert decoded is None
         return

@@ -13,9 +13,8 @@ from anpr.ocr_layout import (
     prepare,
     row_break,
     stacked_cells,
+    stretch_toward,
     text_span,
-    toward_check_digit,
-    toward_owner_code,
 )
 from anpr.ocr_prep import (
     as_grey,
@@ -259,19 +258,19 @@ def test_extra_plate_margins_are_validated(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_boxes_stretch_toward_the_check_digit_along_the_text() -> None:
     box = BBox(100, 50, 300, 90)
-    assert toward_check_digit(box, Orientation.HORIZONTAL, 0.2) == BBox(100, 50, 340, 90)
-    assert toward_check_digit(box, Orientation.TWO_LINE, 0.5) == BBox(100, 50, 400, 90)
+    assert stretch_toward(box, Orientation.HORIZONTAL, 0.2, start=False) == BBox(100, 50, 340, 90)
+    assert stretch_toward(box, Orientation.TWO_LINE, 0.5, start=False) == BBox(100, 50, 400, 90)
     tall = BBox(10, 100, 40, 600)
-    assert toward_check_digit(tall, Orientation.VERTICAL, 0.1) == BBox(10, 100, 40, 650)
-    assert toward_check_digit(box, Orientation.HORIZONTAL, 0.0) == box
+    assert stretch_toward(tall, Orientation.VERTICAL, 0.1, start=False) == BBox(10, 100, 40, 650)
+    assert stretch_toward(box, Orientation.HORIZONTAL, 0.0, start=False) == box
     with pytest.raises(ValueError, match="fraction"):
-        toward_check_digit(box, Orientation.HORIZONTAL, -0.1)
+        stretch_toward(box, Orientation.HORIZONTAL, -0.1, start=False)
 
 
 def test_boxes_stretch_back_toward_the_owner_code() -> None:
     box = BBox(100, 50, 300, 90)
-    assert toward_owner_code(box, Orientation.HORIZONTAL, 0.2) == BBox(60, 50, 300, 90)
-    assert toward_owner_code(box, Orientation.TWO_LINE, 0.5) == BBox(0, 50, 300, 90)
-    assert toward_owner_code(BBox(10, 100, 40, 600), Orientation.VERTICAL, 0.1) == BBox(10, 50, 40, 600)
+    assert stretch_toward(box, Orientation.HORIZONTAL, 0.2, start=True) == BBox(60, 50, 300, 90)
+    assert stretch_toward(box, Orientation.TWO_LINE, 0.5, start=True) == BBox(0, 50, 300, 90)
+    assert stretch_toward(BBox(10, 100, 40, 600), Orientation.VERTICAL, 0.1, start=True) == BBox(10, 50, 40, 600)
     with pytest.raises(ValueError, match="fraction"):
-        toward_owner_code(box, Orientation.VERTICAL, -0.5)
+        stretch_toward(box, Orientation.VERTICAL, -0.5, start=True)
