@@ -261,48 +261,42 @@ def test_rescoring_needs_one_decode_per_view_of_the_same_layout() -> None:
         rescore_plate([one, two], [decode_plate(one), decode_plate(two)])
 
 
+CHECK_DIGIT, OWNER_CODE = ("MSCU500627", True), ("6889054", False)
+
+
 @pytest.mark.parametrize(
-    ("lines", "expected"),
+    ("end", "lines", "expected"),
     [
-        (["MSCU5006271"], "MSCU5006271"),  # the digit read after the serial passes
-        (["MSCU500627145G1"], "MSCU5006271"),  # marks beyond the digit (a size/type code) are no part of it
-        (["MSCU", "5006271"], "MSCU5006271"),  # two lines: the digit ends the serial row
-        (["MSCU5006279"], None),  # the painted digit disagrees
-        (["MSCU500627"], None),  # still no digit
-        (["MSCU5006871"], None),  # a different serial, even if a repair could pass
-        (["ABCU5006271"], None),  # another owner code
+        # owner code, category and serial known: the check digit after them completes the number
+        (CHECK_DIGIT, ["MSCU5006271"], "MSCU 500627 1"),  # the digit read after the serial passes
+        (
+            CHECK_DIGIT,
+            ["MSCU500627145G1"],
+            "MSCU 500627 1",
+        ),  # a size/type code after the digit is no part of it
+        (CHECK_DIGIT, ["MSCU", "5006271"], "MSCU 500627 1"),  # two lines: the digit ends the serial row
+        (CHECK_DIGIT, ["MSCU5006279"], None),  # the painted digit disagrees
+        (CHECK_DIGIT, ["MSCU500627"], None),  # still no digit
+        (CHECK_DIGIT, ["MSCU5006871"], None),  # a different serial, even if a repair could pass
+        (CHECK_DIGIT, ["ABCU5006271"], None),  # another owner code
+        # serial and check digit known: the whole owner code before them completes the number
+        (OWNER_CODE, ["DFSU6889054"], "DFSU 688905 4"),  # the whole owner code, passing
+        (OWNER_CODE, ["HC", "DFSU6889054"], "DFSU 688905 4"),  # a mark above the number is no part of it
+        (OWNER_CODE, ["XDFSU6889054"], "DFSU 688905 4"),
+        (OWNER_CODE, ["DFSU", "6889054"], "DFSU 688905 4"),  # two lines: the owner code is the first
+        (OWNER_CODE, ["DESU6889054"], None),  # an owner code misread: the check digit refuses it
+        (OWNER_CODE, ["DFSU6889055"], None),  # the check digit as read is kept, not a new one
+        (OWNER_CODE, ["TSU6889054"], None),  # still cut
     ],
 )
-def test_a_stretched_crop_completes_the_number_only_with_a_passing_digit(
-    lines: list[str], expected: str | None
+def test_a_stretched_crop_completes_a_cut_number_only_when_it_keeps_the_known_part_and_passes(
+    end: tuple[str, bool], lines: list[str], expected: str | None
 ) -> None:
-    decoded = decode_completed([frames(list(line)) for line in lines], "MSCU500627", True, ALPHABET, DecodeConfig())
+    known, at_start = end
+    decoded = decode_completed([frames(list(line)) for line in lines], known, at_start, ALPHABET, DecodeConfig())
     if expected is None:
         assert decoded is None
         return
     assert decoded is not None
-    assert (decoded.text, decoded.valid, decoded.formatted) == (expected, True, "MSCU 500627 1")
+    assert (decoded.text, decoded.valid, decoded.formatted) == (expected.replace(" ", ""), True, expected)
     assert len(decoded.char_confidences) == 11 and 0.0 < decoded.confidence <= 1.0
-
-
-@pytest.mark.parametrize(
-    ("lines", "expected"),
-    [
-        (["DFSU6889054"], "DFSU6889054"),  # the whole owner code, passing
-        (["HC", "DFSU6889054"], "DFSU6889054"),  # a mark above the number is no part of it
-        (["XDFSU6889054"], "DFSU6889054"),
-        (["DFSU", "6889054"], "DFSU6889054"),  # two lines: the owner code is the first
-        (["DESU6889054"], None),  # an owner code misread: the check digit refuses it
-        (["DFSU6889055"], None),  # the check digit as read is kept, not a new one
-        (["TSU6889054"], None),  # still cut
-    ],
-)
-def test_a_stretched_crop_completes_the_owner_code_only_when_the_number_passes(
-    lines: list[str], expected: str | None
-) -> None:
-    decoded = decode_completed([frames(list(line)) for line in lines], "6889054", False, ALPHABET, DecodeConfig())
-    if expected is None:
-        assert decoded is None
-        return
-    assert decoded is not None
-    assert (decoded.text, decoded.valid, decoded.formatted) == (expected, True, "DFSU 688905 4")
