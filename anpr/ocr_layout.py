@@ -53,6 +53,10 @@ ONE_ROW_MIN_ASPECT = 3.0
 """Plates at least this wide are one row (legal 520x110); no row break is looked for."""
 VALLEY_SHARE = 0.35
 """A row break's ink, relative to the fainter of the two rows, must be below this."""
+MIN_LOCAL_CHARS = 3
+"""Characters a line needs before its span is trusted without local thresholding (:func:`text_span`)."""
+LOCAL_INK_OFFSET = 5
+"""How far (grey levels) a stroke must be from its neighbourhood's mean to count as ink (:func:`_local_ink`)."""
 CELL_HEIGHT = 32
 """Height, in px, of each character cell when a vertical stack is laid out as a line."""
 
@@ -234,18 +238,43 @@ def _edge(columns: npt.NDArray[np.float64], limit: int, step: int, start: int) -
     return x
 
 
-def text_span(grey: GreyImage) -> tuple[int, int, int, int] | None:
+def _local_ink(grey: GreyImage) -> tuple[npt.NDArray[np.uint8], list[tuple[int, int, int, int]]]:
+    """The ink mask, dark or light strokes, whose components make the longest row of characters,
+    thresholded against each pixel's neighbourhood (half the crop's height) rather than the whole crop.
+
+    A loose box around a small plate holds bumper, body and shadow; one threshold for the crop
+    then splits plate from bumper instead of strokes from plate, and no characters show. Against
+    the local mean the strokes stand out whichever surface surrounds the plate.
+    """
+    h = grey.shape[0]
+    block = max(3, (h // 2) | 1)
+    best: tuple[npt.NDArray[np.uint8], list[tuple[int, int, int, int]]] = (np.zeros_like(grey, np.uint8), [])
+    for polarity, offset in ((cv2.THRESH_BINARY_INV, LOCAL_INK_OFFSET), (cv2.THRESH_BINARY, -LOCAL_INK_OFFSET)):
+        mask = cv2.adaptiveThreshold(grey, 1, cv2.ADAPTIVE_THRESH_MEAN_C, polarity, block, offset).astype(np.uint8)
+        chars = _char_boxes(mask)
+        if len(chars) > len(best[1]):
+            best = (mask, chars)
+    return best
+
+
+def text_span(grey: GreyImage, local: bool = False) -> tuple[int, int, int, int] | None:
     """``(x1, y1, x2, y2)`` around the characters of a one-line crop, or ``None`` if unsure.
 
     The band of the line comes from the ink components shaped like characters
     (18 % to 95 % of the crop height, under 60 % of its width); across
     that band, blank columns and nearly solid ones (plate borders, the car body
     around the plate) are cut from both ends. Margins of a fifth of the
-    character height are kept.
+    character height are kept. With ``local``, a crop whose one threshold shows
+    fewer than :data:`MIN_LOCAL_CHARS` characters is thresholded locally
+    (:func:`_local_ink`) before giving up.
     """
     h, w = grey.shape[:2]
     mask = ink_mask(grey).astype(np.uint8)
     chars = _char_boxes(mask)
+    if local and len(chars) < 2:
+        found = _local_ink(grey)
+        if len(found[1]) >= MIN_LOCAL_CHARS:
+            mask, chars = found
     if len(chars) < 2:
         return None
     char_h = float(np.median([b[3] for b in chars]))
@@ -259,18 +288,18 @@ def text_span(grey: GreyImage) -> tuple[int, int, int, int] | None:
     return (x1, y1, x2, y2) if x2 - x1 >= 4 and y2 - y1 >= 4 else None
 
 
-def tighten(grey: GreyImage) -> GreyImage:
+def tighten(grey: GreyImage, local: bool = False) -> GreyImage:
     """``grey`` cut to its :func:`text_span` (unchanged when the span is unsure)."""
-    span = text_span(grey)
+    span = text_span(grey, local)
     if span is None:
         return grey
     x1, y1, x2, y2 = span
     return grey[y1:y2, x1:x2]
 
 
-def _line(grey: GreyImage) -> GreyImage:
+def _line(grey: GreyImage, local: bool = False) -> GreyImage:
     """A text line made upright (:func:`~anpr.ocr_prep.deshear`) and cut to its characters."""
-    return tighten(deshear(grey))
+    return tighten(deshear(grey), local)
 
 
 def _split(grey: GreyImage, y: int) -> tuple[GreyImage, ...] | None:
@@ -293,7 +322,7 @@ def _plate_layouts(grey: GreyImage, glyphs: bool = True) -> list[PreparedCrop]:
     h, w = grey.shape[:2]
     aspect = w / h
     level = deskew(grey)
-    one = PreparedCrop((_line(level),), Orientation.HORIZONTAL)
+    one = PreparedCrop((_line(level, local=True),), Orientation.HORIZONTAL)
     if aspect >= ONE_ROW_MIN_ASPECT:
         return [one]
     angle = glyph_angle(glyph_boxes(grey)) if glyphs else None

@@ -160,6 +160,47 @@ def test_text_span_leaves_out_a_plate_border() -> None:
     assert 5 < x1 < 40 and 250 < x2 < 315 and y1 > 5 and y2 < 75
 
 
+def plate_in_loose_box() -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A shaded one-row plate 80 px wide in a street photo's loose box: light body above, dark
+    bumper below and beside it. Returns the crop and the plate's ``(x1, y1, x2, y2)`` in it."""
+    image, _ = render_plate_crop(np.random.default_rng(0), plate_spec("93C-066.67"), degrade=False)
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(grey, (80, round(80 * grey.shape[0] / grey.shape[1])), interpolation=cv2.INTER_AREA)
+    small = (110 + small.astype(np.float32) * (90 / 255)).astype(np.uint8)
+    h, w = small.shape
+    top, side = int(0.3 * h), 10
+    crop = np.full((int(1.9 * h), w + 2 * side), 60, np.uint8)
+    crop[:top] = 225
+    crop[top : top + h, side : side + w] = small
+    return crop, (side, top, side + w, top + h)
+
+
+def test_text_span_thresholds_locally_a_plate_in_a_loose_box() -> None:
+    crop, (px1, py1, px2, py2) = plate_in_loose_box()
+    assert crop.shape[0] >= 32  # read as it is, no upscaling
+    assert text_span(crop) is None  # one threshold splits plate from bumper, not strokes from plate
+    span = text_span(crop, local=True)
+    assert span is not None
+    x1, y1, x2, y2 = span
+    assert py1 <= y1 and y2 <= py2  # the band of the characters, inside the plate
+    assert x1 <= px1 + 0.15 * (px2 - px1) and x2 >= px2 - 0.15 * (px2 - px1)  # from end to end
+
+
+def test_one_row_plate_in_a_loose_box_is_cut_to_its_characters() -> None:
+    crop, (_, py1, _, py2) = plate_in_loose_box()
+    one_row = plate_layouts(crop)[0]
+    assert one_row.rows == 1
+    assert one_row.lines[0].shape[0] <= py2 - py1  # not the whole box with body and bumper
+
+
+def test_local_thresholding_is_only_a_fallback() -> None:
+    img = np.full((80, 320), 255, np.uint8)
+    cv2.rectangle(img, (2, 2), (317, 77), 0, 3)
+    cv2.putText(img, "51F-123.45", (40, 55), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 3)
+    assert text_span(img, local=True) == text_span(img)
+    assert text_span(np.full((40, 120), 128, np.uint8), local=True) is None  # nothing to find either way
+
+
 @pytest.mark.parametrize("angle", [-8.0, -4.0, 5.0, 9.0])
 def test_skew_angle_undoes_a_rotation(angle: float) -> None:
     img = np.full((120, 420), 255, np.uint8)
