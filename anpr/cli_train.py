@@ -26,6 +26,7 @@ def _build_dataset(
     pseudo: Path,
     gate_repeat: int = 1,
     plate_photos: int | None = None,
+    mask_conf: float | None = None,
 ) -> Path:
     from anpr.synth.dataset import write_yolo_dataset
     from anpr.training.real_labels import gate_images, plate_images
@@ -35,13 +36,14 @@ def _build_dataset(
     if data.exists():
         shutil.rmtree(data)
     summary = write_yolo_dataset(data, synth_train, synth_val, seed=seed, imgsz=imgsz)
-    photos = plate_images(pseudo)
+    photos = plate_images(pseudo, mask_conf)
     if plate_photos is not None and plate_photos < len(photos):
         photos = random.Random(seed).sample(photos, plate_photos)
     plates = add_real_images(data, "train", photos, "plate")
     frames = gate_images(pseudo)
     gates = sum(add_real_images(data, "train", frames, "gate" if k == 0 else f"gate{k}") for k in range(gate_repeat))
     counts = {"synthetic": summary.images, "synthetic_objects": summary.objects, "real_plate_photos": plates,
+              "real_plate_photos_painted": sum(bool(p.masked) for p in photos),
               "real_gate_frames": len(frames), "real_gate_frames_shown": gates}  # fmt: skip
     (work / "dataset.json").write_text(json.dumps(counts, indent=2))
     log.info("dataset: %s", counts)
@@ -82,6 +84,13 @@ def train_detector(
     plate_photos: int | None = typer.Option(
         None, min=0, help="Use only this many of the labelled real plate photos, drawn by the seed (default all)."
     ),
+    mask_unverified: float | None = typer.Option(
+        None,
+        min=0.001,
+        max=1.0,
+        help="Paint out plate boxes from this confidence up that relabelling could not verify (other vehicles' "
+        "unread plates), so that training does not learn them as background (default: leave them).",
+    ),
 ) -> None:
     """Train the YOLO gate detector on synthetic scenes plus verified real pseudo-labels."""
     from anpr.training.train_detector import TrainConfig, save_run_record, ship, train
@@ -95,7 +104,7 @@ def train_detector(
     weights = init
     for round_no in range(rounds + 1):
         data_yaml = _build_dataset(
-            work, synth_train, synth_val, imgsz, seed + round_no, pseudo, gate_repeat, plate_photos
+            work, synth_train, synth_val, imgsz, seed + round_no, pseudo, gate_repeat, plate_photos, mask_unverified
         )
         cfg = TrainConfig(data_yaml=data_yaml, run_dir=work / f"run{round_no}", epochs=epochs, imgsz=imgsz,
                           batch=batch, seed=seed, device=device, init_weights=weights, time_hours=hours)  # fmt: skip

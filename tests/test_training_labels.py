@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from anpr.detector import detections_from_arrays
+from anpr.training.real_labels import WATERMARK, masked_boxes
 from anpr.training.relabel import merge_parts, split_parts, verify_gate_frame, verify_plate_photo
 from anpr.training.splits import gate_pass_id, gate_split, split_of
 from anpr.training.textmatch import best_tier, fold, match_tier, normalize
-from anpr.training.yolo_data import yolo_line
+from anpr.training.yolo_data import paint_out, yolo_line
 from anpr.types import BBox, DetClass, Detection, Reading
 
 
@@ -102,6 +103,48 @@ def test_weak_boxes_repaired_into_a_valid_plate_do_not_become_labels() -> None:
     )
     assert rec["box"] == [100, 100, 150, 120]
     assert rec["extra"] == [] and "reject" not in rec  # neither is confident enough to reject the photo either
+
+
+def test_plate_photo_records_the_other_boxes_it_could_not_verify() -> None:
+    label = _det((100, 100, 150, 120), 0.5)
+    other = _det((300, 200, 340, 230), 0.2)  # another vehicle's plate, too small to read
+    echo = _det((102, 101, 151, 121), 0.3)  # the labelled plate again
+    extra = _det((0, 200, 50, 220), 0.9)
+    rec = verify_plate_photo(
+        [label, other, echo, extra],
+        [_read("51F12345", True), _read("7", False), _read("51F12346", True), _read("29A99999", True)],
+        "51F-123.45",
+    )
+    assert rec["box"] == [100, 100, 150, 120] and [e["box"] for e in rec["extra"]] == [[0, 200, 50, 220]]
+    assert rec["unverified"] == [{"box": [300, 200, 340, 230], "det_conf": 0.2}]
+
+
+def test_unverified_boxes_are_painted_out_from_a_confidence_but_never_the_watermark() -> None:
+    rec = {
+        "box": [100, 100, 150, 120],
+        "unverified": [
+            {"box": [300, 200, 340, 230], "det_conf": 0.2},
+            {"box": [200, 250, 230, 270], "det_conf": 0.04},
+            {"box": [0, 28, 57, 61], "det_conf": 0.27},  # the site's watermark
+        ],
+    }
+    assert WATERMARK.overlap(BBox(0, 28, 57, 61)) > 0
+    assert masked_boxes(rec, None) == ()
+    assert masked_boxes(rec, 0.1) == (BBox(300, 200, 340, 230),)
+    assert masked_boxes(rec, 0.03) == (BBox(300, 200, 340, 230), BBox(200, 250, 230, 270))
+    assert masked_boxes({"box": [1, 1, 5, 5]}, 0.1) == ()  # records from before they were kept
+
+
+def test_paint_out_fills_a_box_from_its_surroundings_and_spares_the_labels() -> None:
+    image = np.full((120, 200, 3), 90, np.uint8)
+    image[40:60, 20:80] = 240  # a bright plate-like patch
+    image[45:55, 30:70] = 10  # with dark "characters"
+    image[80:100, 120:180] = 240  # the labelled plate, next to a box that touches it
+    painted = paint_out(image, [BBox(20, 40, 80, 60), BBox(110, 70, 125, 85)], keep=[BBox(120, 80, 180, 100)])
+    patch = painted[40:60, 20:80].astype(int)
+    assert abs(patch.mean() - 90) < 15 and patch.std() < 15  # the patch is gone into the background
+    assert np.array_equal(painted[70:110, 105:190], image[70:110, 105:190])  # the box touching the label stays
+    assert np.array_equal(paint_out(image, []), image)
 
 
 def test_plate_photo_with_an_unverified_confident_plate_is_rejected() -> None:

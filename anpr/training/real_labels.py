@@ -43,8 +43,25 @@ def _boxes(rec: dict[str, Any], default_cls: DetClass) -> list[tuple[DetClass, B
     return out
 
 
-def plate_images(pseudo_dir: Path) -> list[LabelledImage]:
-    """Train-split plate photos with a verified plate box (later files override earlier ones)."""
+WATERMARK = BBox(0, 0, 200, 65)
+"""Where every vn-plate-photos frame carries the site's watermark (top left of 460x350): never
+painted out, so that every photo keeps teaching that it is not a plate."""
+
+
+def masked_boxes(rec: dict[str, Any], mask_conf: float | None) -> tuple[BBox, ...]:
+    """The ``unverified`` plate boxes of a relabelled photo's record, from ``mask_conf`` up, to paint
+    out of the training image; none without ``mask_conf``, and none mostly on the watermark."""
+    if mask_conf is None:
+        return ()
+    found = [_box(u.get("box")) for u in rec.get("unverified", []) or [] if float(u.get("det_conf", 0.0)) >= mask_conf]
+    return tuple(b for b in found if b is not None and b.overlap(WATERMARK) < 0.5 * b.area)
+
+
+def plate_images(pseudo_dir: Path, mask_conf: float | None = None) -> list[LabelledImage]:
+    """Train-split plate photos with a verified plate box (later files override earlier ones).
+
+    With ``mask_conf``, the plate boxes relabelling recorded as unverified from that confidence
+    up are to be painted out (:attr:`~anpr.training.yolo_data.LabelledImage.masked`)."""
     merged: dict[str, dict[str, Any]] = {}
     for name in ("plates_craft.jsonl", "plates_det.jsonl"):
         for rec in load_jsonl(pseudo_dir / name):
@@ -61,7 +78,7 @@ def plate_images(pseudo_dir: Path) -> list[LabelledImage]:
             continue
         with Image.open(path) as im:
             w, h = im.size
-        out.append(LabelledImage(path, w, h, tuple(_boxes(rec, DetClass.PLATE))))
+        out.append(LabelledImage(path, w, h, tuple(_boxes(rec, DetClass.PLATE)), masked_boxes(rec, mask_conf)))
     return out
 
 

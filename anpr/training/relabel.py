@@ -29,7 +29,7 @@ from anpr.training import HARD_CONF, RELABEL_CONF
 from anpr.training.real_labels import GATE_FRAMES, PLATE_PHOTOS
 from anpr.training.splits import gate_split, split_of
 from anpr.training.textmatch import TIERS, best_tier, fold, levenshtein
-from anpr.types import DetClass, Detection, ImageArray, Reading
+from anpr.types import BBox, DetClass, Detection, ImageArray, Reading
 
 log = logging.getLogger(__name__)
 CONFIDENT = 0.6
@@ -39,7 +39,10 @@ EXTRA_MIN_READ = 0.6
 """... and when it reads as a valid plate at least this confident. Relabelling looks at boxes down to
 confidence 0.03 to find the labelled plate; below these bars the other boxes were mostly texture
 that the grammar repaired into some valid plate: 6.7 of them per training photo, and a detector
-trained on them boxed 4.2 plates per held-out photo instead of 1.6."""
+trained on them boxed 4.2 plates per held-out photo instead of 1.6. The rest of the boxes are
+recorded as ``unverified``: other vehicles' plates the reader could not read are among them, and
+training can paint them out rather than teach that they are background
+(:attr:`anpr.training.yolo_data.LabelledImage.masked`)."""
 
 
 def _batches(paths: Sequence[Path], size: int) -> Iterator[list[tuple[Path, ImageArray]]]:
@@ -82,6 +85,7 @@ def verify_plate_photo(dets: Sequence[Detection], reads: Sequence[Reading | None
         "box": _box(chosen), "read": reading.text, "tier": TIERS[best[0]],
         "rows": reading.rows, "det_conf": round(chosen.confidence, 3), "extra": [],
     }  # fmt: skip
+    unverified: list[Detection] = []
     for d, r in pairs:
         if d is chosen or d.bbox.iou(chosen.bbox) > 0.3:
             continue
@@ -92,6 +96,13 @@ def verify_plate_photo(dets: Sequence[Detection], reads: Sequence[Reading | None
             )  # fmt: skip
         elif d.confidence >= CONFIDENT:
             record["reject"] = "unverified confident plate box"
+        else:
+            unverified.append(d)
+    kept = [chosen.bbox, *(BBox(*e["box"]) for e in record["extra"])]
+    record["unverified"] = [
+        {"box": _box(d), "det_conf": round(d.confidence, 3)}
+        for d in unverified if not any(d.bbox.iou(k) > 0.3 for k in kept)
+    ]  # fmt: skip
     return record
 
 

@@ -1,7 +1,8 @@
 """Assemble the detector's YOLO dataset: synthetic scenes plus verified real pseudo-labels.
 
 Real images are linked (never copied into the repository; the dataset lives
-under ``var/``). Only the *train* split of each shared dataset is used;
+under ``var/``); one with regions to paint out is written there as a painted
+copy. Only the *train* split of each shared dataset is used;
 validation images are kept for :mod:`anpr.training.eval_detector`.
 """
 
@@ -14,19 +15,52 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from anpr.types import BBox, DetClass
+import cv2
+import numpy as np
+
+from anpr.imageio import try_load
+from anpr.types import BBox, DetClass, ImageArray
 
 NAMES = [c.value for c in DetClass]
 
 
 @dataclass(frozen=True, slots=True)
 class LabelledImage:
-    """A real image and its verified boxes (pixels)."""
+    """A real image, its verified boxes (pixels) and the regions to paint out before training.
+
+    ``masked`` holds boxes the detector proposed but OCR could not verify (another vehicle's
+    plate too small to read, or texture): left in, an unread plate would teach that plates are
+    background. They are filled from their surroundings (:func:`paint_out`) in a copy.
+    """
 
     path: Path
     width: int
     height: int
     boxes: tuple[tuple[DetClass, BBox], ...]
+    masked: tuple[BBox, ...] = ()
+
+
+MASK_GROW = 0.15
+"""A painted-out box is grown by this share of its size on each side, to take its edges too."""
+
+
+def paint_out(
+    image: ImageArray, boxes: Iterable[BBox], keep: Iterable[BBox] = (), grow: float = MASK_GROW
+) -> ImageArray:
+    """``image`` with each box (grown by ``grow``) filled in from its surroundings (OpenCV
+    inpainting); a box that would touch one of ``keep`` (the labels) is left alone."""
+    h, w = image.shape[:2]
+    labels = list(keep)
+    mask = np.zeros((h, w), np.uint8)
+    for box in boxes:
+        grown = box.expand(grow).clip(w, h)
+        if grown is not None and not any(grown.overlap(k) > 0 for k in labels):
+            x1, y1, x2, y2 = (round(v) for v in (grown.x1, grown.y1, grown.x2, grown.y2))
+            mask[y1:y2, x1:x2] = 255
+    if not mask.any():
+        return image
+    painted: ImageArray = cv2.inpaint(image, mask, 3, cv2.INPAINT_TELEA).astype(np.uint8)
+    return painted
 
 
 def yolo_line(cls: DetClass, box: BBox, width: int, height: int) -> str:
@@ -49,7 +83,13 @@ def add_real_images(root: Path, split: str, items: Iterable[LabelledImage], pref
         link = img_dir / f"{name}{item.path.suffix}"
         if link.exists() or link.is_symlink():
             link.unlink()
-        os.symlink(item.path.resolve(), link)
+        image = try_load(item.path) if item.masked else None
+        if image is not None:  # a painted copy, under var/ like the rest of the dataset
+            painted = paint_out(image, item.masked, [b for _, b in item.boxes])
+            link = link.with_suffix(".jpg")
+            cv2.imwrite(str(link), painted, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        else:
+            os.symlink(item.path.resolve(), link)
         lines = [yolo_line(c, b, item.width, item.height) for c, b in item.boxes]
         (lbl_dir / f"{name}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
         n += 1
