@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from anpr.detector import detections_from_arrays
+from anpr.training.eval_detector import audited_box_recall, load_plate_audit
 from anpr.training.real_labels import WATERMARK, masked_boxes
 from anpr.training.relabel import merge_parts, split_parts, verify_gate_frame, verify_plate_photo
 from anpr.training.splits import gate_pass_id, gate_split, split_of
@@ -218,3 +219,22 @@ def test_best_tier_takes_the_best_of_the_reads() -> None:
     assert best_tier("51F12345", "51F1234", "51F-123.45") == "exact"  # the raw read can beat the decoded one
     assert best_tier("51F12345", "50F12845") == "loose"
     assert best_tier("51F12345", "29A67890", "") is None
+
+
+def test_audited_box_recall_combines_located_photos_with_the_hand_audit() -> None:
+    located = {"a.jpg": True, "b.jpg": True, "c.jpg": False, "d.jpg": False, "e.jpg": False, "f.jpg": False}
+    audit = {"c.jpg": "yes", "d.jpg": "no", "e.jpg": "unsure", "a.jpg": "no"}  # a is located: its verdict is moot
+    got = audited_box_recall(located, audit)
+    assert (got["located"], got["yes"], got["no"], got["unsure"], got["unaudited"]) == (2, 1, 1, 1, 1)
+    assert got["recall_low"] == round(3 / 6, 4)  # a, b located; c boxed by eye
+    assert got["recall_high"] == round(5 / 6, 4)  # and e (unsure) and f (never audited) given the benefit
+
+
+def test_shipped_plate_box_audit_is_well_formed(tmp_path: Path) -> None:
+    audit = load_plate_audit()
+    assert audit and set(audit.values()) <= {"yes", "no", "unsure"}
+    assert all(split_of(image) == "val" for image in audit)  # only held-out photos are audited
+    bad = tmp_path / "audit.jsonl"
+    bad.write_text('{"image": "type1_001.jpg", "boxed": "maybe"}\n')
+    with pytest.raises(ValueError, match="yes, no or unsure"):
+        load_plate_audit(bad)

@@ -40,6 +40,22 @@ def _audited(audit: dict[str, Any]) -> str:
     )
 
 
+def _plate_audit(audit: dict[str, Any]) -> str:
+    """The held-out plate box recall with the hand audit of the photos the reads do not locate."""
+    if not audit:
+        return "Plate boxes checked by hand: not measured (`anpr train eval-detector`)."
+    return (
+        "**Checked by hand** (`anpr/training/plate_box_audit.jsonl`): a photo counts when some read of its plate "
+        "boxes is within a third of the label's characters (the labelled plate is boxed; "
+        f"{audit.get('located')} of {audit.get('photos')} photos), or, for the other "
+        f"{audit.get('not_located')}, when a box on the labelled plate is seen by eye: {audit.get('yes')} yes, "
+        f"{audit.get('no')} no, {audit.get('unsure')} unsure, {audit.get('unaudited')} not in the audit (a "
+        f"photo this model misses that the audited model located). **Box recall {_pct(audit.get('recall_low'))}"
+        f"-{_pct(audit.get('recall_high'))}** (target 97%); the upper figure counts unsure and unaudited photos "
+        "as boxed."
+    )
+
+
 def detector_section(train: dict[str, Any], ev: dict[str, Any]) -> str:
     data = train.get("dataset", {})
     synth = data.get("synthetic", {})
@@ -83,6 +99,8 @@ def detector_section(train: dict[str, Any], ev: dict[str, Any]) -> str:
         f"bound: the box may be on another vehicle): {_pct(plates.get('any_plate_box'))}. The strict figure is "
         "limited by the OCR as much as by the detector: a correct box whose crop is misread counts as a miss "
         "unless an earlier verified pseudo-label covers it.",
+        "",
+        _plate_audit(plates.get("hand_audit", {})),
         "",
         "| category | recall |",
         "| --- | --- |",
