@@ -78,8 +78,8 @@ def _det(box: tuple[float, float, float, float], conf: float, cls: DetClass = De
     return Detection(cls, BBox(*box), conf)
 
 
-def _read(text: str, valid: bool, cls: DetClass = DetClass.PLATE) -> Reading:
-    return Reading(cls, text, text, 0.9, valid)
+def _read(text: str, valid: bool, cls: DetClass = DetClass.PLATE, confidence: float = 0.97) -> Reading:
+    return Reading(cls, text, text, confidence, valid)
 
 
 def test_plate_photo_keeps_the_box_that_reads_as_the_label() -> None:
@@ -88,7 +88,7 @@ def test_plate_photo_keeps_the_box_that_reads_as_the_label() -> None:
     assert rec["box"] == [100, 100, 150, 120]
     assert rec["tier"] == "exact"
     assert rec["extra"] == [
-        {"cls": "plate", "box": [0, 0, 50, 20], "read": "29A99999", "det_conf": 0.9, "read_conf": 0.9}
+        {"cls": "plate", "box": [0, 0, 50, 20], "read": "29A99999", "det_conf": 0.9, "read_conf": 0.97}
     ]
     assert "reject" not in rec
 
@@ -104,6 +104,22 @@ def test_weak_boxes_repaired_into_a_valid_plate_do_not_become_labels() -> None:
     )
     assert rec["box"] == [100, 100, 150, 120]
     assert rec["extra"] == [] and "reject" not in rec  # neither is confident enough to reject the photo either
+
+
+def test_a_valid_read_short_of_sure_is_no_label() -> None:
+    """Wheels, badges and lamps read as some valid plate at 0.6-0.9; a label needs a sure read."""
+    label = _det((100, 100, 150, 120), 0.5)
+    wheel = _det((300, 200, 340, 240), 0.4)
+    rec = verify_plate_photo(
+        [label, wheel], [_read("51F12345", True), _read("29A0009", True, confidence=0.9)], "51F12345"
+    )
+    assert rec["extra"] == [] and "reject" not in rec
+    assert rec["unverified"] == [{"box": [300, 200, 340, 240], "det_conf": 0.4}]
+    badge = _det((300, 200, 340, 240), 0.7)  # confident, but not read surely: the photo cannot be trusted
+    rec = verify_plate_photo(
+        [label, badge], [_read("51F12345", True), _read("29A0009", True, confidence=0.9)], "51F12345"
+    )
+    assert rec["reject"]
 
 
 def test_plate_photo_records_the_other_boxes_it_could_not_verify() -> None:
