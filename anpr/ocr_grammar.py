@@ -208,10 +208,7 @@ def rescore_plate(
     texts = list(found)
     scored = [score_all(v, texts, alphabet) for v in views]
     per_view = np.array([[s for s, _ in view_scores] for view_scores in scored])
-    import os
-
-    wt = np.array([1.0] + [float(os.environ.get("XW", "1"))] * (len(views) - 1))[:, None]
-    best = int(np.argmax((per_view * wt).sum(axis=0)))
+    best = int(np.argmax(per_view.sum(axis=0)))
     view = int(np.argmax(per_view[:, best]))
     plate = found[texts[best]]
     cut = scored[view][best][1]
