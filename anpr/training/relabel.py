@@ -47,6 +47,21 @@ vehicles' plates the reader could not read are among them, and training can pain
 than teach that they are background (:attr:`anpr.training.yolo_data.LabelledImage.masked`)."""
 
 
+def _batches(paths: Sequence[Path], size: int) -> Iterator[list[tuple[Path, ImageArray]]]:
+    batch: list[tuple[Path, ImageArray]] = []
+    for p in paths:
+        img = try_load(p)
+        if img is None:
+            log.warning("skipping unreadable image %s", p)
+            continue
+        batch.append((p, img))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _box(d: Detection) -> list[int]:
     return d.bbox.as_list()
 
