@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -254,3 +255,73 @@ def test_shipped_plate_box_audit_is_well_formed(tmp_path: Path) -> None:
     bad.write_text('{"image": "type1_001.jpg", "boxed": "maybe"}\n')
     with pytest.raises(ValueError, match="yes, no or unsure"):
         load_plate_audit(bad)
+
+
+class _FixedDetector:
+    """Two plate boxes on every photo: the labelled plate and another vehicle's."""
+
+    def detect(self, images: list[np.ndarray]) -> list[list[Detection]]:
+        return [[_det((10, 10, 60, 30), 0.8), _det((100, 50, 140, 70), 0.2)] for _ in images]
+
+
+class _LabelReader:
+    """Reads the first box as the photo's plate and the second as nothing legible."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def read(self, image: np.ndarray, detections: list[Detection]) -> list[Reading | None]:
+        return [_read(self.text, True), None][: len(detections)]
+
+
+def test_relabel_plates_writes_one_record_per_readable_photo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import cv2
+
+    from anpr.training import relabel
+
+    images = tmp_path / "vn-plate-photos" / "images"
+    images.mkdir(parents=True)
+    for name in ("type1_001.jpg", "type1_002.jpg"):
+        cv2.imwrite(str(images / name), np.full((120, 160, 3), 128, np.uint8))
+    (images / "type1_003.jpg").write_bytes(b"not a jpeg")  # unreadable: skipped, never fatal
+    (images.parent / "labels.csv").write_text(
+        "image,plate_text,category\ntype1_001.jpg,51F-123.45,type1\ntype1_002.jpg,51F-123.45,type1\n"
+        "type1_003.jpg,51F-123.45,type1\n"
+    )
+    monkeypatch.setattr(relabel, "PLATE_PHOTOS", images)
+    out = tmp_path / "plates_det.jsonl"
+    counts = relabel.relabel_plates(_FixedDetector(), _LabelReader("51F12345"), out, batch=1)
+    assert counts == {"photos": 2, "verified": 2, "rejected": 0}
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["image"] for r in records] == ["type1_001.jpg", "type1_002.jpg"]
+    assert all(r["box"] == [10, 10, 60, 30] for r in records)
+    assert all(r["unverified"] == [{"box": [100, 50, 140, 70], "det_conf": 0.2}] for r in records)
+
+
+def test_real_images_are_linked_or_painted_into_the_dataset(tmp_path: Path) -> None:
+    import cv2
+
+    from anpr.training.yolo_data import LabelledImage, add_real_images
+
+    src = tmp_path / "photo.jpg"
+    image = np.full((100, 200, 3), 90, np.uint8)
+    image[60:80, 120:180] = 240
+    cv2.imwrite(str(src), image)
+    original = src.read_bytes()
+    label = ((DetClass.PLATE, BBox(10, 10, 60, 30)),)
+    root = tmp_path / "data"
+    items = [
+        LabelledImage(src, 200, 100, label),
+        LabelledImage(src, 200, 100, label, masked=(BBox(120, 60, 180, 80),)),
+    ]
+    assert add_real_images(root, "train", items[:1], "plain") == 1
+    assert add_real_images(root, "train", items[1:], "painted") == 1
+    linked = root / "images" / "train" / "plain_photo.jpg"
+    painted = root / "images" / "train" / "painted_photo.jpg"
+    assert linked.is_symlink() and linked.resolve() == src.resolve()  # the shared photo itself, never copied
+    assert painted.is_file() and not painted.is_symlink()
+    copy = cv2.imread(str(painted))
+    assert copy[60:80, 120:180].mean() < 150  # the unread plate is painted out of the copy
+    for name in ("plain_photo", "painted_photo"):
+        assert (root / "labels" / "train" / f"{name}.txt").read_text() == "0 0.175000 0.200000 0.250000 0.200000\n"
+    assert src.read_bytes() == original  # the shared photo is never written to
