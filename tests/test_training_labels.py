@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from anpr.detector import detections_from_arrays
-from anpr.training.eval_detector import audited_box_recall, load_plate_audit
+from anpr.training.eval_detector import audit_by_category, audited_box_recall, load_plate_audit
 from anpr.training.real_labels import WATERMARK, masked_boxes
 from anpr.training.relabel import merge_parts, split_parts, verify_gate_frame, verify_plate_photo
 from anpr.training.splits import gate_pass_id, gate_split, split_of
@@ -325,3 +325,11 @@ def test_real_images_are_linked_or_painted_into_the_dataset(tmp_path: Path) -> N
     for name in ("plain_photo", "painted_photo"):
         assert (root / "labels" / "train" / f"{name}.txt").read_text() == "0 0.175000 0.200000 0.250000 0.200000\n"
     assert src.read_bytes() == original  # the shared photo is never written to
+
+
+def test_audited_box_recall_per_category() -> None:
+    located = {"a.jpg": True, "b.jpg": False, "c.jpg": False, "d.jpg": True}
+    categories = {"a.jpg": "type1", "b.jpg": "type1", "c.jpg": "type2", "d.jpg": "type2"}
+    got = audit_by_category(located, categories, {"b.jpg": "no", "c.jpg": "unsure"})
+    assert got["recall_low"] == 0.5 and got["recall_high"] == 0.75
+    assert got["per_category"] == {"type1": [0.5, 0.5], "type2": [0.5, 1.0]}

@@ -137,6 +137,17 @@ def audited_box_recall(located: dict[str, bool], audit: dict[str, str]) -> dict[
     }  # fmt: skip
 
 
+def audit_by_category(located: dict[str, bool], categories: dict[str, str], audit: dict[str, str]) -> dict[str, Any]:
+    """:func:`audited_box_recall` over all photos, with ``[low, high]`` for each category (pure)."""
+    out = audited_box_recall(located, audit)
+    bounds: dict[str, list[float]] = {}
+    for cat in sorted(set(categories.values())):
+        sub = audited_box_recall({i: hit for i, hit in located.items() if categories[i] == cat}, audit)
+        bounds[cat] = [sub["recall_low"], sub["recall_high"]]
+    out["per_category"] = bounds
+    return out
+
+
 def verified_plate_boxes(pseudo_dir: Path) -> dict[str, list[BBox]]:
     out: dict[str, list[BBox]] = defaultdict(list)
     for name in ("plates_craft.jsonl", "plates_det.jsonl"):
@@ -157,6 +168,7 @@ def eval_plates(detector: Detector, ocr: OcrEngine, pseudo_dir: Path, limit: int
     known = verified_plate_boxes(pseudo_dir)
     hits: dict[str, list[bool]] = defaultdict(list)
     located: dict[str, bool] = {}
+    categories: dict[str, str] = {}
     any_box = 0
     for r in rows:
         img = try_load(PLATE_PHOTOS / r["image"])
@@ -168,6 +180,7 @@ def eval_plates(detector: Detector, ocr: OcrEngine, pseudo_dir: Path, limit: int
         reads = ocr.read(img, plates)
         hit = plate_hit(plates, reads, r["plate_text"], known.get(r["image"], []))
         hits[r["category"]].append(hit)
+        categories[r["image"]] = r["category"]
         located[r["image"]] = score_photo(r["plate_text"], [x.text for x in reads if x is not None]).located
     flat = [h for v in hits.values() for h in v]
     return {
@@ -176,7 +189,7 @@ def eval_plates(detector: Detector, ocr: OcrEngine, pseudo_dir: Path, limit: int
         # Upper bound: photos with any plate box at all (it may sit on another vehicle's plate).
         "any_plate_box": round(any_box / max(1, len(flat)), 4),
         "per_category": {k: round(sum(v) / len(v), 4) for k, v in sorted(hits.items())},
-        "hand_audit": audited_box_recall(located, load_plate_audit()),
+        "hand_audit": audit_by_category(located, categories, load_plate_audit()),
     }
 
 

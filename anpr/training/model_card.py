@@ -64,7 +64,13 @@ def detector_section(train: dict[str, Any], ev: dict[str, Any]) -> str:
     plates = ev.get("plates_val", {})
     containers = ev.get("containers_val", {})
     speed = ev.get("speed_median_ms", {})
-    per_cat = "\n".join(f"| {k} | {_pct(v)} |" for k, v in plates.get("per_category", {}).items())
+    by_hand = plates.get("hand_audit", {}).get("per_category", {})
+
+    def _bounds(cat: str) -> str:
+        low, high = by_hand.get(cat, (None, None))
+        return f"{_pct(low)}-{_pct(high)}" if low is not None else "n/a"
+
+    per_cat = "\n".join(f"| {k} | {_pct(v)} | {_bounds(k)} |" for k, v in plates.get("per_category", {}).items())
     sizes = train.get("sizes", {})
     model_file = Path(str(train.get("model", "gate-detector.yaml"))).name
     lines = [
@@ -102,8 +108,8 @@ def detector_section(train: dict[str, Any], ev: dict[str, Any]) -> str:
         "",
         _plate_audit(plates.get("hand_audit", {})),
         "",
-        "| category | recall |",
-        "| --- | --- |",
+        "| category | strict recall | box recall, checked by hand |",
+        "| --- | --- | --- |",
         per_cat,
         "",
         f"Real gate frames, held-out passes: {containers.get('verified_boxes')} check-digit-verified container "
