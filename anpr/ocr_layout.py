@@ -54,7 +54,7 @@ ONE_ROW_MIN_ASPECT = 3.0
 VALLEY_SHARE = 0.35
 """A row break's ink, relative to the fainter of the two rows, must be below this."""
 MIN_LOCAL_CHARS = 3
-"""Characters a line needs before its span is trusted without local thresholding (:func:`text_span`)."""
+"""Characters local thresholding must find before :func:`text_span` trusts its span."""
 LOCAL_INK_OFFSET = 5
 """How far (grey levels) a stroke must be from its neighbourhood's mean to count as ink (:func:`_local_ink`)."""
 CELL_HEIGHT = 32
@@ -265,8 +265,8 @@ def text_span(grey: GreyImage, local: bool = False) -> tuple[int, int, int, int]
     that band, blank columns and nearly solid ones (plate borders, the car body
     around the plate) are cut from both ends. Margins of a fifth of the
     character height are kept. With ``local``, a crop whose one threshold shows
-    fewer than :data:`MIN_LOCAL_CHARS` characters is thresholded locally
-    (:func:`_local_ink`) before giving up.
+    fewer than two characters is thresholded locally (:func:`_local_ink`)
+    before giving up, and that is trusted from :data:`MIN_LOCAL_CHARS` characters.
     """
     h, w = grey.shape[:2]
     mask = ink_mask(grey).astype(np.uint8)

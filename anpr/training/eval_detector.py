@@ -37,11 +37,11 @@ from anpr.training.yolo_data import load_jsonl
 from anpr.types import BBox, DetClass, Detection, Reading
 
 GATE_TRUTH = Path(__file__).with_name("gate_truth.jsonl")
-PLATE_BOX_AUDIT = Path(__file__).with_name("plate_box_audit.jsonl")
-"""Held-out photos the pipeline did not locate, each checked by eye for a box on the labelled plate."""
 """Hand-checked container numbers of the held-out gate frames: one JSON line per number with
 ``image``, ``number`` (check-digit valid), ``box`` (x1, y1, x2, y2 px), ``marking`` (``side``:
 doors and side walls; ``roof``: the roof marking the top cameras see) and ``layout``."""
+PLATE_BOX_AUDIT = Path(__file__).with_name("plate_box_audit.jsonl")
+"""Held-out photos the pipeline did not locate, each checked by eye for a box on the labelled plate."""
 COVER_SHARE = 0.9
 """A box covers a number when it holds at least this share of the number's hand-drawn box ..."""
 COVER_MIN_IOU = 0.2
