@@ -128,8 +128,14 @@ def eval_detector_command(
     imgsz: int = typer.Option(480, min=160, max=1280),
     limit: int = typer.Option(0, min=0, help="Evaluate only this many validation photos (0 = all)."),
     out: Path = typer.Option(Path("models/detector-eval.json"), help="Where the numbers are written."),
+    second_look: int = typer.Option(
+        -1, min=-1, max=1920, help="Input size of the second look at images with no box (0: none; -1: the settings')."
+    ),
 ) -> None:
-    """Detector recall on the held-out real photos and gate frames, and speed per backend."""
+    """Detector recall on the held-out real photos and gate frames, and speed per backend.
+
+    Boxes are kept at the settings' thresholds (``ANPR_DETECTOR_CONF``, ``ANPR_DETECTOR_PLATE_CONF``),
+    as ``anpr recognize`` and ``anpr eval`` keep them, so the hand audit judges the same boxes."""
     from anpr.config import get_settings
     from anpr.detector import UltralyticsDetector
     from anpr.ocr import EasyOcrEngine
@@ -140,12 +146,23 @@ def eval_detector_command(
         load_gate_truth,
         time_detector,
     )
+    from anpr.types import DetClass
 
-    detector = UltralyticsDetector(weights, imgsz=imgsz, conf=0.25)
-    ocr = EasyOcrEngine(get_settings())
+    settings = get_settings()
+    look = settings.detector_second_look_imgsz if second_look < 0 else second_look
+    detector = UltralyticsDetector(
+        weights,
+        imgsz=imgsz,
+        conf=settings.detector_conf,
+        class_conf={DetClass.PLATE: settings.detector_plate_conf},
+        second_look_imgsz=look if look > imgsz else 0,
+    )
+    ocr = EasyOcrEngine(settings)
     result: dict[str, object] = {
         "weights": str(weights),
         "imgsz": imgsz,
+        "second_look_imgsz": detector.second_look_imgsz,
+        "plate_conf": settings.detector_plate_conf,
         "plates_val": eval_plates(detector, ocr, pseudo, limit=limit),
         "containers_val": eval_containers(detector, pseudo),
         "containers_audited": eval_containers_audited(detector, ocr, load_gate_truth()),

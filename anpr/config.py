@@ -29,6 +29,14 @@ class AnprSettings(BaseSettings):
     )
     detector_backend: Literal["torch", "onnx"] = Field("onnx", description="Inference runtime.")
     detector_imgsz: int = Field(480, ge=160, le=1920, multiple_of=32, description="Input size, pixels.")
+    detector_second_look_imgsz: int = Field(
+        640,
+        ge=0,
+        le=1920,
+        multiple_of=32,
+        description="Input size of a second pass over images in which the first found nothing; used only when "
+        "larger than detector_imgsz (0: no second pass). Plates a few dozen pixels wide are often found only there.",
+    )
     detector_conf: float = Field(0.25, gt=0.0, lt=1.0, description="Minimum box confidence.")
     detector_plate_conf: float = Field(
         0.3,

@@ -86,8 +86,13 @@ class UltralyticsDetector:
         batch: int = 8,
         device: str = "cpu",
         threads: int = 0,
+        second_look_imgsz: int = 0,
     ) -> None:
-        """``conf`` is the lowest box confidence kept; ``class_conf`` sets it for some classes instead."""
+        """``conf`` is the lowest box confidence kept; ``class_conf`` sets it for some classes instead.
+
+        ``second_look_imgsz`` (0: off) runs an image in which nothing was found once more at that
+        larger input size: plates of a few dozen pixels are often found only there.
+        """
         if not weights.is_file():
             raise ModelLoadError(
                 f"detector weights not found: {weights} (train them with `anpr train detector`; nothing is downloaded)"
@@ -108,6 +113,9 @@ class UltralyticsDetector:
         self.batch = batch
         self.device = device
         self.threads = threads
+        if second_look_imgsz and second_look_imgsz <= imgsz:
+            raise ValueError(f"second look at {second_look_imgsz} px must be larger than the input size {imgsz}")
+        self.second_look_imgsz = second_look_imgsz
         self._session_checked = False
         names = getattr(self._model, "names", None) or {}
         expected = {i: c.value for i, c in enumerate(DetClass)}
@@ -115,11 +123,21 @@ class UltralyticsDetector:
             raise ModelLoadError(f"detector classes {names} differ from the expected {expected}")
 
     def detect(self, images: Sequence[ImageArray]) -> list[list[Detection]]:
+        results = self._detect(images, self.imgsz)
+        if self.second_look_imgsz:
+            empty = [i for i, found in enumerate(results) if not found]
+            if empty:
+                again = self._detect([images[i] for i in empty], self.second_look_imgsz)
+                for i, found in zip(empty, again, strict=True):
+                    results[i] = found
+        return results
+
+    def _detect(self, images: Sequence[ImageArray], imgsz: int) -> list[list[Detection]]:
         results: list[list[Detection]] = []
         for start in range(0, len(images), self.batch):
             chunk = list(images[start : start + self.batch])
             preds = self._model.predict(
-                chunk, imgsz=self.imgsz, conf=self._predict_conf, iou=self.iou,
+                chunk, imgsz=imgsz, conf=self._predict_conf, iou=self.iou,
                 device=self.device, verbose=False,
             )  # fmt: skip
             if not self._session_checked:
@@ -174,4 +192,5 @@ def load_detector(settings: AnprSettings) -> UltralyticsDetector:
         iou=settings.detector_iou,
         batch=settings.detector_batch,
         threads=settings.torch_threads,
+        second_look_imgsz=look if (look := settings.detector_second_look_imgsz) > settings.detector_imgsz else 0,
     )

@@ -124,3 +124,29 @@ def test_a_detector_training_time_budget_must_be_positive(tmp_path: Path) -> Non
     assert TrainConfig(data_yaml=tmp_path / "d.yaml", run_dir=tmp_path / "run", time_hours=0.5).time_hours == 0.5
     with pytest.raises(ValueError, match="time_hours"):
         TrainConfig(data_yaml=tmp_path / "d.yaml", run_dir=tmp_path / "run", time_hours=0)
+
+
+def test_a_second_look_reruns_only_the_images_in_which_nothing_was_found() -> None:
+    weights = MODELS / "gate-detector.onnx"
+    scenes = [render_plate_scene(np.random.default_rng(4200 + i), (1920, 1080), degrade=0.2) for i in range(6)]
+    images = [s.image for s in scenes]
+    small = UltralyticsDetector(weights, imgsz=160).detect(images)
+    large = UltralyticsDetector(weights, imgsz=640).detect(images)
+    looking = UltralyticsDetector(weights, imgsz=160, second_look_imgsz=640)
+    both = looking.detect(images)
+    for first, second, got in zip(small, large, both, strict=True):
+        assert got == (first or second)
+    assert any(not first and second for first, second in zip(small, large, strict=True))  # the look found more
+    assert any(first for first in small)  # and images with boxes kept their first ones
+    assert looking.detect([np.full((480, 640, 3), 128, np.uint8)]) == [[]]  # a blank frame: nothing either way
+
+
+def test_a_second_look_must_be_larger_than_the_first() -> None:
+    with pytest.raises(ValueError, match="larger"):
+        UltralyticsDetector(MODELS / "gate-detector.onnx", imgsz=480, second_look_imgsz=480)
+
+
+def test_the_settings_second_look_applies_only_above_the_input_size() -> None:
+    assert load_detector(AnprSettings(models_dir=MODELS)).second_look_imgsz == 640  # the default: 480, then 640
+    assert load_detector(AnprSettings(models_dir=MODELS, detector_imgsz=640)).second_look_imgsz == 0
+    assert load_detector(AnprSettings(models_dir=MODELS, detector_second_look_imgsz=0)).second_look_imgsz == 0

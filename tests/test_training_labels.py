@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from anpr.detector import detections_from_arrays
-from anpr.training.eval_detector import audit_by_category, audited_box_recall, load_plate_audit
+from anpr.training.eval_detector import audit_by_category, audit_verdicts, audited_box_recall, load_plate_audit
 from anpr.training.real_labels import WATERMARK, masked_boxes
 from anpr.training.relabel import merge_parts, split_parts, verify_gate_frame, verify_plate_photo
 from anpr.training.splits import gate_pass_id, gate_split, split_of
@@ -249,12 +249,59 @@ def test_audited_box_recall_combines_located_photos_with_the_hand_audit() -> Non
 
 def test_shipped_plate_box_audit_is_well_formed(tmp_path: Path) -> None:
     audit = load_plate_audit()
-    assert audit and set(audit.values()) <= {"yes", "no", "unsure"}
+    assert audit and {v.boxed for v in audit.values()} <= {"yes", "no", "unsure"}
     assert all(split_of(image) == "val" for image in audit)  # only held-out photos are audited
+    assert all(v.image == image for image, v in audit.items())
     bad = tmp_path / "audit.jsonl"
-    bad.write_text('{"image": "type1_001.jpg", "boxed": "maybe"}\n')
+    bad.write_text('{"image": "type1_001.jpg", "boxed": "maybe", "boxes": []}\n')
     with pytest.raises(ValueError, match="yes, no or unsure"):
         load_plate_audit(bad)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ({"image": "a.jpg", "boxed": "no"}, "boxes must list"),
+        ({"image": "a.jpg", "boxed": "yes", "boxes": [[1, 2, 3, 4]]}, "only with a yes"),
+        ({"image": "a.jpg", "boxed": "no", "boxes": [[1, 2, 3, 4]], "plate": 0}, "only with a yes"),
+        ({"image": "a.jpg", "boxed": "yes", "boxes": [[1, 2, 3, 4]], "plate": 1}, "not an index"),
+        ({"image": "a.jpg", "boxed": "yes", "boxes": [[1, 2, 3]], "plate": 0}, "four numbers"),
+        ({"image": "a.jpg", "boxed": "yes", "boxes": [], "plate": "left"}, "a box or an index"),
+        ({"boxed": "no", "boxes": []}, "missing"),
+    ],
+)
+def test_an_audit_line_that_cannot_be_judged_is_refused_with_its_line(
+    tmp_path: Path, line: dict[str, object], reason: str
+) -> None:
+    bad = tmp_path / "audit.jsonl"
+    bad.write_text(json.dumps({"image": "b.jpg", "boxed": "no", "boxes": []}) + "\n" + json.dumps(line) + "\n")
+    with pytest.raises(ValueError, match=reason) as exc:
+        load_plate_audit(bad)
+    assert "audit.jsonl:2" in str(exc.value)
+
+
+def test_a_yes_follows_the_plate_to_any_model_and_a_no_holds_only_for_the_boxes_judged(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    lines = [
+        {"image": "y.jpg", "boxed": "yes", "boxes": [[100, 100, 140, 120], [10, 10, 50, 30]], "plate": 0},
+        {"image": "n.jpg", "boxed": "no", "boxes": [[10, 10, 50, 30]]},
+        {"image": "e.jpg", "boxed": "no", "boxes": []},
+        {"image": "u.jpg", "boxed": "unsure", "boxes": [[10, 10, 50, 30]], "plate": None},
+    ]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    audit = load_plate_audit(path)
+    assert audit["y.jpg"].plate == BBox(100, 100, 140, 120)
+    plate, other, new = BBox(101, 99, 141, 121), BBox(11, 10, 51, 30), BBox(300, 200, 340, 220)
+    assert audit["y.jpg"].resolve([other, plate]) == "yes"  # a later model's box on the same plate
+    assert audit["y.jpg"].resolve([other, new]) == "no"  # the plate's place is known: these miss it
+    assert audit["n.jpg"].resolve([other]) == "no"
+    assert audit["n.jpg"].resolve([]) == "no"
+    assert audit["n.jpg"].resolve([other, new]) == "unaudited"  # nobody has looked at the new box
+    assert audit["e.jpg"].resolve([]) == "no" and audit["e.jpg"].resolve([new]) == "unaudited"
+    assert audit["u.jpg"].resolve([other]) == "unsure"
+    located = {"y.jpg": False, "n.jpg": False, "z.jpg": False, "e.jpg": True}
+    boxes = {"y.jpg": [plate], "n.jpg": [other, new], "z.jpg": []}
+    assert audit_verdicts(located, boxes, audit) == {"y.jpg": "yes", "n.jpg": "unaudited", "z.jpg": "unaudited"}
 
 
 class _FixedDetector:

@@ -41,7 +41,11 @@ GATE_TRUTH = Path(__file__).with_name("gate_truth.jsonl")
 ``image``, ``number`` (check-digit valid), ``box`` (x1, y1, x2, y2 px), ``marking`` (``side``:
 doors and side walls; ``roof``: the roof marking the top cameras see) and ``layout``."""
 PLATE_BOX_AUDIT = Path(__file__).with_name("plate_box_audit.jsonl")
-"""Held-out photos the pipeline did not locate, each checked by eye for a box on the labelled plate."""
+"""Held-out photos the pipeline did not locate, each checked by eye for a box on the labelled plate
+(:class:`PlateVerdict`, one JSON line each)."""
+SAME_BOX_IOU = 0.5
+"""Two plate boxes of one photo are the same box at this IoU: a later model's box that matches none
+of the boxes an audit judged was never judged."""
 COVER_SHARE = 0.9
 """A box covers a number when it holds at least this share of the number's hand-drawn box ..."""
 COVER_MIN_IOU = 0.2
@@ -109,22 +113,85 @@ def plate_hit(dets: Sequence[Detection], reads: Sequence[Reading | None], label:
     return False
 
 
-def load_plate_audit(path: Path = PLATE_BOX_AUDIT) -> dict[str, str]:
-    """Image name -> ``yes``, ``no`` or ``unsure``: is the labelled plate boxed (checked by eye)."""
-    out: dict[str, str] = {}
-    for rec in load_jsonl(path):
-        verdict = str(rec.get("boxed"))
-        if verdict not in ("yes", "no", "unsure"):
-            raise ValueError(f"{path}: {rec.get('image')}: boxed must be yes, no or unsure, not {verdict!r}")
-        out[str(rec["image"])] = verdict
+@dataclass(frozen=True, slots=True)
+class PlateVerdict:
+    """One photo of the hand audit: whether the labelled plate was boxed, and by which boxes.
+
+    ``yes`` names the box on the plate (``plate``), so the verdict follows any later model: a photo
+    is boxed when one of its plate boxes is that box. ``no`` and ``unsure`` say nothing of where the
+    plate is, only of the plate boxes judged (``boxes``), so they hold while a model's plate boxes
+    are all among those; a new box makes the photo unaudited again.
+    """
+
+    image: str
+    boxed: str
+    plate: BBox | None
+    boxes: tuple[BBox, ...]
+
+    def __post_init__(self) -> None:
+        if self.boxed not in ("yes", "no", "unsure"):
+            raise ValueError(f"{self.image}: boxed must be yes, no or unsure, not {self.boxed!r}")
+        if (self.boxed == "yes") != (self.plate is not None):
+            raise ValueError(f"{self.image}: a plate box goes with a yes, and only with a yes")
+
+    def resolve(self, boxes: Sequence[BBox]) -> str:
+        """The verdict for a model whose plate boxes in this photo are ``boxes`` (pure):
+        ``yes``, ``no``, ``unsure`` or ``unaudited``."""
+        if self.plate is not None:
+            return "yes" if any(b.iou(self.plate) >= SAME_BOX_IOU for b in boxes) else "no"
+        judged = all(any(b.iou(j) >= SAME_BOX_IOU for j in self.boxes) for b in boxes)
+        return self.boxed if judged else "unaudited"
+
+
+def load_plate_audit(path: Path = PLATE_BOX_AUDIT) -> dict[str, PlateVerdict]:
+    """Image name -> :class:`PlateVerdict`. Each line has ``image``, ``boxed`` (``yes``, ``no`` or
+    ``unsure``) and ``boxes`` (the plate boxes judged, x1, y1, x2, y2 px); a ``yes`` also has
+    ``plate``, the box on the labelled plate or its index in ``boxes``. Anything else raises
+    ``ValueError`` naming the line."""
+    out: dict[str, PlateVerdict] = {}
+    for i, rec in enumerate(load_jsonl(path), 1):
+        where = f"{path}:{i}"
+        raw_boxes = rec.get("boxes")
+        if not isinstance(raw_boxes, list):
+            raise ValueError(f"{where}: boxes must list the plate boxes judged")
+        boxes = tuple(_bbox(b) for b in raw_boxes)
+        if any(b is None for b in boxes):
+            raise ValueError(f"{where}: every box needs four numbers x1, y1, x2, y2")
+        plate = rec.get("plate")
+        if isinstance(plate, int) and not isinstance(plate, bool):
+            if not 0 <= plate < len(boxes):
+                raise ValueError(f"{where}: plate {plate} is not an index into boxes")
+            plate = boxes[plate]
+        elif plate is not None:
+            plate = _bbox(plate)
+            if plate is None:
+                raise ValueError(f"{where}: plate must be a box or an index into boxes")
+        try:
+            out[str(rec["image"])] = PlateVerdict(str(rec["image"]), str(rec.get("boxed")), plate, boxes)  # type: ignore[arg-type]
+        except KeyError as exc:
+            raise ValueError(f"{where}: missing {exc}") from exc
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from exc
     return out
+
+
+def audit_verdicts(
+    located: dict[str, bool], boxes: dict[str, list[BBox]], audit: dict[str, PlateVerdict]
+) -> dict[str, str]:
+    """For each photo not located, the audit's verdict on that model's plate ``boxes`` (pure)."""
+    return {
+        image: audit[image].resolve(boxes.get(image, [])) if image in audit else "unaudited"
+        for image, hit in located.items()
+        if not hit
+    }
 
 
 def audited_box_recall(located: dict[str, bool], audit: dict[str, str]) -> dict[str, Any]:
     """Box recall from the photos whose reads locate the labelled plate plus, for the others, the
-    hand audit (pure). A photo not located and not in the audit is ``unaudited`` (a later detector
-    can miss photos the audit never saw): it counts as a miss in ``recall_low`` and as boxed in
-    ``recall_high``, like an ``unsure`` verdict."""
+    hand audit's verdicts (:func:`audit_verdicts`; pure). A photo not located and without a verdict
+    is ``unaudited`` (a later detector can miss photos, or box them anew, where the audit never
+    looked): it counts as a miss in ``recall_low`` and as boxed in ``recall_high``, like an
+    ``unsure`` verdict."""
     missed = [image for image, hit in located.items() if not hit]
     verdicts = [audit.get(image, "unaudited") for image in missed]
     counts = {v: verdicts.count(v) for v in ("yes", "no", "unsure", "unaudited")}
@@ -168,6 +235,7 @@ def eval_plates(detector: Detector, ocr: OcrEngine, pseudo_dir: Path, limit: int
     known = verified_plate_boxes(pseudo_dir)
     hits: dict[str, list[bool]] = defaultdict(list)
     located: dict[str, bool] = {}
+    plate_boxes: dict[str, list[BBox]] = {}
     categories: dict[str, str] = {}
     any_box = 0
     for r in rows:
@@ -176,6 +244,7 @@ def eval_plates(detector: Detector, ocr: OcrEngine, pseudo_dir: Path, limit: int
             continue
         dets = detector.detect([img])[0]
         plates = [d for d in dets if d.cls is DetClass.PLATE]
+        plate_boxes[r["image"]] = [d.bbox for d in plates]
         any_box += bool(plates)
         reads = ocr.read(img, plates)
         hit = plate_hit(plates, reads, r["plate_text"], known.get(r["image"], []))
@@ -189,7 +258,7 @@ def eval_plates(detector: Detector, ocr: OcrEngine, pseudo_dir: Path, limit: int
         # Upper bound: photos with any plate box at all (it may sit on another vehicle's plate).
         "any_plate_box": round(any_box / max(1, len(flat)), 4),
         "per_category": {k: round(sum(v) / len(v), 4) for k, v in sorted(hits.items())},
-        "hand_audit": audit_by_category(located, categories, load_plate_audit()),
+        "hand_audit": audit_by_category(located, categories, audit_verdicts(located, plate_boxes, load_plate_audit())),
     }
 
 

@@ -49,10 +49,11 @@ def _plate_audit(audit: dict[str, Any]) -> str:
         "boxes is within a third of the label's characters (the labelled plate is boxed; "
         f"{audit.get('located')} of {audit.get('photos')} photos), or, for the other "
         f"{audit.get('not_located')}, when a box on the labelled plate is seen by eye: {audit.get('yes')} yes, "
-        f"{audit.get('no')} no, {audit.get('unsure')} unsure, {audit.get('unaudited')} not in the audit (a "
-        f"photo this model misses that the audited model located). **Box recall {_pct(audit.get('recall_low'))}"
-        f"-{_pct(audit.get('recall_high'))}** (target 97%); the upper figure counts unsure and unaudited photos "
-        "as boxed."
+        f"{audit.get('no')} no, {audit.get('unsure')} unsure, {audit.get('unaudited')} unaudited. A yes names "
+        "the box on the plate, so it holds for any model with a box there; a no holds only while the model's "
+        "plate boxes are the ones judged, and a photo with a box nobody has judged is unaudited. "
+        f"**Box recall {_pct(audit.get('recall_low'))}-{_pct(audit.get('recall_high'))}** (target 97%); the "
+        "upper figure counts unsure and unaudited photos as boxed."
     )
 
 
@@ -79,7 +80,9 @@ def detector_section(train: dict[str, Any], ev: dict[str, Any]) -> str:
         f"- **Architecture:** YOLOv8 layout at 3/4 of the `n` width (`anpr/training/{model_file}`, "
         "1.8 M parameters), trained from scratch: no pretrained weights may be downloaded.",
         "- **Classes:** 0 `plate`, 1 `container_number`, 2 `size_type`. "
-        f"**Inference input size:** {train.get('export_imgsz')} px.",
+        f"**Inference input size:** {train.get('export_imgsz')} px, and a second look at "
+        f"{ev.get('second_look_imgsz') or 'no other size'} px at an image in which nothing was found "
+        "(`ANPR_DETECTOR_SECOND_LOOK_IMGSZ`).",
         f"- **Training:** last round {train.get('epochs')} epochs at {train.get('imgsz')} px input, batch "
         f"{train.get('batch')}, seed {train.get('seed')}, device `{train.get('device')}`, starting from "
         "the previous round's weights (see How to retrain).",
@@ -275,6 +278,24 @@ Tried and not kept:
   painted, `TEUU7202440` beside `TEMU7202478`). Round 5 stays. As with earlier rounds, a new detector's crops
   differ from those the recogniser was trained on, which costs more than the boxes gain until the recogniser is
   retrained on them (a GPU session's work).
+
+- **A second look, and an audit that follows the boxes** (the session after; no new weights): of the 28 held-out
+  photos the audit marked unboxed, several had their plate boxed by round 5 at 640 or 800 px input and not at
+  480. A photo in which nothing at all was found is now looked at again at 640 px (`ANPR_DETECTOR_SECOND_LOOK_IMGSZ`,
+  0 turns it off); a photo with any box keeps its boxes, so no read is lost. End to end, stage 13, int8: the 653
+  held-out photos 66.9% -> 67.7% exactly (5 gained, none lost; 800 px: 67.5%), all 2665 training photos 82.1% ->
+  82.4%. The audit's verdicts were per photo and were given on an earlier model's boxes, so some had gone stale
+  (`type4_480`: a box on the labelled blue plate at 0.8, read `70C00080`, marked no). Each audit line now lists
+  the plate boxes judged, and a yes names the box on the plate
+  (`anpr.training.eval_detector.PlateVerdict`): a yes then holds for any model with a box there, a no only while
+  the model's plate boxes are those judged. All 97 held-out photos the reads do not locate were judged again
+  this way, each box enlarged (`python -m anpr.training.plate_audit`): 76 yes, 19 no, 2 unsure. The 19 unboxed
+  plates are 7 motorbike plates (three clear, large and turned to the side), plates beside a larger marking the
+  box took instead (a sign, a boom, a badge, a registration painted on the body), small plates and one at night.
+  With both, the hand-checked box recall is **96.8-97.1%** against 95.6-96.0% (type2 92.1-93.9%, every other
+  category 96.6% or more). `anpr train eval-detector` now keeps boxes at the settings' thresholds, as `anpr eval`
+  does (plate boxes from 0.3, not 0.25), so the audit judges the boxes the pipeline reads; the strict figure is
+  68.8% that way.
 
 A relabelling with round 4 and the stage-8 recogniser (`--workers 2`, 31 minutes on the CPU, confidence 0.03)
 verified 2104 train photos, 317 of them two-row; the plate recogniser (stage 9) was trained on it. The detector
