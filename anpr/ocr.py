@@ -43,7 +43,7 @@ from anpr.ocr_grammar import (
     decode_size_type,
     rescore_plate,
 )
-from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare, stretch_toward
+from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare, stretch_toward, widen
 from anpr.ocr_prep import GreyImage, cut, frames_for_width, model_batch, width_groups
 from anpr.ocr_runtime import INT8_SUFFIX, OnnxRecogniser, Recogniser, TorchRecogniser, softmax, stamped_graph
 from anpr.types import BBox, DetClass, Detection, ImageArray, Orientation, Reading
@@ -103,6 +103,12 @@ class OcrSettings(BaseSettings):
     plate_rescore: bool = Field(
         True,
         description="Choose a plate's text by its likelihood summed over the margins read in the same layout.",
+    )
+    plate_widen: tuple[Annotated[float, Field(gt=1.0, le=3.0)], ...] = Field(
+        (1.3,),
+        description="A plate read in its other layout and at the extra margins is also read with every one of "
+        "those lines widened by each of these factors, and the widened reads count in the rescoring with the "
+        "others: small plates' characters get more of the recogniser's frames.",
     )
     beam_width: int = Field(6, ge=1, le=32, description="CTC beam width per line.")
     plate_max_drop: float = Field(
@@ -362,8 +368,9 @@ class EasyOcrEngine:
 
         Every box is first read in its most likely layout. A plate whose read is not valid and
         confident (:attr:`OcrSettings.plate_accept_confidence`) is then read in its other layout
-        and at every extra margin, in one batch, and the best decode wins: a valid read over an
-        invalid one, then the more confident.
+        and at every extra margin, and all of those lines widened (:attr:`OcrSettings.plate_widen`),
+        in one batch, and the best decode wins: a valid read over an invalid one, then the more
+        confident.
         """
         settings = self.ocr_settings
         hyps = [self._guarded(image, d, (settings.crop_margin,)) for d in detections]
@@ -376,6 +383,10 @@ class EasyOcrEngine:
         if retry:
             others = [m for m in dict.fromkeys(settings.extra_plate_margins) if m != settings.crop_margin]
             more = [hyps[i][1:] + self._guarded(image, detections[i], others) for i in retry]
+            more = [
+                views + [widen(prep, factor) for factor in settings.plate_widen for prep in hyps[i][:1] + views]
+                for i, views in zip(retry, more, strict=True)
+            ]
             for i, views in zip(retry, self._decode_all([DetClass.PLATE] * len(retry), more), strict=True):
                 choices[i].extend(views)
                 if settings.plate_rescore:

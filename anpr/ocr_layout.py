@@ -390,6 +390,23 @@ def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> Prepare
     return _code_lines(grey, target)
 
 
+def widen(prep: PreparedCrop, factor: float) -> PreparedCrop:
+    """``prep`` with every line ``factor`` times as wide, at the same height (pure).
+
+    The recogniser turns every 4 columns of a line into one frame of its output, so the narrow
+    characters of a small plate, upscaled to the line height, get few frames each: a repeated digit
+    needs a blank frame between its two copies, and a digit squeezed into two frames is easily taken
+    for its neighbour. A widened copy gives each character more frames.
+    """
+    if not 0 < factor <= 4:
+        raise ValueError(f"factor must be in (0, 4], got {factor}")
+    lines = []
+    for line in prep.lines:
+        size = (max(1, round(line.shape[1] * factor)), line.shape[0])
+        lines.append(as_grey(cv2.resize(line, size, interpolation=cv2.INTER_LINEAR)))
+    return PreparedCrop(tuple(lines), prep.orientation)
+
+
 def stretch_toward(box: BBox, orientation: Orientation, fraction: float, start: bool) -> BBox:
     """``box`` stretched by ``fraction`` of its length along a container number's text: toward its
     ``start`` (the owner code: leftwards, or upwards for a vertical stack) or its end (the check

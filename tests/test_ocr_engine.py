@@ -142,7 +142,7 @@ def test_a_confident_valid_first_read_skips_the_other_hypotheses(tuned: EasyOcrE
     image, det, _ = on_canvas(plate_crop("51F-123.45", 4))
     lines_read: dict[str, int] = {}
     for name, accept in (("eager", 0.0), ("thorough", 1.0)):
-        engine = EasyOcrEngine(SETTINGS, OcrSettings(plate_accept_confidence=accept))
+        engine = EasyOcrEngine(SETTINGS, OcrSettings(plate_accept_confidence=accept, plate_widen=()))
         original = engine.line_probs
 
         def counting(
@@ -168,7 +168,7 @@ def test_a_plate_read_at_several_margins_takes_the_text_all_of_them_make_likely(
     margins = [{"8": 0.75, "3": 0.25}, {"3": 0.7, "8": 0.3}, {"3": 0.7, "8": 0.3}]
     texts = {}
     for rescore in (False, True):
-        engine = EasyOcrEngine(SETTINGS, OcrSettings(stock=True, plate_rescore=rescore))
+        engine = EasyOcrEngine(SETTINGS, OcrSettings(stock=True, plate_rescore=rescore, plate_widen=()))
         queue = [[frames(["5", "1", "F", "1", "2", "3", m, "5"])] for m in margins]
 
         def fake(lines: Sequence[np.ndarray], plates: bool = False, queue: list[Any] = queue) -> Any:
@@ -179,6 +179,38 @@ def test_a_plate_read_at_several_margins_takes_the_text_all_of_them_make_likely(
         assert reading is not None and reading.valid and not queue  # all three margins were read
         texts[rescore] = reading.text
     assert texts == {False: "51F12385", True: "51F12335"}
+
+
+def test_a_plate_read_again_is_also_read_widened_and_those_reads_count(stock: EasyOcrEngine) -> None:
+    """The three margins' lines (0.1, 0.0, 0.2) lean to an 8; their copies widened 1.3 times are
+    sure of a 3. Summed over all six views (0.6^3 * 0.1^3 against 0.4^3 * 0.9^3) the 3 wins;
+    without the widened views the 8 does."""
+    from test_ocr_decode import frames
+
+    image, det, _ = on_canvas(plate_crop("51F-123.35", 4))
+    texts, widths = {}, {}
+    for widen in ((), (1.3,)):
+        engine = EasyOcrEngine(SETTINGS, OcrSettings(stock=True, plate_widen=widen))
+        seen: list[np.ndarray] = []
+
+        def fake(lines: Sequence[np.ndarray], plates: bool = False, seen: list[np.ndarray] = seen) -> Any:
+            out = []
+            for line in lines:
+                lean = {"3": 0.9, "8": 0.1} if len(seen) >= 3 else {"8": 0.6, "3": 0.4}  # the first 3: natural
+                seen.append(line)
+                out.append(frames(["5", "1", "F", "1", "2", "3", lean, "5"]))
+            return out
+
+        engine.line_probs = fake  # type: ignore[method-assign]
+        (reading,) = engine.read(image, [det])
+        assert reading is not None and reading.valid
+        texts[widen] = reading.text
+        widths[widen] = [line.shape for line in seen]
+    assert texts == {(): "51F12385", (1.3,): "51F12335"}
+    natural, widened = widths[(1.3,)][:3], widths[(1.3,)][3:]
+    assert widths[()] == natural and len(widened) == 3  # the same three lines, then each of them widened
+    for (h, w), (wh, ww) in zip(natural, widened, strict=True):
+        assert wh == h and ww == round(w * 1.3)
 
 
 PLATES_SHIPPED = all(p.is_file() for p in custom_model_files(SETTINGS.ocr_path(), OcrSettings().plate_network))

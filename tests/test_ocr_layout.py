@@ -297,6 +297,35 @@ def test_extra_plate_margins_are_validated(monkeypatch: pytest.MonkeyPatch) -> N
             OcrSettings()
 
 
+def test_widen_makes_every_line_wider_at_the_same_height() -> None:
+    from anpr.ocr_layout import PreparedCrop, widen
+
+    rows = (np.full((20, 50), 255, np.uint8), np.full((22, 61), 0, np.uint8))
+    prep = PreparedCrop(rows, Orientation.TWO_LINE)
+    wide = widen(prep, 1.3)
+    assert [line.shape for line in wide.lines] == [(20, 65), (22, 79)]
+    assert wide.orientation is Orientation.TWO_LINE and wide.rows == 2
+    assert (wide.lines[0] == 255).all() and (wide.lines[1] == 0).all()
+    assert [line.shape for line in prep.lines] == [(20, 50), (22, 61)]  # the input is left as it was
+    for bad in (0.0, -1.0, 5.0):
+        with pytest.raises(ValueError, match="factor"):
+            widen(prep, bad)
+
+
+def test_plate_widening_factors_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from anpr.ocr import OcrSettings
+
+    assert OcrSettings().plate_widen == (1.3,)
+    monkeypatch.setenv("ANPR_OCR_PLATE_WIDEN", "[]")
+    assert OcrSettings().plate_widen == ()
+    for bad in ("[1.0]", "[0.8]", "[4]", '["wide"]'):
+        monkeypatch.setenv("ANPR_OCR_PLATE_WIDEN", bad)
+        with pytest.raises(ValidationError):
+            OcrSettings()
+
+
 def test_boxes_stretch_toward_the_check_digit_along_the_text() -> None:
     box = BBox(100, 50, 300, 90)
     assert stretch_toward(box, Orientation.HORIZONTAL, 0.2, start=False) == BBox(100, 50, 340, 90)
