@@ -98,6 +98,24 @@ def test_augment_keeps_height_and_type() -> None:
         assert out.dtype == np.uint8 and out.shape[0] == 32 and 8 <= out.shape[1] <= 150
 
 
+def test_augment_draws_widths_from_the_jitter_asked_for() -> None:
+    rng = np.random.default_rng(1)
+    line = np.full((32, 100), 200, np.uint8)
+    widths = [augment(line, rng, (1.4, 1.6)).shape[1] for _ in range(40)]
+    assert all(w == 100 or 140 <= w <= 160 for w in widths)  # half the lines keep their width
+    assert 100 in widths and any(w >= 140 for w in widths)
+
+
+def test_width_jitter_is_validated() -> None:
+    from anpr.training.train_ocr import TrainConfig
+
+    assert TrainConfig().width_jitter == (0.8, 1.2)  # what stages up to 13 were trained with
+    assert TrainConfig(width_jitter=(0.8, 1.5)).width_jitter == (0.8, 1.5)
+    for bad in ((1.2, 0.8), (0.0, 1.2), (0.8, 3.5)):
+        with pytest.raises(ValueError, match="width_jitter"):
+            TrainConfig(width_jitter=bad)
+
+
 def test_small_copies_are_street_photo_sized_seeded_and_keep_their_rows() -> None:
     crops = list(ocr_data.synth_plate_samples(6, seed=4, split="train"))
     crops = [CropSample(cv2.resize(c.image, None, fx=3, fy=3), c.text, c.rows, c.target, "big", c.group) for c in crops]

@@ -16,8 +16,8 @@ PLATE_WEIGHTS = REPO / "models" / "ocr" / "anpr_plate_g2.pth"
 
 
 def test_parse_run_reads_every_field_and_defaults_the_rest() -> None:
-    assert parse_run("a:init=w.pth,lr=1e-4,seed=7") == RunSpec("a", Path("w.pth"), 1e-4, 7)
-    assert parse_run("stock_2") == RunSpec("stock_2", None, 3e-4, 0)
+    assert parse_run("a:init=w.pth,lr=1e-4,seed=7,width=1.5") == RunSpec("a", Path("w.pth"), 1e-4, 7, 1.5)
+    assert parse_run("stock_2") == RunSpec("stock_2", None, 3e-4, 0, 1.2)
 
 
 @pytest.mark.parametrize(
@@ -29,6 +29,8 @@ def test_parse_run_reads_every_field_and_defaults_the_rest() -> None:
         ("a:lr=fast", "fast"),
         ("a:lr=-1", "positive"),
         ("a:seed=1.5", "1.5"),
+        ("a:width=0.5", "between 0.8 and 3"),
+        ("a:width=wide", "wide"),
     ],
 )
 def test_parse_run_refuses_bad_specs_with_the_reason(text: str, reason: str) -> None:

@@ -55,6 +55,9 @@ def register(train_app: typer.Typer) -> None:
         init: Path | None = typer.Option(None, help="Continue from an earlier <network>.pth instead of english_g2."),
         device: str = typer.Option("cpu", help="Training device: cpu, or a torch device such as cuda or cuda:0."),
         frozen_convs: int = typer.Option(3, min=0, max=7, help="Leading convolutions kept frozen (0: train all)."),
+        width_max: float = typer.Option(
+            1.2, min=1.0, max=3.0, help="Half the lines are drawn at 0.8 to this many times their width."
+        ),
     ) -> None:
         """Fine-tune english_g2 (CTC) on plate crops, verified photo crops and synthetic codes."""
         from anpr.training.line_pack import LinePackError
@@ -67,7 +70,7 @@ def register(train_app: typer.Typer) -> None:
                 batch_size=batch_size, lr=lr, pseudo_dir=pseudo, photo_repeat=photo_repeat, threads=threads,
                 small_copies=small_copies, plates_only=plates_only, synth_painted=synth_painted,
                 seed=seed, init=init, device=device, frozen_convs=frozen_convs, hard_photos=hard_photos,
-                lines=lines, prepare_only=prepare_only, report=report,
+                lines=lines, prepare_only=prepare_only, report=report, width_jitter=(0.8, width_max),
             )  # fmt: skip
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from exc
