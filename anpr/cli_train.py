@@ -137,7 +137,7 @@ def eval_detector_command(
     Boxes are kept at the settings' thresholds (``ANPR_DETECTOR_CONF``, ``ANPR_DETECTOR_PLATE_CONF``),
     as ``anpr recognize`` and ``anpr eval`` keep them, so the hand audit judges the same boxes."""
     from anpr.config import get_settings
-    from anpr.detector import UltralyticsDetector
+    from anpr.detector import UltralyticsDetector, second_look_size
     from anpr.ocr import EasyOcrEngine
     from anpr.training.eval_detector import (
         eval_containers,
@@ -155,7 +155,7 @@ def eval_detector_command(
         imgsz=imgsz,
         conf=settings.detector_conf,
         class_conf={DetClass.PLATE: settings.detector_plate_conf},
-        second_look_imgsz=look if look > imgsz else 0,
+        second_look_imgsz=second_look_size(imgsz, look),
     )
     ocr = EasyOcrEngine(settings)
     result: dict[str, object] = {

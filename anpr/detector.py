@@ -179,6 +179,12 @@ class UltralyticsDetector:
         self._backend().session = ort.InferenceSession(str(self.weights), options, providers=["CPUExecutionProvider"])
 
 
+def second_look_size(imgsz: int, second_look: int) -> int:
+    """The second look's input size for a detector run at ``imgsz``: ``second_look`` when it is
+    larger, else 0 (none). Settings keep the default second look at any input size this way."""
+    return second_look if second_look > imgsz else 0
+
+
 def load_detector(settings: AnprSettings) -> UltralyticsDetector:
     """The detector the settings ask for (backend, weights path, thresholds)."""
     import torch
@@ -192,5 +198,5 @@ def load_detector(settings: AnprSettings) -> UltralyticsDetector:
         iou=settings.detector_iou,
         batch=settings.detector_batch,
         threads=settings.torch_threads,
-        second_look_imgsz=look if (look := settings.detector_second_look_imgsz) > settings.detector_imgsz else 0,
+        second_look_imgsz=second_look_size(settings.detector_imgsz, settings.detector_second_look_imgsz),
     )

@@ -186,15 +186,15 @@ def audit_verdicts(
     }
 
 
-def audited_box_recall(located: dict[str, bool], audit: dict[str, str]) -> dict[str, Any]:
+def audited_box_recall(located: dict[str, bool], verdicts: dict[str, str]) -> dict[str, Any]:
     """Box recall from the photos whose reads locate the labelled plate plus, for the others, the
     hand audit's verdicts (:func:`audit_verdicts`; pure). A photo not located and without a verdict
     is ``unaudited`` (a later detector can miss photos, or box them anew, where the audit never
     looked): it counts as a miss in ``recall_low`` and as boxed in ``recall_high``, like an
     ``unsure`` verdict."""
     missed = [image for image, hit in located.items() if not hit]
-    verdicts = [audit.get(image, "unaudited") for image in missed]
-    counts = {v: verdicts.count(v) for v in ("yes", "no", "unsure", "unaudited")}
+    given = [verdicts.get(image, "unaudited") for image in missed]
+    counts = {v: given.count(v) for v in ("yes", "no", "unsure", "unaudited")}
     n = max(1, len(located))
     found = len(located) - len(missed) + counts["yes"]
     return {
@@ -204,12 +204,12 @@ def audited_box_recall(located: dict[str, bool], audit: dict[str, str]) -> dict[
     }  # fmt: skip
 
 
-def audit_by_category(located: dict[str, bool], categories: dict[str, str], audit: dict[str, str]) -> dict[str, Any]:
+def audit_by_category(located: dict[str, bool], categories: dict[str, str], verdicts: dict[str, str]) -> dict[str, Any]:
     """:func:`audited_box_recall` over all photos, with ``[low, high]`` for each category (pure)."""
-    out = audited_box_recall(located, audit)
+    out = audited_box_recall(located, verdicts)
     bounds: dict[str, list[float]] = {}
     for cat in sorted(set(categories.values())):
-        sub = audited_box_recall({i: hit for i, hit in located.items() if categories[i] == cat}, audit)
+        sub = audited_box_recall({i: hit for i, hit in located.items() if categories[i] == cat}, verdicts)
         bounds[cat] = [sub["recall_low"], sub["recall_high"]]
     out["per_category"] = bounds
     return out

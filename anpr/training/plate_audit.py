@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from anpr.imageio import try_load
-from anpr.training.eval_detector import PLATE_BOX_AUDIT, PlateVerdict, load_plate_audit
+from anpr.training.eval_detector import PLATE_BOX_AUDIT, PlateVerdict, audit_verdicts, load_plate_audit
 from anpr.training.real_labels import PLATE_PHOTOS
 from anpr.types import BBox, ImageArray
 
@@ -41,14 +41,9 @@ def to_audit(
 ) -> list[dict[str, Any]]:
     """The missed photos that need a verdict: not located, and without one in ``audit`` for their
     plate ``boxes`` (pure)."""
-    out = []
-    for m in misses:
-        image = str(m.get("image"))
-        if m.get("located") or image not in boxes:
-            continue
-        if image not in audit or audit[image].resolve(boxes[image]) == "unaudited":
-            out.append(m)
-    return out
+    unlocated = {str(m.get("image")): False for m in misses if not m.get("located") and str(m.get("image")) in boxes}
+    pending = {image for image, v in audit_verdicts(unlocated, boxes, audit).items() if v == "unaudited"}
+    return [m for m in misses if str(m.get("image")) in pending]
 
 
 def draw(image: ImageArray, miss: dict[str, Any], boxes: Sequence[BBox]) -> ImageArray:
