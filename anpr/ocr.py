@@ -39,7 +39,7 @@ from anpr.ocr_grammar import (
     Decoded,
     decode_completed,
     decode_container,
-    decode_plate,
+    decode_plates,
     decode_size_type,
     rescore_plate,
 )
@@ -313,9 +313,9 @@ class EasyOcrEngine:
         prep = prepare(crop, det.cls, self.settings.ocr_min_crop_height)
         return [prep] if prep is not None else []
 
-    def _decoded(self, target: DetClass, lines: Sequence[Probs]) -> Decoded:
-        if target is DetClass.PLATE:
-            return decode_plate(lines, ALPHABET, self._decode)
+    def _decoded_code(self, target: DetClass, lines: Sequence[Probs]) -> Decoded:
+        """A container number's or size/type code's reading (plates are decoded together:
+        :func:`~anpr.ocr_grammar.decode_plates`)."""
         if target is DetClass.CONTAINER_NUMBER:
             return decode_container(lines, ALPHABET, self._decode)
         return decode_size_type(lines, ALPHABET, self._decode)
@@ -338,16 +338,28 @@ class EasyOcrEngine:
             ]  # fmt: skip
             probs[plates] = self.line_probs(lines, plates=plates) if lines else []
         cursors = {True: 0, False: 0}
-        out: list[list[_View]] = []
+        sliced: list[list[tuple[PreparedCrop, list[Probs]]]] = []
         for target, group in zip(targets, hyps, strict=True):
             plates = target is DetClass.PLATE
-            views = []
+            sliced.append([])
             for prep in group:
-                line_probs = probs[plates][cursors[plates] : cursors[plates] + prep.rows]
-                views.append(_View(prep, line_probs, self._decoded(target, line_probs)))
+                sliced[-1].append((prep, probs[plates][cursors[plates] : cursors[plates] + prep.rows]))
                 cursors[plates] += prep.rows
-            out.append(views)
-        return out
+        plate_reads = iter(
+            decode_plates(
+                [lines for target, group in zip(targets, sliced, strict=True) if target is DetClass.PLATE
+                 for _, lines in group],
+                ALPHABET,
+                self._decode,
+            )
+        )  # fmt: skip
+        return [
+            [
+                _View(prep, lines, next(plate_reads) if target is DetClass.PLATE else self._decoded_code(target, lines))
+                for prep, lines in group
+            ]
+            for target, group in zip(targets, sliced, strict=True)
+        ]
 
     @staticmethod
     def _rescored(views: Sequence[_View]) -> list[_View]:

@@ -167,44 +167,70 @@ def prefix_log_likelihoods(probs: Probs, texts: Sequence[str], alphabet: str) ->
     about ``e**-600`` below the best state of its text underflows to zero and
     reads as ``-1e30``: such a prefix is as good as impossible.
     """
-    _check(probs, alphabet)
+    return prefix_log_likelihoods_many([(probs, texts)], alphabet)[0]
+
+
+def prefix_log_likelihoods_many(
+    items: Sequence[tuple[Probs, Sequence[str]]], alphabet: str
+) -> list[list[npt.NDArray[np.float64]]]:
+    """:func:`prefix_log_likelihoods` of every ``(probs, texts)`` item, in one pass over the frames.
+
+    Reading a plate several ways gives many short frame sequences, each with a few texts to
+    score; the forward recursion costs about the same for one text as for a hundred, so they all
+    run together. Shorter sequences are padded with frames that are certainly blank, which carry
+    every state's mass onto its blank ending and change no prefix's likelihood.
+    """
+    for probs, _ in items:
+        _check(probs, alphabet)
     index = {c: i + 1 for i, c in enumerate(alphabet)}
-    known = [all(c in index for c in t) for t in texts]
-    longest = max((len(t) for t in texts), default=0)
+    rows = [(item, text) for item, (_, texts) in enumerate(items) for text in texts]
+    known = [all(c in index for c in t) for _, t in rows]
+    longest = max((len(t) for _, t in rows), default=0)
+    n_frames = max((len(probs) for probs, _ in items), default=0)
     n_states = 2 * longest + 1
-    ext = np.zeros((len(texts), n_states), np.int64)
-    skip = np.zeros((len(texts), n_states), np.float64)
-    for row, text in enumerate(texts):
+    ext = np.zeros((len(rows), n_states), np.int64)
+    skip = np.zeros((len(rows), n_states), np.float64)
+    for row, (_, text) in enumerate(rows):
         if known[row] and text:
             labels_ext, labels_skip = _extended([index[c] for c in text])
             ext[row, : len(labels_ext)], skip[row, : len(labels_skip)] = labels_ext, labels_skip
-    emit = np.maximum(probs.astype(np.float64), _FLOOR)[:, ext]  # (T, texts, states)
-    padded = np.zeros((len(texts), n_states + 2))  # two empty states before state 0
+    emit = np.empty((n_frames, len(rows), n_states), np.float64)  # (T, rows, states)
+    first = 0
+    for probs, texts in items:
+        last = first + len(texts)
+        frames = np.maximum(probs.astype(np.float64), _FLOOR)
+        emit[: len(probs), first:last] = frames[:, ext[first:last]]
+        if len(probs) < n_frames:  # certain blanks: nothing else can be emitted there
+            emit[len(probs) :, first:last] = (ext[first:last] == 0).astype(np.float64)
+        first = last
+    padded = np.zeros((len(rows), n_states + 2))  # two empty states before state 0
     alpha = padded[:, 2:]
-    log_scale = np.zeros(len(texts))
-    if len(probs):
+    log_scale = np.zeros(len(rows))
+    if n_frames:
         alpha[:, :2] = emit[0, :, :2]
     moved = np.empty_like(alpha)
-    for t in range(1, len(probs)):
+    for t in range(1, n_frames):
         np.multiply(padded[:, :-2], skip, out=moved)  # from two states back, over a blank
         moved += padded[:, 1:-1]
         moved += alpha
         np.multiply(moved, emit[t], out=alpha)
-        if t % _RESCALE_EVERY == 0 or t == len(probs) - 1:
+        if t % _RESCALE_EVERY == 0 or t == n_frames - 1:
             top = alpha.max(axis=1)
             top[top <= 0.0] = 1.0
             alpha /= top[:, None]
             log_scale += np.log(top)
     with np.errstate(divide="ignore"):
         final = np.log(alpha) + log_scale[:, None]
-    out: list[npt.NDArray[np.float64]] = []
-    for row, text in enumerate(texts):
+    out: list[list[npt.NDArray[np.float64]]] = [[] for _ in items]
+    for row, (item, text) in enumerate(rows):
         prefix = np.full(len(text) + 1, _NEG_INF)
-        if known[row]:
-            prefix[0] = final[row, 0] if len(probs) else 0.0
+        if known[row] and not len(items[item][0]):
+            prefix[0] = 0.0  # no frames: only the empty text
+        elif known[row]:
+            prefix[0] = final[row, 0]
             ends = np.arange(1, len(text) + 1)
             prefix[1:] = np.logaddexp(final[row, 2 * ends - 1], final[row, 2 * ends])
-        out.append(np.where(prefix > _NEG_INF / 2, prefix, _NEG_INF))
+        out[item].append(np.where(prefix > _NEG_INF / 2, prefix, _NEG_INF))
     return out
 
 

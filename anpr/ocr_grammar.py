@@ -33,7 +33,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from anpr import containers, plates
-from anpr.ocr_ctc import Probs, beam_search, char_confidences, char_distributions, greedy, prefix_log_likelihoods
+from anpr.ocr_ctc import (
+    Probs,
+    beam_search,
+    char_confidences,
+    char_distributions,
+    greedy,
+    prefix_log_likelihoods_many,
+)
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 """The characters of plates and container codes, and of the fine-tuned recogniser."""
@@ -97,18 +104,33 @@ def score_all(lines: Sequence[Probs], texts: Sequence[str], alphabet: str) -> li
     prefix likelihoods on the first line and the suffix likelihoods on the
     second (CTC read backwards: reversed frames, reversed text).
     """
-    if not lines or len(lines) > 2:
+    return score_many([(lines, texts)], alphabet)[0]
+
+
+def score_many(
+    items: Sequence[tuple[Sequence[Probs], Sequence[str]]], alphabet: str
+) -> list[list[tuple[float, tuple[str, ...]]]]:
+    """:func:`score_all` of every ``(lines, texts)`` item (the views of one plate, or the candidates
+    of several), their forward passes run together (:func:`~anpr.ocr_ctc.prefix_log_likelihoods_many`)."""
+    if any(not lines or len(lines) > 2 for lines, _ in items):
         raise ValueError("one or two lines per crop")
-    prefixes = prefix_log_likelihoods(lines[0], texts, alphabet)
-    if len(lines) == 1:
-        return [(float(p[-1]), (t,)) for p, t in zip(prefixes, texts, strict=True)]
-    backwards = lines[1][::-1]
-    suffixes = prefix_log_likelihoods(backwards, [t[::-1] for t in texts], alphabet)
-    out: list[tuple[float, tuple[str, ...]]] = []
-    for text, pre, suf in zip(texts, prefixes, suffixes, strict=True):
-        totals = pre + suf[::-1]  # cut after k characters: prefix k on line 1, the rest on line 2
-        k = int(np.argmax(totals))
-        out.append((float(totals[k]), (text[:k], text[k:])))
+    prefixes = prefix_log_likelihoods_many([(lines[0], texts) for lines, texts in items], alphabet)
+    two = [i for i, (lines, _) in enumerate(items) if len(lines) == 2]
+    backwards = prefix_log_likelihoods_many(
+        [(items[i][0][1][::-1], [t[::-1] for t in items[i][1]]) for i in two], alphabet
+    )
+    suffixes = dict(zip(two, backwards, strict=True))
+    out: list[list[tuple[float, tuple[str, ...]]]] = []
+    for i, (_, texts) in enumerate(items):
+        if i not in suffixes:
+            out.append([(float(p[-1]), (t,)) for p, t in zip(prefixes[i], texts, strict=True)])
+            continue
+        scored: list[tuple[float, tuple[str, ...]]] = []
+        for text, pre, suf in zip(texts, prefixes[i], suffixes[i], strict=True):
+            totals = pre + suf[::-1]  # cut after k characters: prefix k on line 1, the rest on line 2
+            k = int(np.argmax(totals))
+            scored.append((float(totals[k]), (text[:k], text[k:])))
+        out.append(scored)
     return out
 
 
@@ -161,20 +183,36 @@ def _ranked(lines: Sequence[Probs], alphabet: str, texts: Iterable[str]) -> list
 
 def decode_plate(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:
     """The most likely valid Vietnamese plate in the lines (top row first), else the raw read."""
+    return decode_plates([lines], alphabet, config)[0]
+
+
+def decode_plates(
+    views: Sequence[Sequence[Probs]], alphabet: str = ALPHABET, config: DecodeConfig | None = None
+) -> list[Decoded]:
+    """:func:`decode_plate` of every view (the lines of one crop each), their candidates scored in one
+    pass over the frames."""
     config = config or DecodeConfig()
-    reads = joint_reads(lines, alphabet, config)
-    raw_parts, raw_score = reads[0]
-    raw = " / ".join(raw_parts)
-    found: dict[str, plates.Plate] = {}
-    for parts, _ in reads:
-        for plate in plates.candidates(" / ".join(parts), rows=len(lines), max_subs=2)[:8]:
-            found.setdefault(plate.text, plate)
-    ranked = _ranked(lines, alphabet, found)
-    if ranked and ranked[0][0] >= raw_score - config.plate_max_drop:
-        plate = found[ranked[0][1]]
-        return _decoded(lines, alphabet, plate.text, plate.formatted, True, raw, plate.rows, ranked[0][2])
-    text = "".join(raw_parts)
-    return _decoded(lines, alphabet, text, text, False, raw, len(lines))
+    proposals: list[tuple[tuple[str, ...], float, dict[str, plates.Plate]]] = []
+    for lines in views:
+        reads = joint_reads(lines, alphabet, config)
+        found: dict[str, plates.Plate] = {}
+        for parts, _ in reads:
+            for plate in plates.candidates(" / ".join(parts), rows=len(lines), max_subs=2)[:8]:
+                found.setdefault(plate.text, plate)
+        proposals.append((*reads[0], found))
+    asked = [i for i, (_, _, found) in enumerate(proposals) if found]
+    scored = dict(zip(asked, score_many([(views[i], list(proposals[i][2])) for i in asked], alphabet), strict=True))
+    out: list[Decoded] = []
+    for i, (lines, (raw_parts, raw_score, found)) in enumerate(zip(views, proposals, strict=True)):
+        raw = " / ".join(raw_parts)
+        ranked = sorted(((s, t, parts) for (s, parts), t in zip(scored.get(i, []), found, strict=True)), reverse=True)
+        if ranked and ranked[0][0] >= raw_score - config.plate_max_drop:
+            plate = found[ranked[0][1]]
+            out.append(_decoded(lines, alphabet, plate.text, plate.formatted, True, raw, plate.rows, ranked[0][2]))
+            continue
+        text = "".join(raw_parts)
+        out.append(_decoded(lines, alphabet, text, text, False, raw, len(lines)))
+    return out
 
 
 def rescore_plate(
@@ -206,7 +244,7 @@ def rescore_plate(
     if not found or not decoded[first].valid:  # no view found a valid plate likely enough: stay invalid
         return first, decoded[first]
     texts = list(found)
-    scored = [score_all(v, texts, alphabet) for v in views]
+    scored = score_many([(v, texts) for v in views], alphabet)
     per_view = np.array([[s for s, _ in view_scores] for view_scores in scored])
     best = int(np.argmax(per_view.sum(axis=0)))
     view = int(np.argmax(per_view[:, best]))

@@ -20,6 +20,7 @@ from anpr.ocr_ctc import (
     greedy,
     log_likelihood,
     prefix_log_likelihoods,
+    prefix_log_likelihoods_many,
 )
 from anpr.ocr_grammar import (
     ALPHABET,
@@ -27,9 +28,12 @@ from anpr.ocr_grammar import (
     decode_completed,
     decode_container,
     decode_plate,
+    decode_plates,
     decode_size_type,
     rescore_plate,
     score,
+    score_all,
+    score_many,
 )
 
 CASES = json.loads((Path(__file__).parent / "data" / "ocr_decode.json").read_text(encoding="utf-8"))["cases"]
@@ -159,6 +163,40 @@ def test_prefix_likelihoods_of_several_texts_in_one_pass() -> None:
         assert len(prefixes) == len(text) + 1
         for k in range(len(text) + 1):
             assert prefixes[k] == pytest.approx(log_likelihood(probs, text[:k], ALPHABET), rel=1e-6, abs=1e-6)
+
+
+def test_prefix_likelihoods_of_frame_sequences_of_different_lengths_in_one_pass() -> None:
+    """Shorter sequences are padded with certain blanks: no prefix moves, and a text that cannot
+    fit its own frames still cannot fit (the padding must not make room for it)."""
+    rng = np.random.default_rng(3)
+    items = []
+    for length in (3, 11, 40, 0):
+        raw = rng.random((length, len(ALPHABET) + 1)) ** 4
+        probs = (raw / np.maximum(raw.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
+        items.append((probs, ["51F", "29AA12345", "", "7"]))
+    together = prefix_log_likelihoods_many(items, ALPHABET)
+    for (probs, texts), got in zip(items, together, strict=True):
+        for alone, joint in zip(prefix_log_likelihoods(probs, texts, ALPHABET), got, strict=True):
+            assert joint == pytest.approx(alone, rel=1e-9)
+    assert together[0][1][-1] < -1e29  # 3 frames hold no 9-character plate, padded to 40 or not
+    assert together[3][0][0] == 0.0 and together[3][0][1] < -1e29  # no frames: only the empty text
+
+
+def test_scoring_and_decoding_many_views_together_equals_one_by_one() -> None:
+    views = [
+        _plate_view({"3": 0.45, "8": 0.55}),
+        [frames(["5", "9", "L", "2"]), frames(["1", "4", "9", {"9": 0.6, "8": 0.4}, "9"])],
+        [frames(list("5XQ12345"))],
+        _plate_view({"3": 0.7, "8": 0.3}),
+    ]
+    texts = ["51F12385", "59L214999", "51F12335"]
+    for alone, joint in zip(
+        [score_all(v, texts, ALPHABET) for v in views], score_many([(v, texts) for v in views], ALPHABET), strict=True
+    ):
+        assert [parts for _, parts in joint] == [parts for _, parts in alone]
+        assert [s for s, _ in joint] == pytest.approx([s for s, _ in alone], rel=1e-9)
+    assert decode_plates(views) == [decode_plate(v) for v in views]
+    assert [d.text for d in decode_plates(views)][:2] == ["51F12385", "59L214999"]
 
 
 def test_beam_search_sums_alignments_and_ranks_the_runner_up() -> None:
