@@ -90,6 +90,12 @@ class OcrSettings(BaseSettings):
         True,
         description="Level a plate and split its rows by its characters (else by the ink profile alone).",
     )
+    plate_turned_layout: bool = Field(
+        True,
+        description="With plate_glyph_layout, a plate read again is also read as two rows levelled by the angle "
+        "most pairs of its characters agree on, where that differs from its nearest neighbours' angle (motorbike "
+        "plates turned 30 degrees or more); those reads are rescored apart from the other two-row reads.",
+    )
     extra_plate_margins: tuple[Annotated[float, Field(ge=0.0, le=0.5)], ...] = Field(
         (0.0, 0.2),
         description="Also read plates cut with these margins (units of the short side); the best read wins.",
@@ -309,7 +315,12 @@ class EasyOcrEngine:
         if crop is None:
             return []
         if det.cls is DetClass.PLATE and self.ocr_settings.plate_layouts:
-            return plate_layouts(crop, self.settings.ocr_min_crop_height, self.ocr_settings.plate_glyph_layout)
+            return plate_layouts(
+                crop,
+                self.settings.ocr_min_crop_height,
+                self.ocr_settings.plate_glyph_layout,
+                self.ocr_settings.plate_turned_layout,
+            )
         prep = prepare(crop, det.cls, self.settings.ocr_min_crop_height)
         return [prep] if prep is not None else []
 
@@ -363,11 +374,12 @@ class EasyOcrEngine:
 
     @staticmethod
     def _rescored(views: Sequence[_View]) -> list[_View]:
-        """Per layout (row count) read at several margins, one view whose decode is
-        :func:`~anpr.ocr_grammar.rescore_plate` of them all; layouts read once stay as they are."""
+        """Per layout (row count, and turned or not: :func:`~anpr.ocr_layout.turned_two_rows`) read at
+        several margins, one view whose decode is :func:`~anpr.ocr_grammar.rescore_plate` of them all;
+        layouts read once stay as they are."""
         out: list[_View] = []
-        for rows in sorted({v.prep.rows for v in views}):
-            same = [v for v in views if v.prep.rows == rows]
+        for layout in sorted({(v.prep.rows, v.prep.turned) for v in views}):
+            same = [v for v in views if (v.prep.rows, v.prep.turned) == layout]
             if len(same) == 1:
                 out.append(same[0])
                 continue

@@ -35,6 +35,7 @@ from anpr.ocr_prep import (
     deskew,
     glyph_angle,
     glyph_boxes,
+    glyph_vote_angle,
     ink_mask,
     rotate,
     stretch,
@@ -57,16 +58,22 @@ MIN_LOCAL_CHARS = 3
 """Characters local thresholding must find before :func:`text_span` trusts its span."""
 LOCAL_INK_OFFSET = 5
 """How far (grey levels) a stroke must be from its neighbourhood's mean to count as ink (:func:`_local_ink`)."""
+TURNED_MIN_DEGREES = 3.0
+"""How far (degrees) the angle a plate's characters vote for (:func:`~anpr.ocr_prep.glyph_vote_angle`) must be
+from their nearest neighbours' (:func:`~anpr.ocr_prep.glyph_angle`) before the plate is also read as two rows
+levelled by the vote (:func:`turned_two_rows`)."""
 CELL_HEIGHT = 32
 """Height, in px, of each character cell when a vertical stack is laid out as a line."""
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedCrop:
-    """The text lines of one crop, top to bottom, and how the code was laid out."""
+    """The text lines of one crop, top to bottom, and how the code was laid out. ``turned`` marks a
+    plate's second two-row reading, levelled by its characters' vote (:func:`turned_two_rows`)."""
 
     lines: tuple[GreyImage, ...]
     orientation: Orientation
+    turned: bool = False
 
     def __post_init__(self) -> None:
         if not self.lines or len(self.lines) > 2:
@@ -310,14 +317,41 @@ def _split(grey: GreyImage, y: int) -> tuple[GreyImage, ...] | None:
     return (_line(top), _line(bottom))
 
 
-def _plate_layouts(grey: GreyImage, glyphs: bool = True) -> list[PreparedCrop]:
+def turned_two_rows(grey: GreyImage, angle: float | None) -> PreparedCrop | None:
+    """``grey`` as two rows levelled by the angle its characters vote for
+    (:func:`~anpr.ocr_prep.glyph_vote_angle`), or ``None`` when that is within
+    :data:`TURNED_MIN_DEGREES` of ``angle`` (the nearest-neighbour angle) or there is no vote.
+
+    A motorbike plate turned 30 degrees or more is levelled along a diagonal by its
+    characters' nearest neighbours, and its rows come out cut through the characters. Its rows
+    are cut here where the levelled characters break (else at the emptiest row of ink), and
+    each is thresholded locally, so the dark surroundings a turned plate brings into its
+    box cannot hide the strokes.
+    """
+    vote = glyph_vote_angle(glyph_boxes(grey))
+    if vote is None or (angle is not None and abs(vote - angle) <= TURNED_MIN_DEGREES):
+        return None
+    level = rotate(grey, vote)
+    y = glyph_row_break(level)
+    if y is None:
+        y = row_break(level, force=True)
+    if y is None or not 0 < y < level.shape[0]:
+        return None
+    rows = (_line(level[:y], local=True), _line(level[y:], local=True))
+    if any(min(row.shape) < 2 for row in rows):
+        return None
+    return PreparedCrop(rows, Orientation.TWO_LINE, turned=True)
+
+
+def _plate_layouts(grey: GreyImage, glyphs: bool = True, turned: bool = True) -> list[PreparedCrop]:
     """The plate's most likely layout first, then the other one where the crop could hold it.
 
     The one-row reading is levelled by the ink profile; the crop is levelled for
     splitting into two rows by its characters with ``glyphs`` (where they can be
     measured), else by the ink profile too. Small plates in street photos come in
     loose boxes (bumper, frame), so the row profile can mislead; the reader then
-    decides between the two (:func:`plate_layouts`).
+    decides between the two (:func:`plate_layouts`). With ``glyphs`` and ``turned``,
+    a plate that may be turned steeply gets a third reading (:func:`turned_two_rows`).
     """
     h, w = grey.shape[:2]
     aspect = w / h
@@ -334,9 +368,12 @@ def _plate_layouts(grey: GreyImage, glyphs: bool = True) -> list[PreparedCrop]:
     if rows is None and aspect < TWO_ROW_MAX_ASPECT and y is not None:
         rows = (_line(rows_grey[:y]), _line(rows_grey[y:]))  # narrow plates are two-row even when a row looks empty
     if rows is not None:
-        return [PreparedCrop(rows, Orientation.TWO_LINE), one]
-    forced = _split(rows_grey, row_break(rows_grey, force=True) or h // 2)
-    return [one, PreparedCrop(forced, Orientation.TWO_LINE)] if forced is not None else [one]
+        layouts = [PreparedCrop(rows, Orientation.TWO_LINE), one]
+    else:
+        forced = _split(rows_grey, row_break(rows_grey, force=True) or h // 2)
+        layouts = [one, PreparedCrop(forced, Orientation.TWO_LINE)] if forced is not None else [one]
+    extra = turned_two_rows(grey, angle) if glyphs and turned else None
+    return layouts if extra is None else [*layouts, extra]
 
 
 def _code_lines(grey: GreyImage, target: DetClass) -> PreparedCrop | None:
@@ -354,18 +391,22 @@ def _code_lines(grey: GreyImage, target: DetClass) -> PreparedCrop | None:
     return PreparedCrop((_line(grey),), Orientation.HORIZONTAL)
 
 
-def plate_layouts(crop: ImageArray, min_height: int = 32, glyphs: bool = True) -> list[PreparedCrop]:
+def plate_layouts(
+    crop: ImageArray, min_height: int = 32, glyphs: bool = True, turned: bool = True
+) -> list[PreparedCrop]:
     """Every layout a plate crop could have (one row, two rows), the most likely first.
 
     The one-row reading is levelled by the ink profile (:func:`~anpr.ocr_prep.deskew`).
     With ``glyphs`` the two-row reading is levelled and split by the characters
     (:func:`~anpr.ocr_prep.glyph_angle`, :func:`glyph_row_break`), falling back to
-    the ink profile; without, by the ink profile alone. :func:`prepare` returns the
-    first layout; the engine can read them all and keep the best read.
+    the ink profile; without, by the ink profile alone. With ``glyphs`` and ``turned``,
+    a second two-row reading levelled by the characters' vote comes last where that
+    angle differs (:func:`turned_two_rows`). :func:`prepare` returns the first layout;
+    the engine can read them all and keep the best read.
     """
     if crop.size == 0 or min(crop.shape[:2]) < 2:
         return []
-    return _plate_layouts(upscale(stretch(to_grey(crop)), min_height), glyphs)
+    return _plate_layouts(upscale(stretch(to_grey(crop)), min_height), glyphs, turned)
 
 
 def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> PreparedCrop | None:
@@ -377,7 +418,7 @@ def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> Prepare
     (perspective leans the strokes) and cut to its characters.
     """
     if target is DetClass.PLATE:
-        layouts = plate_layouts(crop, min_height)
+        layouts = plate_layouts(crop, min_height, turned=False)
         return layouts[0] if layouts else None
     if crop.size == 0 or min(crop.shape[:2]) < 2:
         return None
@@ -404,7 +445,7 @@ def widen(prep: PreparedCrop, factor: float) -> PreparedCrop:
     for line in prep.lines:
         size = (max(1, round(line.shape[1] * factor)), line.shape[0])
         lines.append(as_grey(cv2.resize(line, size, interpolation=cv2.INTER_LINEAR)))
-    return PreparedCrop(tuple(lines), prep.orientation)
+    return PreparedCrop(tuple(lines), prep.orientation, prep.turned)
 
 
 def stretch_toward(box: BBox, orientation: Orientation, fraction: float, start: bool) -> BBox:

@@ -211,6 +211,37 @@ def glyph_angle(boxes: Sequence[tuple[int, int, int, int]], max_degrees: float =
     return float(np.median(angles)) if len(angles) >= 2 else None
 
 
+def glyph_vote_angle(
+    boxes: Sequence[tuple[int, int, int, int]], max_degrees: float = 60.0, window: float = 6.0
+) -> float | None:
+    """Rotation (degrees, OpenCV sign) that levels the rows of the characters ``boxes``, by vote.
+
+    Every pair of characters of similar height, the second right of the first and within 1.6
+    character heights of it, at most ``max_degrees`` off level, votes for its angle; the angle
+    with the most votes within ``window`` degrees wins (the median of those votes). On a
+    two-row plate turned by 30 degrees or more, a character's nearest neighbour to the right is
+    often in the other row, so :func:`glyph_angle` levels the plate along a diagonal; the
+    characters of one row, spaced evenly, agree with each other and outvote the diagonals.
+    ``None`` with fewer than two pairs.
+    """
+    votes: list[float] = []
+    for i, (x, y, bw, bh) in enumerate(boxes):
+        cx, cy = x + bw / 2, y + bh / 2
+        for j, (x2, y2, bw2, bh2) in enumerate(boxes):
+            dx, dy = x2 + bw2 / 2 - cx, y2 + bh2 / 2 - cy
+            if j == i or dx <= 0 or np.hypot(dx, dy) > 1.6 * max(bh, bh2) or not 0.6 <= bh2 / bh <= 1.6:
+                continue
+            angle = float(np.degrees(np.arctan2(dy, dx)))
+            if abs(angle) <= max_degrees:
+                votes.append(angle)
+    if len(votes) < 2:
+        return None
+    angles = np.array(votes)
+    support = [int((np.abs(angles - a) <= window).sum()) for a in angles]
+    centre = angles[int(np.argmax(support))]
+    return float(np.median(angles[np.abs(angles - centre) <= window]))
+
+
 def _column_sharpness(mask: npt.NDArray[np.uint8], shear: float) -> float:
     h, w = mask.shape
     matrix = np.array([[1, shear, -shear * h / 2], [0, 1, 0]], np.float32)

@@ -15,6 +15,7 @@ from anpr.ocr_layout import (
     stacked_cells,
     stretch_toward,
     text_span,
+    turned_two_rows,
 )
 from anpr.ocr_prep import (
     as_grey,
@@ -23,6 +24,7 @@ from anpr.ocr_prep import (
     frames_for_width,
     glyph_angle,
     glyph_boxes,
+    glyph_vote_angle,
     model_batch,
     rotate,
     shear_factor,
@@ -226,6 +228,70 @@ def test_glyph_angle_levels_a_small_tilted_plate_that_the_ink_profile_cannot(ang
     assert abs(skew_angle(crop) + angle) > 5  # the dark surround hides the rows from the ink profile
 
 
+def turned_glyphs(angle: float) -> list[tuple[int, int, int, int]]:
+    """Character boxes of a two-row plate (4 over 5, 11 px apart, rows 20 px apart) whose rows run at
+    ``angle`` degrees (image axes, y down): each box is the upright rectangle around a turned 8x16 glyph."""
+    t = np.radians(angle)
+    bw = 8 * abs(np.cos(t)) + 16 * abs(np.sin(t))
+    bh = 8 * abs(np.sin(t)) + 16 * abs(np.cos(t))
+    centres = [(11.0 * i, 0.0) for i in range(4)] + [(11.0 * i - 6, 20.0) for i in range(5)]
+    return [
+        (
+            round(100 + x * np.cos(t) - y * np.sin(t) - bw / 2),
+            round(100 + x * np.sin(t) + y * np.cos(t) - bh / 2),
+            round(bw),
+            round(bh),
+        )
+        for x, y in centres
+    ]
+
+
+@pytest.mark.parametrize("angle", [-50.0, -45.0, 45.0, 50.0])
+def test_glyph_vote_angle_follows_the_rows_of_a_steeply_turned_plate(angle: float) -> None:
+    boxes = turned_glyphs(angle)
+    assert glyph_vote_angle(boxes) == pytest.approx(angle, abs=2.0)
+    nearest = glyph_angle(boxes)  # nearest neighbours to the right lie in the other row: a diagonal
+    assert nearest is not None and abs(nearest - angle) > 15
+
+
+@pytest.mark.parametrize("angle", [-30.0, -10.0, 0.0, 10.0, 30.0])
+def test_glyph_vote_angle_agrees_with_nearest_neighbours_on_gently_turned_plates(angle: float) -> None:
+    boxes = turned_glyphs(angle)
+    vote, nearest = glyph_vote_angle(boxes), glyph_angle(boxes)
+    assert vote is not None and nearest is not None
+    assert vote == pytest.approx(angle, abs=2.0) and abs(vote - nearest) <= 2.0
+    assert glyph_vote_angle(boxes[:1]) is None  # one character: no pair to vote
+
+
+def steep_motorbike_plate(angle: float) -> np.ndarray:
+    """A rendered two-row plate 64 px wide turned by ``angle``, cut to the upright box around it."""
+    image, _ = render_plate_crop(np.random.default_rng(0), plate_spec("29-B1 123.45"), degrade=False)
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(grey, (64, round(64 * grey.shape[0] / grey.shape[1])), interpolation=cv2.INTER_AREA)
+    h, w = small.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
+    box_w, box_h = int(np.ceil(h * sin + w * cos)), int(np.ceil(h * cos + w * sin))
+    turn[0, 2] += (box_w - w) / 2
+    turn[1, 2] += (box_h - h) / 2
+    return cv2.warpAffine(small, turn, (box_w, box_h), borderValue=40)
+
+
+def test_a_steeply_turned_plate_is_also_offered_as_rows_levelled_by_vote() -> None:
+    crop = upscale(steep_motorbike_plate(40.0), 32)
+    nearest = glyph_angle(glyph_boxes(crop))
+    vote = glyph_vote_angle(glyph_boxes(crop))
+    assert nearest is not None and vote == pytest.approx(-40.0, abs=4.0) and abs(nearest - vote) > 30
+    turned = turned_two_rows(crop, nearest)
+    assert turned is not None and turned.turned and turned.rows == 2
+    layouts = plate_layouts(cv2.cvtColor(steep_motorbike_plate(40.0), cv2.COLOR_GRAY2BGR))
+    assert [p.turned for p in layouts] == [False] * (len(layouts) - 1) + [True]  # the turned reading comes last
+    plain = plate_layouts(cv2.cvtColor(steep_motorbike_plate(40.0), cv2.COLOR_GRAY2BGR), turned=False)
+    assert len(plain) == len(layouts) - 1 and not any(p.turned for p in plain)
+    assert not any(p.turned for p in plate_layouts(cv2.cvtColor(steep_motorbike_plate(0.0), cv2.COLOR_GRAY2BGR)))
+    assert turned_two_rows(crop, vote) is None  # the angle already agrees: nothing more to read
+
+
 def test_glyph_row_break_lies_between_the_rows() -> None:
     y = glyph_row_break(two_rows())
     assert y is not None and 70 <= y <= 100
@@ -307,6 +373,7 @@ def test_widen_makes_every_line_wider_at_the_same_height() -> None:
     assert wide.orientation is Orientation.TWO_LINE and wide.rows == 2
     assert (wide.lines[0] == 255).all() and (wide.lines[1] == 0).all()
     assert [line.shape for line in prep.lines] == [(20, 50), (22, 61)]  # the input is left as it was
+    assert not wide.turned and widen(PreparedCrop(rows, Orientation.TWO_LINE, turned=True), 1.3).turned
     for bad in (0.0, -1.0, 5.0):
         with pytest.raises(ValueError, match="factor"):
             widen(prep, bad)

@@ -309,7 +309,8 @@ def lines_of(sample: CropSample, height: int, max_width: int, min_height: int = 
     one row is still read as two rows at run time, and trains so.
     """
     if sample.target is DetClass.PLATE:
-        layouts = plate_layouts(sample.image, min_height)
+        # Without the turned reading: the packs the shipped recognisers trained on are rebuilt as they were.
+        layouts = plate_layouts(sample.image, min_height, turned=False)
         prepared = next((p for p in layouts if p.rows == len(sample.rows)), None)
     else:
         prepared = prepare(sample.image, sample.target, min_height)
