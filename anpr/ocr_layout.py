@@ -22,6 +22,7 @@ function, so the recogniser learns exactly what it will see.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -317,7 +318,9 @@ def _split(grey: GreyImage, y: int) -> tuple[GreyImage, ...] | None:
     return (_line(top), _line(bottom))
 
 
-def turned_two_rows(grey: GreyImage, angle: float | None) -> PreparedCrop | None:
+def turned_two_rows(
+    grey: GreyImage, angle: float | None, boxes: Sequence[tuple[int, int, int, int]] | None = None
+) -> PreparedCrop | None:
     """``grey`` as two rows levelled by the angle its characters vote for
     (:func:`~anpr.ocr_prep.glyph_vote_angle`), or ``None`` when that is within
     :data:`TURNED_MIN_DEGREES` of ``angle`` (the nearest-neighbour angle) or there is no vote.
@@ -326,9 +329,10 @@ def turned_two_rows(grey: GreyImage, angle: float | None) -> PreparedCrop | None
     characters' nearest neighbours, and its rows come out cut through the characters. Its rows
     are cut here where the levelled characters break (else at the emptiest row of ink), and
     each is thresholded locally, so the dark surroundings a turned plate brings into its
-    box cannot hide the strokes.
+    box cannot hide the strokes. ``boxes`` are ``grey``'s :func:`~anpr.ocr_prep.glyph_boxes`
+    where already found.
     """
-    vote = glyph_vote_angle(glyph_boxes(grey))
+    vote = glyph_vote_angle(glyph_boxes(grey) if boxes is None else boxes)
     if vote is None or (angle is not None and abs(vote - angle) <= TURNED_MIN_DEGREES):
         return None
     level = rotate(grey, vote)
@@ -359,7 +363,8 @@ def _plate_layouts(grey: GreyImage, glyphs: bool = True, turned: bool = True) ->
     one = PreparedCrop((_line(level, local=True),), Orientation.HORIZONTAL)
     if aspect >= ONE_ROW_MIN_ASPECT:
         return [one]
-    angle = glyph_angle(glyph_boxes(grey)) if glyphs else None
+    boxes = glyph_boxes(grey) if glyphs else []
+    angle = glyph_angle(boxes) if glyphs else None
     rows_grey = rotate(grey, angle) if angle is not None else level
     y = glyph_row_break(rows_grey) if glyphs else None
     if y is None:
@@ -372,7 +377,7 @@ def _plate_layouts(grey: GreyImage, glyphs: bool = True, turned: bool = True) ->
     else:
         forced = _split(rows_grey, row_break(rows_grey, force=True) or h // 2)
         layouts = [one, PreparedCrop(forced, Orientation.TWO_LINE)] if forced is not None else [one]
-    extra = turned_two_rows(grey, angle) if glyphs and turned else None
+    extra = turned_two_rows(grey, angle, boxes) if glyphs and turned else None
     return layouts if extra is None else [*layouts, extra]
 
 
