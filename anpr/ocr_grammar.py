@@ -175,10 +175,14 @@ def _decoded(
 def _ranked(lines: Sequence[Probs], alphabet: str, texts: Iterable[str]) -> list[tuple[float, str, tuple[str, ...]]]:
     """The distinct texts, likeliest first: ``(log p, text, its cut into the lines)``."""
     unique = list(dict.fromkeys(texts))
-    if not unique:
-        return []
-    scored = score_all(lines, unique, alphabet)
-    return sorted(((s, t, parts) for (s, parts), t in zip(scored, unique, strict=True)), reverse=True)
+    return _by_score(unique, score_all(lines, unique, alphabet)) if unique else []
+
+
+def _by_score(
+    texts: Sequence[str], scored: Sequence[tuple[float, tuple[str, ...]]]
+) -> list[tuple[float, str, tuple[str, ...]]]:
+    """``texts`` with their :func:`score_all` results, likeliest first: ``(log p, text, cut)``."""
+    return sorted(((s, t, parts) for (s, parts), t in zip(scored, texts, strict=True)), reverse=True)
 
 
 def decode_plate(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:
@@ -205,7 +209,7 @@ def decode_plates(
     out: list[Decoded] = []
     for i, (lines, (raw_parts, raw_score, found)) in enumerate(zip(views, proposals, strict=True)):
         raw = " / ".join(raw_parts)
-        ranked = sorted(((s, t, parts) for (s, parts), t in zip(scored.get(i, []), found, strict=True)), reverse=True)
+        ranked = _by_score(list(found), scored.get(i, []))
         if ranked and ranked[0][0] >= raw_score - config.plate_max_drop:
             plate = found[ranked[0][1]]
             out.append(_decoded(lines, alphabet, plate.text, plate.formatted, True, raw, plate.rows, ranked[0][2]))

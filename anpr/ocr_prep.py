@@ -21,7 +21,7 @@ line images and then into the padded float batch the network takes:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
 import cv2
@@ -186,6 +186,18 @@ def glyph_boxes(grey: GreyImage) -> list[tuple[int, int, int, int]]:
     return best
 
 
+def _glyph_pairs(boxes: Sequence[tuple[int, int, int, int]]) -> Iterator[tuple[int, float, float, float]]:
+    """``(i, dx, dy, reach)`` for every character ``i`` and each character of similar height (0.6-1.6
+    times) whose centre lies ``dx > 0`` to its right and ``dy`` below; ``reach`` is 1.6 times the
+    taller one's height, how far a neighbour in the same row may be."""
+    for i, (x, y, bw, bh) in enumerate(boxes):
+        cx, cy = x + bw / 2, y + bh / 2
+        for j, (x2, y2, bw2, bh2) in enumerate(boxes):
+            dx, dy = x2 + bw2 / 2 - cx, y2 + bh2 / 2 - cy
+            if j != i and dx > 0 and 0.6 <= bh2 / bh <= 1.6:
+                yield i, dx, dy, 1.6 * max(bh, bh2)
+
+
 def glyph_angle(boxes: Sequence[tuple[int, int, int, int]], max_degrees: float = 40.0) -> float | None:
     """Rotation (degrees, OpenCV sign) that levels the rows of the characters ``boxes``.
 
@@ -195,19 +207,12 @@ def glyph_angle(boxes: Sequence[tuple[int, int, int, int]], max_degrees: float =
     projection profile this ignores the strokes' lean (perspective). ``None``
     with fewer than two pairs.
     """
-    angles: list[float] = []
-    for i, (x, y, bw, bh) in enumerate(boxes):
-        cx, cy = x + bw / 2, y + bh / 2
-        nearest: tuple[float, float] | None = None
-        for j, (x2, y2, bw2, bh2) in enumerate(boxes):
-            dx, dy = x2 + bw2 / 2 - cx, y2 + bh2 / 2 - cy
-            if j == i or dx <= 0 or dx > 1.6 * max(bh, bh2) or not 0.6 <= bh2 / bh <= 1.6:
-                continue
-            angle = float(np.degrees(np.arctan2(dy, dx)))
-            if abs(angle) <= max_degrees and (nearest is None or dx < nearest[0]):
-                nearest = (dx, angle)
-        if nearest is not None:
-            angles.append(nearest[1])
+    nearest: dict[int, tuple[float, float]] = {}
+    for i, dx, dy, reach in _glyph_pairs(boxes):
+        angle = float(np.degrees(np.arctan2(dy, dx)))
+        if dx <= reach and abs(angle) <= max_degrees and (i not in nearest or dx < nearest[i][0]):
+            nearest[i] = (dx, angle)
+    angles = [nearest[i][1] for i in sorted(nearest)]
     return float(np.median(angles)) if len(angles) >= 2 else None
 
 
@@ -224,16 +229,11 @@ def glyph_vote_angle(
     characters of one row, spaced evenly, agree with each other and outvote the diagonals.
     ``None`` with fewer than two pairs.
     """
-    votes: list[float] = []
-    for i, (x, y, bw, bh) in enumerate(boxes):
-        cx, cy = x + bw / 2, y + bh / 2
-        for j, (x2, y2, bw2, bh2) in enumerate(boxes):
-            dx, dy = x2 + bw2 / 2 - cx, y2 + bh2 / 2 - cy
-            if j == i or dx <= 0 or np.hypot(dx, dy) > 1.6 * max(bh, bh2) or not 0.6 <= bh2 / bh <= 1.6:
-                continue
-            angle = float(np.degrees(np.arctan2(dy, dx)))
-            if abs(angle) <= max_degrees:
-                votes.append(angle)
+    votes = [
+        angle
+        for _, dx, dy, reach in _glyph_pairs(boxes)
+        if np.hypot(dx, dy) <= reach and abs(angle := float(np.degrees(np.arctan2(dy, dx)))) <= max_degrees
+    ]
     if len(votes) < 2:
         return None
     angles = np.array(votes)
