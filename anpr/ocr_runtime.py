@@ -199,6 +199,16 @@ def stamped_graph(path: Path, weights: Path) -> bytes | None:
     return graph if props.get(SOURCE_KEY) == weights_digest(weights) else None
 
 
+KEEP_QDQ = ["QDQPropagationTransformer"]
+"""onnxruntime optimizers the recognisers run without. The int8 graphs quantize the output of
+the first convolution's max pooling; onnxruntime's QDQ propagation moves that quantization up
+before the pooling, which then runs on uint8 in a slow generic kernel (a sixth of the
+recogniser's time on held-out plates). Left where it is, the pooling runs in float with the
+convolution's fast layout. Quantization is monotone, so pooling before or after it gives the
+same values: the logits are identical (``tests/test_ocr_runtime.py``). Unknown names are
+ignored, so an onnxruntime without this optimizer runs as before."""
+
+
 class OnnxRecogniser:
     """The recogniser through onnxruntime, from :func:`export_onnx` (and :func:`quantize_onnx`),
     or from a ready ``graph`` (a calibrated int8 one)."""
@@ -217,7 +227,9 @@ class OnnxRecogniser:
             raise ModelLoadError(
                 f"cannot export the recogniser to ONNX ({exc}); ANPR_OCR_BACKEND=torch runs it in torch instead"
             ) from exc
-        self._session = ort.InferenceSession(graph, quiet_session_options(threads), providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            graph, quiet_session_options(threads), providers=["CPUExecutionProvider"], disabled_optimizers=KEEP_QDQ
+        )
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         logits: np.ndarray = self._session.run([OUTPUT], {INPUT: np.ascontiguousarray(batch, dtype=np.float32)})[0]

@@ -14,6 +14,7 @@ from anpr.errors import ModelLoadError
 from anpr.ocr import STOCK_NETWORK, EasyOcrEngine, OcrSettings, _reader, custom_model_files
 from anpr.ocr_runtime import (
     INT8_SUFFIX,
+    KEEP_QDQ,
     OnnxRecogniser,
     TorchRecogniser,
     export_onnx,
@@ -158,6 +159,52 @@ def test_an_int8_graph_runs_only_with_the_weights_it_was_made_from(
     assert any(r.levelname == "WARNING" and "not made from these weights" in r.getMessage() for r in caplog.records)
     int8.write_bytes(b"corrupt")
     assert stamped_graph(int8, weights) is None and loaded_backend() == "onnx"
+
+
+@pytest.mark.skipif(not SHIPPED, reason="models/ocr holds no plate recogniser")
+def test_the_int8_graph_pools_in_float_and_gives_the_same_logits(tmp_path: Any) -> None:
+    """The shipped int8 plate graph runs its first max pooling on the float output of the first
+    convolution (not moved behind a quantization onto uint8, where onnxruntime pools slowly), and
+    its logits are exactly those of the graph as onnxruntime would optimize it by default."""
+    import onnx
+    import onnxruntime as ort
+
+    weights = custom_model_files(SETTINGS.ocr_path(), PLATE)[2]
+    graph = stamped_graph(weights.with_name(PLATE + INT8_SUFFIX), weights)
+    if graph is None:
+        pytest.skip("no int8 plate graph made from the shipped weights")
+
+    def optimized(disabled: list[str]) -> tuple[Any, Any]:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        options.optimized_model_filepath = str(tmp_path / f"{len(disabled)}.onnx")
+        session = ort.InferenceSession(graph, options, ["CPUExecutionProvider"], disabled_optimizers=disabled)
+        return session, onnx.load(options.optimized_model_filepath).graph
+
+    def first_pool_input(model_graph: Any) -> str:
+        pool = next(n for n in model_graph.node if n.op_type == "MaxPool")
+        producer = next(n for n in model_graph.node if pool.input[0] in n.output)
+        return str(producer.op_type)
+
+    kept, kept_graph = optimized(KEEP_QDQ)
+    _, default_graph = optimized([])
+    assert first_pool_input(kept_graph) in ("Relu", "FusedConv")  # the first convolution, in float
+    assert first_pool_input(default_graph) == "QuantizeLinear"  # what the optimizer left alone would do
+    ours = OnnxRecogniser(None, 64, 1, graph=graph)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # int8 kernels may round differently with other thread counts
+    default = ort.InferenceSession(graph, options, ["CPUExecutionProvider"])
+    engine = EasyOcrEngine(SETTINGS, OcrSettings(backend="onnx"))
+    seen = engine.tap(plates=True)
+    for seed, text in enumerate(("51F-123.45", "29-B1 123.45", "30A-999.99")):
+        image, det, _ = on_canvas(plate_crop(text, seed))
+        engine.read(image, [det])
+    assert seen
+    for batch in seen:
+        (want,) = default.run(None, {"lines": batch})
+        np.testing.assert_array_equal(ours(batch), want)
+        np.testing.assert_array_equal(kept.run(None, {"lines": batch})[0], want)
 
 
 def test_calibration_uses_training_images_only(tmp_path: Any) -> None:
