@@ -18,7 +18,7 @@ import numpy as np
 
 from anpr.config import AnprSettings
 from anpr.errors import ModelLoadError
-from anpr.ort_session import quiet_session_options
+from anpr.ort_session import quiet_session_options, softmax_on_last_axis
 from anpr.types import BBox, DetClass, Detection, ImageArray
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,9 @@ class UltralyticsDetector:
         """Give an ONNX model on the CPU a session whose threads do not spin between runs
         (:func:`anpr.ort_session.quiet_session_options`). ultralytics makes the session at the
         first prediction and takes no session options, so it is replaced once after that; where
-        its internals differ (another version, another runtime) nothing is changed."""
+        its internals differ (another version, another runtime) nothing is changed. The new
+        session runs the graph with its box head's softmax over the last axis
+        (:func:`anpr.ort_session.softmax_on_last_axis`: the same values, less time)."""
         self._session_checked = True
         session = self.onnx_session
         if self.weights.suffix != ".onnx" or session is None or session.get_providers()[:1] != ["CPUExecutionProvider"]:
@@ -176,7 +178,8 @@ class UltralyticsDetector:
         import onnxruntime as ort
 
         options = quiet_session_options(self.threads)
-        self._backend().session = ort.InferenceSession(str(self.weights), options, providers=["CPUExecutionProvider"])
+        graph = softmax_on_last_axis(self.weights.read_bytes())
+        self._backend().session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
 
 def second_look_size(imgsz: int, second_look: int) -> int:

@@ -78,6 +78,33 @@ def test_an_onnx_detector_runs_on_a_session_that_does_not_spin() -> None:
     assert torch_detector.onnx_session is None
 
 
+def test_the_box_head_softmax_runs_over_the_last_axis_with_the_same_outputs() -> None:
+    """The detector's distribution pooling is rewritten to a softmax over the last axis (onnxruntime's
+    fast path); the graph's outputs are unchanged at photo and gate-frame shapes, and a graph
+    without that pattern comes back as it was."""
+    import onnx
+    import onnxruntime as ort
+
+    from anpr.ort_session import softmax_on_last_axis
+
+    graph = (MODELS / "gate-detector.onnx").read_bytes()
+    rewritten = softmax_on_last_axis(graph)
+
+    def softmax_axes(data: bytes) -> list[int]:
+        nodes = onnx.load_from_string(data).graph.node
+        return [next(a.i for a in n.attribute if a.name == "axis") for n in nodes if n.op_type == "Softmax"]
+
+    assert softmax_axes(graph) == [1] and softmax_axes(rewritten) == [-1]
+    before = ort.InferenceSession(graph, providers=["CPUExecutionProvider"])
+    after = ort.InferenceSession(rewritten, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(5)
+    for height, width in ((384, 480), (288, 480)):
+        frame = rng.random((1, 3, height, width), dtype=np.float32)
+        (want,), (got,) = before.run(None, {"images": frame}), after.run(None, {"images": frame})
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-5)
+    assert softmax_on_last_axis(rewritten) == rewritten  # nothing left to rewrite
+
+
 def test_the_onnx_export_takes_any_input_size() -> None:
     """A photo or a wide gate frame is letterboxed to its own shape (480x384, 480x288), not padded
     to a 480 square: a third less work per frame, as the torch model always did."""
