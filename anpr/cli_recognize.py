@@ -201,7 +201,7 @@ def register(app: typer.Typer, recognizer_factory: RecognizerFactory = build_rec
             None, help="Also write one JSON line per photo not read exactly (label, reads) to this file."
         ),
     ) -> None:
-        """Exact plate match (overall and per category), character accuracy, detection recall, median ms."""
+        """Exact plate match (overall and per category), character accuracy, detection recall, median and p99 ms."""
         if split not in ("val", "train", "all"):
             raise InvalidInputError("--split must be val, train or all")
         rows = labelled_photos(folder, split, limit)

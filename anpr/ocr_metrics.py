@@ -14,6 +14,7 @@ A pure module. Per photo (one labelled plate, possibly other plates in view):
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,6 +67,17 @@ def score_photo(label: str, reads: Sequence[str], category: str = "all", ms: flo
     return PhotoScore(category, target in texts, max(0.0, 1.0 - closest / len(target)), located, ms)
 
 
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile: the smallest value with at least ``share`` of ``values`` at or
+    below it (``share`` in (0, 1]); a timing that some photo really took, never an interpolation."""
+    if not values:
+        raise ValueError("no values")
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"share must be in (0, 1], got {share}")
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
 def _summary(scores: Sequence[PhotoScore]) -> dict[str, Any]:
     n = len(scores)
     times = [s.ms for s in scores if s.ms is not None]
@@ -75,11 +87,12 @@ def _summary(scores: Sequence[PhotoScore]) -> dict[str, Any]:
         "char_accuracy": round(sum(s.char_accuracy for s in scores) / n, 4) if n else 0.0,
         "detection_recall": round(sum(s.located for s in scores) / n, 4) if n else 0.0,
         "median_ms": round(statistics.median(times), 1) if times else None,
+        "p99_ms": round(percentile(times, 0.99), 1) if times else None,
     }
 
 
 def summarize(scores: Sequence[PhotoScore]) -> dict[str, Any]:
-    """Overall numbers plus the same per category (sorted by name)."""
+    """Overall numbers (median and p99 milliseconds among them) plus the same per category (sorted by name)."""
     report = _summary(scores)
     categories = sorted({s.category for s in scores})
     report["per_category"] = {c: _summary([s for s in scores if s.category == c]) for c in categories}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from anpr.ocr_metrics import levenshtein, score_photo, summarize
+from anpr.ocr_metrics import levenshtein, percentile, score_photo, summarize
 
 
 @pytest.mark.parametrize(
@@ -37,8 +37,21 @@ def test_summary_per_category_and_median_time() -> None:
     assert report["median_ms"] == 20.0
     assert report["per_category"]["type1"]["exact"] == 0.5
     assert report["per_category"]["type2"] == {
-        "images": 1, "exact": 1.0, "char_accuracy": 1.0, "detection_recall": 1.0, "median_ms": 20.0,
+        "images": 1, "exact": 1.0, "char_accuracy": 1.0, "detection_recall": 1.0, "median_ms": 20.0, "p99_ms": 20.0,
     }  # fmt: skip
+    assert report["p99_ms"] == 30.0
+
+
+def test_p99_is_a_time_some_photo_took() -> None:
+    times = [float(t) for t in range(100, 0, -1)]
+    assert percentile(times, 0.99) == 99.0
+    assert percentile([*times, 1000.0], 0.99) == 100.0  # 101 photos: the slowest one is the top 1%
+    assert percentile([5.0], 0.99) == 5.0
+    assert percentile(times, 0.5) == 50.0
+    with pytest.raises(ValueError):
+        percentile([], 0.99)
+    with pytest.raises(ValueError):
+        percentile(times, 0.0)
 
 
 def test_levenshtein() -> None:
