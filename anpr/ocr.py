@@ -104,7 +104,9 @@ class OcrSettings(BaseSettings):
         1.0,
         ge=0.0,
         le=1.0,
-        description="A plate whose first reading is valid and at least this confident skips the other hypotheses.",
+        description="Below 1, every box is first read in its most likely layout, and a plate whose first "
+        "reading is valid and at least this confident skips the other hypotheses. At 1 (none would be) every "
+        "hypothesis of every plate is read at once, in one batch per recogniser.",
     )
     plate_rescore: bool = Field(
         True,
@@ -372,6 +374,15 @@ class EasyOcrEngine:
             for target, group in zip(targets, sliced, strict=True)
         ]
 
+    def _more_views(self, image: ImageArray, det: Detection, first: Sequence[PreparedCrop]) -> list[PreparedCrop]:
+        """A plate's hypotheses beyond its most likely layout at the first margin (``first[0]``):
+        its other layouts there (``first[1:]``), its layouts at the extra margins, and every one
+        of those and ``first[0]`` widened by each factor of :attr:`OcrSettings.plate_widen`."""
+        settings = self.ocr_settings
+        others = [m for m in dict.fromkeys(settings.extra_plate_margins) if m != settings.crop_margin]
+        views = [*first[1:], *self._guarded(image, det, others)]
+        return views + [widen(prep, factor) for factor in settings.plate_widen for prep in [*first[:1], *views]]
+
     @staticmethod
     def _rescored(views: Sequence[_View]) -> list[_View]:
         """Per layout (row count, and turned or not: :func:`~anpr.ocr_layout.turned_two_rows`) read at
@@ -390,28 +401,35 @@ class EasyOcrEngine:
     def read(self, image: ImageArray, detections: Sequence[Detection]) -> list[Reading | None]:
         """One reading per detection, same order; ``None`` where no text could be read.
 
-        Every box is first read in its most likely layout. A plate whose read is not valid and
-        confident (:attr:`OcrSettings.plate_accept_confidence`) is then read in its other layout
-        and at every extra margin, and all of those lines widened (:attr:`OcrSettings.plate_widen`),
-        in one batch, and the best decode wins: a valid read over an invalid one, then the more
-        confident.
+        A plate is read in its most likely layout, its other layout, at every extra margin, and
+        all of those lines widened (:attr:`OcrSettings.plate_widen`); other boxes in their one
+        layout. The best decode wins: a valid read over an invalid one, then the more confident.
+        All of it runs as one batch per recogniser. With :attr:`OcrSettings.plate_accept_confidence`
+        below 1, every box is read in its most likely layout first, and only a plate whose read
+        is not valid and that confident is then read the other ways.
         """
         settings = self.ocr_settings
         hyps = [self._guarded(image, d, (settings.crop_margin,)) for d in detections]
-        choices = self._decode_all([d.cls for d in detections], [h[:1] for h in hyps])
-        retry = [
-            i for i, (det, got) in enumerate(zip(detections, choices, strict=True))
-            if det.cls is DetClass.PLATE and settings.plate_layouts
-            and not (got and got[0].decoded.valid and got[0].decoded.confidence >= settings.plate_accept_confidence)
-        ]  # fmt: skip
-        if retry:
-            others = [m for m in dict.fromkeys(settings.extra_plate_margins) if m != settings.crop_margin]
-            more = [hyps[i][1:] + self._guarded(image, detections[i], others) for i in retry]
-            more = [
-                views + [widen(prep, factor) for factor in settings.plate_widen for prep in hyps[i][:1] + views]
-                for i, views in zip(retry, more, strict=True)
+        plate = [d.cls is DetClass.PLATE and settings.plate_layouts for d in detections]
+        if settings.plate_accept_confidence >= 1.0:  # no first read is accepted: read every way at once
+            every = [
+                h[:1] + self._more_views(image, d, h) if p else h[:1]
+                for d, h, p in zip(detections, hyps, plate, strict=True)
             ]
-            for i, views in zip(retry, self._decode_all([DetClass.PLATE] * len(retry), more), strict=True):
+            choices = self._decode_all([d.cls for d in detections], every)
+            if settings.plate_rescore:
+                choices = [self._rescored(got) if p else got for got, p in zip(choices, plate, strict=True)]
+        else:
+            choices = self._decode_all([d.cls for d in detections], [h[:1] for h in hyps])
+            retry = [
+                i for i, got in enumerate(choices)
+                if plate[i] and not (
+                    got and got[0].decoded.valid and got[0].decoded.confidence >= settings.plate_accept_confidence
+                )
+            ]  # fmt: skip
+            more = [self._more_views(image, detections[i], hyps[i]) for i in retry]
+            read_again = self._decode_all([DetClass.PLATE] * len(retry), more) if retry else []
+            for i, views in zip(retry, read_again, strict=True):
                 choices[i].extend(views)
                 if settings.plate_rescore:
                     choices[i] = self._rescored(choices[i])

@@ -139,8 +139,11 @@ def test_plates_in_loose_boxes_are_read_in_their_own_layout(tuned: EasyOcrEngine
 
 
 def test_a_confident_valid_first_read_skips_the_other_hypotheses(tuned: EasyOcrEngine) -> None:
+    """Below 1, a valid first read that confident is kept without reading the other hypotheses;
+    at 1 (the default) every hypothesis is read, all in one batch (one call, not two)."""
     image, det, _ = on_canvas(plate_crop("51F-123.45", 4))
     lines_read: dict[str, int] = {}
+    calls: dict[str, int] = {}
     for name, accept in (("eager", 0.0), ("thorough", 1.0)):
         engine = EasyOcrEngine(SETTINGS, OcrSettings(plate_accept_confidence=accept, plate_widen=()))
         original = engine.line_probs
@@ -149,6 +152,7 @@ def test_a_confident_valid_first_read_skips_the_other_hypotheses(tuned: EasyOcrE
             lines: Sequence[np.ndarray], plates: bool = False, name: str = name, original: Any = original
         ) -> Any:
             lines_read[name] = lines_read.get(name, 0) + len(lines)
+            calls[name] = calls.get(name, 0) + 1
             return original(lines, plates=plates)
 
         engine.line_probs = counting  # type: ignore[method-assign]
@@ -156,6 +160,7 @@ def test_a_confident_valid_first_read_skips_the_other_hypotheses(tuned: EasyOcrE
         assert reading is not None and (reading.text, reading.valid) == ("51F12345", True)
     assert lines_read["eager"] == 1  # the primary one-row line only
     assert lines_read["thorough"] == 3  # one line per margin (0.1, 0.0, 0.2): a wide plate has one layout
+    assert calls == {"eager": 1, "thorough": 1}
 
 
 def test_a_plate_read_at_several_margins_takes_the_text_all_of_them_make_likely(stock: EasyOcrEngine) -> None:
