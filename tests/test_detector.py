@@ -66,16 +66,34 @@ def test_an_onnx_detector_runs_on_a_session_that_does_not_spin() -> None:
     from anpr.ort_session import SPINNING
 
     detector = load_detector(AnprSettings(models_dir=MODELS, detector_backend="onnx", torch_threads=1))
-    assert detector.onnx_session is None  # ultralytics makes its session at the first prediction
-    scene = render_plate_scene(np.random.default_rng(3100), SIZE, degrade=0.0)
-    first = detector.detect([scene.image])  # on ultralytics' own session, replaced after this call
-    options = detector.onnx_session.get_session_options()
+    options = detector.onnx_session.get_session_options()  # made at load, not at the first prediction
     assert options.get_session_config_entry(SPINNING) == "0" and options.intra_op_num_threads == 1
+    scene = render_plate_scene(np.random.default_rng(3100), SIZE, degrade=0.0)
+    first = detector.detect([scene.image])
     again = detector.detect([scene.image])
     assert first[0] and [(d.cls, d.bbox.as_list()) for d in again[0]] == [(d.cls, d.bbox.as_list()) for d in first[0]]
     torch_detector = load_detector(AnprSettings(models_dir=MODELS, detector_backend="torch"))
     torch_detector.detect([scene.image])
     assert torch_detector.onnx_session is None
+
+
+def test_the_onnx_graph_gives_what_ultralytics_gives() -> None:
+    """Our letterbox, session and NMS give ultralytics' own predictions on the same graph, box for
+    box, for street photos, 1080p frames, a batch of mixed shapes and the second look's size."""
+    detector = UltralyticsDetector(MODELS / "gate-detector.onnx", imgsz=480, conf=0.1, batch=4)
+    reference = UltralyticsDetector(MODELS / "gate-detector.onnx", imgsz=480, conf=0.1, batch=1)
+    reference._graph = None  # ultralytics' predictor and its own session
+    rng = np.random.default_rng(3300)
+    images = [render_plate_scene(rng, (460, 350), degrade=0.3).image for _ in range(3)]
+    images += [render_gate_scene(rng, (1920, 1080), degrade=0.3).image for _ in range(2)]
+    for imgsz in (480, 640):
+        got = detector._detect(images, imgsz)
+        want = [reference._detect([image], imgsz)[0] for image in images]
+        assert sum(map(len, want)) >= 5
+        for mine, theirs in zip(got, want, strict=True):
+            assert [(d.cls, d.confidence) for d in mine] == [(d.cls, d.confidence) for d in theirs]
+            for a, b in zip(mine, theirs, strict=True):
+                np.testing.assert_allclose(a.bbox.as_list(), b.bbox.as_list(), atol=1e-3)
 
 
 def test_the_box_head_softmax_runs_over_the_last_axis_with_the_same_outputs() -> None:
@@ -123,10 +141,11 @@ def test_missing_weights_fail_clearly_without_download(tmp_path: Path) -> None:
 
 
 def test_corrupt_weights_fail_clearly(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.pt"
-    bad.write_bytes(b"not a model")
-    with pytest.raises(ModelLoadError):
-        UltralyticsDetector(bad)
+    for name in ("bad.pt", "bad.onnx"):  # an ONNX graph fails at load, not at the first image
+        bad = tmp_path / name
+        bad.write_bytes(b"not a model")
+        with pytest.raises(ModelLoadError):
+            UltralyticsDetector(bad)
 
 
 def test_a_class_threshold_drops_only_that_class_weak_boxes() -> None:
