@@ -95,7 +95,8 @@ class OnnxGraph:
     the detector and the recognisers run in turn), and it runs the graph with its box head's
     softmax over the last axis (:func:`anpr.ort_session.softmax_on_last_axis`: the same values).
     A graph exported for any input shape takes each image letterboxed to its own aspect (a photo
-    at 480x384, a 1080p frame at 480x288); images of one shape share a run.
+    at 480x384, a 1080p frame at 480x288); images of one shape share a run. A graph exported for a
+    fixed shape gets every image padded to that shape, in runs of its fixed batch size.
     """
 
     def __init__(self, weights: Path, threads: int = 0) -> None:
@@ -111,6 +112,7 @@ class OnnxGraph:
         self.stride = int(meta.get("stride", 32))
         shape = self.session.get_inputs()[0].shape
         self.fixed = tuple(shape[2:]) if all(isinstance(d, int) for d in shape[2:]) else None
+        self.per_run = shape[0] if isinstance(shape[0], int) else None  # a fixed export takes a fixed batch
         self.input = self.session.get_inputs()[0].name
 
     def predict(self, images: Sequence[ImageArray], imgsz: int, conf: float, iou: float) -> list[Arrays]:
@@ -119,12 +121,14 @@ class OnnxGraph:
         by_shape: dict[tuple[int, ...], list[int]] = {}
         for i, image in enumerate(images):
             by_shape.setdefault(image.shape, []).append(i)
-        for group in by_shape.values():
-            boxed = [self._letterbox(images[i], imgsz) for i in group]
+        size = self.per_run or len(images)
+        runs = [group[at : at + size] for group in by_shape.values() for at in range(0, len(group), size)]
+        for run in runs:
+            boxed = [self._letterbox(images[i], imgsz) for i in run]
             batch = np.stack(boxed)[..., ::-1].transpose(0, 3, 1, 2)  # BGR HWC -> RGB CHW
             x = np.ascontiguousarray(batch).astype(np.float32) / 255
             (preds,) = self.session.run(None, {self.input: x})
-            for i, pred in zip(group, preds, strict=True):
+            for i, pred in zip(run, preds, strict=True):
                 h, w = images[i].shape[:2]
                 out[i] = _scaled(_nms(pred, conf, iou), x.shape[2:], (h, w))
         return [o for o in out if o is not None]

@@ -96,6 +96,36 @@ def test_the_onnx_graph_gives_what_ultralytics_gives() -> None:
                 np.testing.assert_allclose(a.bbox.as_list(), b.bbox.as_list(), atol=1e-3)
 
 
+@pytest.mark.slow
+def test_a_graph_exported_for_a_fixed_shape_gives_what_ultralytics_gives(tmp_path: Path) -> None:
+    """A fixed-shape export (320x320, batch 1) is fed padded squares one image at a time, and gives
+    ultralytics' own predictions on it."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(MODELS / "gate-detector.pt", tmp_path / "fixed.pt")
+    export = (  # in a process of its own: ultralytics' exporter trips over torch state left by earlier tests
+        "from anpr.detector import offline_ultralytics; offline_ultralytics(); from ultralytics import YOLO; "
+        f"YOLO({str(tmp_path / 'fixed.pt')!r}, task='detect').export(format='onnx', imgsz=320, dynamic=False)"
+    )
+    subprocess.run([sys.executable, "-c", export], check=True, capture_output=True, timeout=300)
+    graph = tmp_path / "fixed.onnx"
+    detector = UltralyticsDetector(graph, imgsz=320, conf=0.1, batch=4)
+    assert detector._graph is not None and detector._graph.fixed == (320, 320) and detector._graph.per_run == 1
+    reference = UltralyticsDetector(graph, imgsz=320, conf=0.1)
+    reference._graph = None
+    rng = np.random.default_rng(3400)
+    images = [render_plate_scene(rng, (460, 350), degrade=0.3).image for _ in range(3)]
+    images.append(render_gate_scene(rng, (1920, 1080), degrade=0.3).image)
+    got, want = detector.detect(images), [reference.detect([image])[0] for image in images]
+    assert sum(map(len, want)) >= 3
+    for mine, theirs in zip(got, want, strict=True):
+        assert [(d.cls, d.confidence) for d in mine] == [(d.cls, d.confidence) for d in theirs]
+        for a, b in zip(mine, theirs, strict=True):
+            np.testing.assert_allclose(a.bbox.as_list(), b.bbox.as_list(), atol=1e-3)
+
+
 def test_the_box_head_softmax_runs_over_the_last_axis_with_the_same_outputs() -> None:
     """The detector's distribution pooling is rewritten to a softmax over the last axis (onnxruntime's
     fast path); the graph's outputs are unchanged at photo and gate-frame shapes, and a graph
