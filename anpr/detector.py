@@ -117,7 +117,7 @@ class OnnxGraph:
 
     def predict(self, images: Sequence[ImageArray], imgsz: int, conf: float, iou: float) -> list[Arrays]:
         """Per image, the boxes scoring above ``conf`` after per-class NMS at ``iou``, in pixels."""
-        out: list[Arrays | None] = [None] * len(images)
+        out: dict[int, Arrays] = {}
         by_shape: dict[tuple[int, ...], list[int]] = {}
         for i, image in enumerate(images):
             by_shape.setdefault(image.shape, []).append(i)
@@ -131,7 +131,7 @@ class OnnxGraph:
             for i, pred in zip(run, preds, strict=True):
                 h, w = images[i].shape[:2]
                 out[i] = _scaled(_nms(pred, conf, iou), x.shape[2:], (h, w))
-        return [o for o in out if o is not None]
+        return [out[i] for i in range(len(images))]
 
     def _letterbox(self, image: ImageArray, imgsz: int) -> ImageArray:
         """``image`` scaled to fit ``imgsz`` and padded, centred: to the next multiple of the stride

@@ -199,7 +199,7 @@ def stamped_graph(path: Path, weights: Path) -> bytes | None:
     return graph if props.get(SOURCE_KEY) == weights_digest(weights) else None
 
 
-KEEP_QDQ = ["QDQPropagationTransformer"]
+KEEP_QDQ: tuple[str, ...] = ("QDQPropagationTransformer",)
 """onnxruntime optimizers the recognisers run without. The int8 graphs quantize the output of
 the first convolution's max pooling; onnxruntime's QDQ propagation moves that quantization up
 before the pooling, which then runs on uint8 in a slow generic kernel (a sixth of the
@@ -227,9 +227,9 @@ class OnnxRecogniser:
             raise ModelLoadError(
                 f"cannot export the recogniser to ONNX ({exc}); ANPR_OCR_BACKEND=torch runs it in torch instead"
             ) from exc
-        self._session = ort.InferenceSession(
-            graph, quiet_session_options(threads), providers=["CPUExecutionProvider"], disabled_optimizers=KEEP_QDQ
-        )
+        options = quiet_session_options(threads)
+        providers = ["CPUExecutionProvider"]
+        self._session = ort.InferenceSession(graph, options, providers, disabled_optimizers=list(KEEP_QDQ))
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         logits: np.ndarray = self._session.run([OUTPUT], {INPUT: np.ascontiguousarray(batch, dtype=np.float32)})[0]

@@ -187,7 +187,7 @@ def test_the_int8_graph_pools_in_float_and_gives_the_same_logits(tmp_path: Any) 
         producer = next(n for n in model_graph.node if pool.input[0] in n.output)
         return str(producer.op_type)
 
-    kept, kept_graph = optimized(KEEP_QDQ)
+    kept, kept_graph = optimized(list(KEEP_QDQ))
     _, default_graph = optimized([])
     assert first_pool_input(kept_graph) in ("Relu", "FusedConv")  # the first convolution, in float
     assert first_pool_input(default_graph) == "QuantizeLinear"  # what the optimizer left alone would do
