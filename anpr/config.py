@@ -37,6 +37,15 @@ class AnprSettings(BaseSettings):
         description="Input size of a second pass over images in which the first found nothing; used only when "
         "larger than detector_imgsz (0: no second pass). Plates a few dozen pixels wide are often found only there.",
     )
+    detector_closer_look_imgsz: int = Field(
+        320,
+        ge=0,
+        le=1920,
+        multiple_of=32,
+        description="Input size of a closer look at each plate box narrower than half of it: the region around the "
+        "box, enlarged to this size, is run through the detector again, and the plate is also read from the box "
+        "found there (0: no closer look).",
+    )
     detector_conf: float = Field(0.25, gt=0.0, lt=1.0, description="Minimum box confidence.")
     detector_plate_conf: float = Field(
         0.3,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -199,11 +200,14 @@ class UltralyticsDetector:
         device: str = "cpu",
         threads: int = 0,
         second_look_imgsz: int = 0,
+        closer_look_imgsz: int = 0,
     ) -> None:
         """``conf`` is the lowest box confidence kept; ``class_conf`` sets it for some classes instead.
 
         ``second_look_imgsz`` (0: off) runs an image in which nothing was found once more at that
         larger input size: plates of a few dozen pixels are often found only there.
+        ``closer_look_imgsz`` (0: off) gives every plate box narrower than half that size a closer
+        look (:meth:`closer_look`) and records what it finds as :attr:`Detection.closer`.
         """
         if not weights.is_file():
             raise ModelLoadError(
@@ -228,6 +232,9 @@ class UltralyticsDetector:
         if second_look_imgsz and second_look_imgsz <= imgsz:
             raise ValueError(f"second look at {second_look_imgsz} px must be larger than the input size {imgsz}")
         self.second_look_imgsz = second_look_imgsz
+        if closer_look_imgsz and closer_look_imgsz < 64:
+            raise ValueError(f"a closer look needs an input of at least 64 px, not {closer_look_imgsz}")
+        self.closer_look_imgsz = closer_look_imgsz
         self._graph = OnnxGraph(weights, threads) if weights.suffix == ".onnx" and device == "cpu" else None
         names = getattr(self._model, "names", None) or {}
         expected = {i: c.value for i, c in enumerate(DetClass)}
@@ -242,7 +249,54 @@ class UltralyticsDetector:
                 again = self._detect([images[i] for i in empty], self.second_look_imgsz)
                 for i, found in zip(empty, again, strict=True):
                     results[i] = found
+        if self.closer_look_imgsz:
+            results = self.closer_look(images, results)
         return results
+
+    def closer_look(self, images: Sequence[ImageArray], found: Sequence[Sequence[Detection]]) -> list[list[Detection]]:
+        """``found`` with each small plate box's :attr:`Detection.closer` set: the plate box the
+        detector finds in the region around it (:func:`closer_region`), enlarged to
+        :attr:`closer_look_imgsz`, that overlaps it most (IoU at least :data:`CLOSER_MIN_IOU`).
+
+        A plate a few dozen pixels wide is boxed at the first look's scale, where one pixel is a
+        tenth of a character: the box often cuts a row or a character off. At the closer look's
+        scale the detector sees it as it saw most of its training plates. Plate boxes at least half
+        the closer look's input wide are left as they are (the look would not enlarge them); so is
+        every other class. All regions of all images go to the detector together.
+        """
+        out = [list(dets) for dets in found]
+        regions: list[ImageArray] = []
+        where: list[tuple[int, int, BBox, float]] = []  # image, detection, region, scale
+        for i, (image, dets) in enumerate(zip(images, found, strict=True)):
+            h, w = image.shape[:2]
+            for k, det in enumerate(dets):
+                if det.cls is not DetClass.PLATE or det.bbox.width * 2 >= self.closer_look_imgsz:
+                    continue
+                region = closer_region(det.bbox, w, h)
+                if region is None:
+                    continue
+                x1, y1, x2, y2 = region.as_list()
+                scale = self.closer_look_imgsz / max(x2 - x1, y2 - y1)
+                size = (max(1, round((x2 - x1) * scale)), max(1, round((y2 - y1) * scale)))
+                zoomed = cv2.resize(image[y1:y2, x1:x2], size, interpolation=cv2.INTER_CUBIC)
+                regions.append(cast(ImageArray, zoomed))
+                where.append((i, k, BBox(x1, y1, x2, y2), scale))
+        if not regions:
+            return out
+        for (i, k, region, scale), seen in zip(where, self._detect(regions, self.closer_look_imgsz), strict=True):
+            det = out[i][k]
+            best, best_iou = None, CLOSER_MIN_IOU
+            for other in seen:
+                if other.cls is not DetClass.PLATE:
+                    continue
+                b, x0, y0 = other.bbox, region.x1, region.y1
+                box = BBox(x0 + b.x1 / scale, y0 + b.y1 / scale, x0 + b.x2 / scale, y0 + b.y2 / scale)
+                overlap = box.iou(det.bbox)
+                if overlap >= best_iou:
+                    best, best_iou = box, overlap
+            if best is not None:
+                out[i][k] = replace(det, closer=best)
+        return out
 
     def _detect(self, images: Sequence[ImageArray], imgsz: int) -> list[list[Detection]]:
         results: list[list[Detection]] = []
@@ -270,6 +324,27 @@ class UltralyticsDetector:
         return self._graph.session if self._graph is not None else None
 
 
+CLOSER_REGION = (2.0, 3.0)
+"""A closer look's region is this many times a plate box's width and height (at least half as tall
+as wide, so a one-row box cut from a two-row plate still holds its other row), centred on it."""
+CLOSER_MIN_IOU = 0.3
+"""A closer look's box counts as the same plate from this IoU with the first box."""
+
+
+def closer_region(box: BBox, width: int, height: int) -> BBox | None:
+    """The region around ``box`` a closer look enlarges (:data:`CLOSER_REGION`), clipped to an
+    image of ``width`` x ``height`` and rounded to whole pixels; ``None`` when under 4 px a side."""
+    fx, fy = CLOSER_REGION
+    cx, cy = box.center
+    w = box.width * fx
+    h = max(box.height * fy, w / 2)
+    x1, y1 = int(max(0.0, cx - w / 2)), int(max(0.0, cy - h / 2))
+    x2, y2 = int(min(float(width), cx + w / 2)), int(min(float(height), cy + h / 2))
+    if x2 - x1 < 4 or y2 - y1 < 4:
+        return None
+    return BBox(x1, y1, x2, y2)
+
+
 def second_look_size(imgsz: int, second_look: int) -> int:
     """The second look's input size for a detector run at ``imgsz``: ``second_look`` when it is
     larger, else 0 (none). Settings keep the default second look at any input size this way."""
@@ -290,4 +365,5 @@ def load_detector(settings: AnprSettings) -> UltralyticsDetector:
         batch=settings.detector_batch,
         threads=settings.torch_threads,
         second_look_imgsz=second_look_size(settings.detector_imgsz, settings.detector_second_look_imgsz),
+        closer_look_imgsz=settings.detector_closer_look_imgsz,
     )

@@ -376,12 +376,17 @@ class EasyOcrEngine:
 
     def _more_views(self, image: ImageArray, det: Detection, first: Sequence[PreparedCrop]) -> list[PreparedCrop]:
         """A plate's hypotheses beyond its most likely layout at the first margin (``first[0]``):
-        its other layouts there (``first[1:]``), its layouts at the extra margins, and every one
-        of those and ``first[0]`` widened by each factor of :attr:`OcrSettings.plate_widen`."""
+        its other layouts there (``first[1:]``), its layouts at the extra margins, every one of
+        those and ``first[0]`` widened by each factor of :attr:`OcrSettings.plate_widen`, and its
+        layouts at every margin in the box a closer look found (:attr:`~anpr.types.Detection.closer`,
+        at their natural width: widening those too read no more plates)."""
         settings = self.ocr_settings
         others = [m for m in dict.fromkeys(settings.extra_plate_margins) if m != settings.crop_margin]
         views = [*first[1:], *self._guarded(image, det, others)]
-        return views + [widen(prep, factor) for factor in settings.plate_widen for prep in [*first[:1], *views]]
+        views += [widen(prep, factor) for factor in settings.plate_widen for prep in [*first[:1], *views]]
+        if det.closer is not None:
+            views += self._guarded(image, replace(det, bbox=det.closer), [settings.crop_margin, *others])
+        return views
 
     @staticmethod
     def _rescored(views: Sequence[_View]) -> list[_View]:

@@ -141,11 +141,18 @@ class Frame:
 
 @dataclass(frozen=True, slots=True)
 class Detection:
-    """One detector box: its class, where it is, and how sure the detector is."""
+    """One detector box: its class, where it is, and how sure the detector is.
+
+    ``closer`` is where a closer look put a small plate (the detector run again on the region
+    around the box, enlarged: :meth:`anpr.detector.UltralyticsDetector.closer_look`), or ``None``
+    when the box was not looked at again or nothing matched it there. ``bbox`` stays the box
+    reported; readers may also read the plate from ``closer``.
+    """
 
     cls: DetClass
     bbox: BBox
     confidence: float
+    closer: BBox | None = None
 
     def __post_init__(self) -> None:
         _check_unit("confidence", self.confidence)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from anpr.config import AnprSettings
-from anpr.detector import UltralyticsDetector, load_detector
+from anpr.detector import UltralyticsDetector, closer_region, load_detector
 from anpr.errors import ModelLoadError
 from anpr.synth.scenes import SynthScene, render_gate_scene, render_plate_scene
-from anpr.types import DetClass, Detection
+from anpr.types import BBox, DetClass, Detection
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 SIZE = (640, 480)
@@ -226,3 +228,41 @@ def test_the_settings_second_look_applies_only_above_the_input_size() -> None:
     assert load_detector(AnprSettings(models_dir=MODELS)).second_look_imgsz == 640  # the default: 480, then 640
     assert load_detector(AnprSettings(models_dir=MODELS, detector_imgsz=640)).second_look_imgsz == 0
     assert load_detector(AnprSettings(models_dir=MODELS, detector_second_look_imgsz=0)).second_look_imgsz == 0
+
+
+def test_a_closer_look_boxes_small_plates_again_and_changes_nothing_reported() -> None:
+    weights = MODELS / "gate-detector.onnx"
+    scenes = [render_plate_scene(np.random.default_rng(4300 + i), (1920, 1080), degrade=0.1) for i in range(8)]
+    images = [cv2.resize(s.image, (640, 360), interpolation=cv2.INTER_AREA) for s in scenes]  # plates a third as wide
+    plates = [
+        [BBox(o.bbox.x1 / 3, o.bbox.y1 / 3, o.bbox.x2 / 3, o.bbox.y2 / 3) for o in s.objects if o.cls is DetClass.PLATE]
+        for s in scenes
+    ]
+    plain = UltralyticsDetector(weights, imgsz=480).detect(images)
+    looking = UltralyticsDetector(weights, imgsz=480, closer_look_imgsz=320).detect(images)
+    assert [[replace(d, closer=None) for d in found] for found in looking] == plain  # what is reported stays
+    assert all(d.closer is None for found in plain for d in found)
+    looked = 0
+    for found, truth in zip(looking, plates, strict=True):
+        for det in found:
+            if det.closer is None:
+                continue
+            looked += 1
+            assert det.cls is DetClass.PLATE and det.bbox.width < 160  # only plates under half the look's input
+            assert det.closer.iou(det.bbox) >= 0.3
+            assert max(det.closer.iou(t) for t in truth) >= 0.5  # the same rendered plate, boxed again
+    assert looked >= 3
+
+
+def test_a_closer_look_region_holds_the_plate_and_a_row_beyond_it() -> None:
+    assert closer_region(BBox(80, 95, 120, 105), 640, 480) == BBox(60, 80, 140, 120)  # 2x wide, half as tall as wide
+    assert closer_region(BBox(100, 90, 120, 110), 640, 480) == BBox(90, 70, 130, 130)  # 3x as tall as a square box
+    assert closer_region(BBox(0, 0, 40, 10), 640, 480) == BBox(0, 0, 60, 25)  # clipped at the image's corner
+    assert closer_region(BBox(0, 0, 1, 1), 640, 480) is None
+
+
+def test_a_closer_look_needs_a_usable_input_size() -> None:
+    with pytest.raises(ValueError, match="64 px"):
+        UltralyticsDetector(MODELS / "gate-detector.onnx", imgsz=480, closer_look_imgsz=32)
+    assert load_detector(AnprSettings(models_dir=MODELS)).closer_look_imgsz == 320
+    assert load_detector(AnprSettings(models_dir=MODELS, detector_closer_look_imgsz=0)).closer_look_imgsz == 0

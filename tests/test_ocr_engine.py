@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -358,3 +359,27 @@ def test_steeply_turned_motorbike_plates_are_read_in_rows_levelled_by_their_char
                         (reading,) = engine.read(image, [det])
                         right[turned] += reading is not None and reading.text == plates.normalize(formatted)
     assert right[True] >= 12 and right[True] >= right[False] + 5, right
+
+
+@pytest.mark.skipif(not PLATES_SHIPPED, reason="models/ocr holds no plate recogniser")
+@pytest.mark.parametrize(("formatted", "seed"), [("29-B1 123.45", 3), ("59-A3 280.00", 5), ("60-F1 304.92", 6)])
+def test_a_plate_boxed_without_its_top_row_is_read_whole_from_a_closer_looks_box(
+    tuned: EasyOcrEngine, formatted: str, seed: int
+) -> None:
+    """A first box that holds only a motorbike plate's bottom row reads only its serial; the box a
+    closer look found (:attr:`Detection.closer`) is read too, and its reading of the whole plate wins.
+    The reported box stays the first one."""
+    import cv2
+
+    crop = plate_crop(formatted, seed)
+    small = cv2.resize(crop, (round(crop.shape[1] * 40 / crop.shape[0]), 40), interpolation=cv2.INTER_AREA)
+    image, whole, _ = on_canvas(small)
+    box = whole.bbox
+    cut = Detection(DetClass.PLATE, BBox(box.x1, box.y1 + box.height * 0.55, box.x2, box.y2), 0.8)
+    plate = plates.parse(formatted)
+    assert plate is not None
+    (alone,) = tuned.read(image, [cut])
+    assert alone is not None and alone.text == plate.text[-5:]  # the bottom row only
+    (helped,) = tuned.read(image, [replace(cut, closer=box)])
+    assert helped is not None and helped.text == plate.text and helped.valid
+    assert helped.bbox == cut.bbox
