@@ -125,10 +125,12 @@ def register(train_app: typer.Typer) -> None:
             )
         engine = EasyOcrEngine(settings, ocr)
         info = engine.info if containers else engine.plate_info
+        # The activation ranges come from the lines of the boxes the first looks find. A closer look's
+        # box (Detection.closer) adds more lines of the same kind for the same plates; left out, the
+        # graph does not move with that run-time option (calibration alone moves results by a point).
+        first_looks = load_detector(settings.model_copy(update={"detector_closer_look_imgsz": 0}))
         try:
-            batches = calibration_batches(
-                load_detector(settings), engine, [load_image(f) for f in files], plates=not containers
-            )
+            batches = calibration_batches(first_looks, engine, [load_image(f) for f in files], plates=not containers)
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from exc
         record = write_int8(info.path, info.name, info.height, batches, settings.torch_threads)
