@@ -135,7 +135,8 @@ def eval_detector_command(
     """Detector recall on the held-out real photos and gate frames, and speed per backend.
 
     Boxes are kept at the settings' thresholds (``ANPR_DETECTOR_CONF``, ``ANPR_DETECTOR_PLATE_CONF``),
-    as ``anpr recognize`` and ``anpr eval`` keep them, so the hand audit judges the same boxes."""
+    as ``anpr recognize`` and ``anpr eval`` keep them, so the hand audit judges the same boxes; small
+    plates get the settings' closer look (``ANPR_DETECTOR_CLOSER_LOOK_IMGSZ``), read as at run time."""
     from anpr.config import get_settings
     from anpr.detector import UltralyticsDetector, second_look_size
     from anpr.ocr import EasyOcrEngine
@@ -156,12 +157,14 @@ def eval_detector_command(
         conf=settings.detector_conf,
         class_conf={DetClass.PLATE: settings.detector_plate_conf},
         second_look_imgsz=second_look_size(imgsz, look),
+        closer_look_imgsz=settings.detector_closer_look_imgsz,
     )
     ocr = EasyOcrEngine(settings)
     result: dict[str, object] = {
         "weights": str(weights),
         "imgsz": imgsz,
         "second_look_imgsz": detector.second_look_imgsz,
+        "closer_look_imgsz": detector.closer_look_imgsz,
         "plate_conf": settings.detector_plate_conf,
         "plates_val": eval_plates(detector, ocr, pseudo, limit=limit),
         "containers_val": eval_containers(detector, pseudo),
