@@ -258,8 +258,8 @@ class UltralyticsDetector:
         detector finds in the region around it (:func:`closer_region`), enlarged to
         :attr:`closer_look_imgsz`, that overlaps it most (IoU at least :data:`CLOSER_MIN_IOU`).
 
-        A plate a few dozen pixels wide is boxed at the first look's scale, where one pixel is a
-        tenth of a character: the box often cuts a row or a character off. At the closer look's
+        A plate a few dozen pixels wide is boxed at the first look's scale, where a character is three
+        or four pixels wide: the box often cuts a row or a character off. At the closer look's
         scale the detector sees it as it saw most of its training plates. Plate boxes at least half
         the closer look's input wide are left as they are (the look would not enlarge them); so is
         every other class. All regions of all images go to the detector together.
