@@ -275,12 +275,12 @@ class UltralyticsDetector:
                 region = closer_region(det.bbox, w, h)
                 if region is None:
                     continue
-                x1, y1, x2, y2 = region.as_list()
-                scale = self.closer_look_imgsz / max(x2 - x1, y2 - y1)
-                size = (max(1, round((x2 - x1) * scale)), max(1, round((y2 - y1) * scale)))
+                scale = self.closer_look_imgsz / max(region.width, region.height)
+                size = (max(1, round(region.width * scale)), max(1, round(region.height * scale)))
+                x1, y1, x2, y2 = region.as_list()  # whole pixels already
                 zoomed = cv2.resize(image[y1:y2, x1:x2], size, interpolation=cv2.INTER_CUBIC)
                 regions.append(cast(ImageArray, zoomed))
-                where.append((i, k, BBox(x1, y1, x2, y2), scale))
+                where.append((i, k, region, scale))
         if not regions:
             return out
         for (i, k, region, scale), seen in zip(where, self._detect(regions, self.closer_look_imgsz), strict=True):
