@@ -63,13 +63,41 @@ def test_batched_and_single_calls_agree(detector: UltralyticsDetector) -> None:
     assert all(len(b) <= 300 for b in batched)
 
 
-def test_an_onnx_detector_runs_on_a_session_that_does_not_spin() -> None:
-    """Spinning worker threads of one session took the 2 cores from the next model to run."""
-    from anpr.ort_session import SPINNING
+def test_the_shared_session_options_leave_the_cores_idle_between_runs() -> None:
+    """Spinning within a run, but not after it: the next model gets the cores."""
+    import resource
+    import time
+
+    import onnxruntime as ort
+
+    from anpr.ort_session import quiet_session_options
+
+    def cpu_seconds() -> float:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        return used.ru_utime + used.ru_stime
+
+    session = ort.InferenceSession(
+        (MODELS / "gate-detector.onnx").read_bytes(), quiet_session_options(2), providers=["CPUExecutionProvider"]
+    )
+    name = session.get_inputs()[0].name
+    frame = np.random.default_rng(0).random((1, 3, 384, 480), dtype=np.float32)
+    idle = 0.0
+    for _ in range(3):
+        session.run(None, {name: frame})
+        before = cpu_seconds()
+        time.sleep(0.2)
+        idle += cpu_seconds() - before
+    assert idle < 0.02, f"{idle:.3f} s of CPU used while no model ran"
+
+
+def test_an_onnx_detector_runs_on_a_session_whose_threads_stop_spinning_after_each_run() -> None:
+    """Threads spinning after a run took the 2 cores from the next model to run."""
+    from anpr.ort_session import SPINNING, SPINNING_STOP
 
     detector = load_detector(AnprSettings(models_dir=MODELS, detector_backend="onnx", torch_threads=1))
     options = detector.onnx_session.get_session_options()  # made at load, not at the first prediction
-    assert options.get_session_config_entry(SPINNING) == "0" and options.intra_op_num_threads == 1
+    assert options.get_session_config_entry(SPINNING_STOP) == "1" and options.intra_op_num_threads == 1
+    assert options.get_session_config_entry(SPINNING) == "1"
     scene = render_plate_scene(np.random.default_rng(3100), SIZE, degrade=0.0)
     first = detector.detect([scene.image])
     again = detector.detect([scene.image])

@@ -23,7 +23,7 @@ from anpr.ocr_runtime import (
     stamp,
     stamped_graph,
 )
-from anpr.ort_session import SPINNING
+from anpr.ort_session import SPINNING_STOP
 from anpr.synth import ContainerSpec, render_container_crop
 from anpr.types import BBox, DetClass, Detection
 
@@ -53,7 +53,7 @@ def test_the_exported_graph_is_the_torch_network(network: str) -> None:
     module, height = _fp32_module(network)
     onnx = OnnxRecogniser(module, height, 1, quantize=False)
     options = onnx._session.get_session_options()
-    assert options.get_session_config_entry(SPINNING) == "0"  # idle threads must not take the cores
+    assert options.get_session_config_entry(SPINNING_STOP) == "1"  # idle threads must not take the cores
     plain = TorchRecogniser(module)
     rng = np.random.default_rng(0)
     for lines, width in ((1, 3 * height), (5, 8 * height), (3, 5 * height + 7)):
