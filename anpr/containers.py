@@ -45,6 +45,7 @@ __all__ = [
     "check_digit",
     "correct",
     "normalize",
+    "numbers_within",
     "parse",
     "parse_size_type",
     "prefer_known_owner",
@@ -175,6 +176,21 @@ def parse(text: str) -> ContainerNumber | None:
     if check_digit(norm[:10]) != int(norm[10]):
         return None
     return ContainerNumber(norm)
+
+
+def numbers_within(text: str) -> list[tuple[int, ContainerNumber]]:
+    """Every valid number read as 11 consecutive characters of a longer ``text``, with where it
+    starts (``MDFCIU5288353`` holds ``FCIU5288353`` from 2).
+
+    A box that reaches past the number (marks painted above a vertical stack, a size/type code
+    further along the line) reads them too. Each number must pass its own check digit as read;
+    nothing is swapped to make one fit.
+    """
+    norm = normalize(text)
+    if norm is None or len(norm) <= 11:
+        return []
+    found = ((start, parse(norm[start : start + 11])) for start in range(len(norm) - 10))
+    return [(start, number) for start, number in found if number is not None]
 
 
 def _options(ch: str, position: int) -> tuple[tuple[str, int], ...]:

@@ -339,9 +339,11 @@ def _container_candidates(
 def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:
     """The container number in the lines, valid only when its check digit passes without a tie.
 
-    A number valid as read wins. (Either way, with ``owner_prior``, an owner code the check digit
-    cannot tell from a known one, ``WSKU`` for ``MSKU``, becomes the known one:
-    :func:`anpr.containers.prefer_known_owner`.) Otherwise candidates come from look-alike and
+    A number valid as read wins, then the one valid number read within a longer text
+    (:func:`anpr.containers.numbers_within`: the box also read marks beyond it). (Either way, with
+    ``owner_prior``, an owner code the check digit cannot tell from a known one, ``WSKU`` for
+    ``MSKU``, becomes the known one: :func:`anpr.containers.prefer_known_owner`.) Otherwise
+    candidates come from look-alike and
     same-class swaps (:func:`anpr.containers.candidates`) and per-character
     re-reads (:func:`positional_reads`); a candidate must keep the check digit
     as read (a new check digit would fit any misread of the other ten), be
@@ -355,6 +357,13 @@ def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
     raw = " / ".join(raw_parts)
     number = containers.parse(raw_text)
     if number is None:
+        inside = containers.numbers_within(raw_text)
+        if len(inside) == 1:  # the box read marks beyond the number too
+            start, number = inside[0]
+            if config.owner_prior:
+                number = containers.prefer_known_owner(number)
+            confs = _confidences(lines, raw_parts, alphabet)[start : start + 11]
+            return Decoded(number.number, number.formatted, True, confs, _mean(confs), raw, len(lines))
         ranked = _ranked(lines, alphabet, _container_candidates(lines, reads, alphabet, config.container_max_drop))
         if ranked and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= config.tie_margin):
             number = containers.parse(ranked[0][1])

@@ -22,6 +22,7 @@ from anpr.containers import (
     correct,
     lacks_check_digit,
     lacks_owner_start,
+    numbers_within,
     parse,
     parse_size_type,
     prefer_known_owner,
@@ -270,3 +271,25 @@ def test_lacks_check_digit_only_for_owner_code_and_serial(text: str, short: bool
 )
 def test_lacks_owner_start_only_for_a_cut_owner_code(text: str, cut: bool) -> None:
     assert lacks_owner_start(text) is cut
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("MDFCIU5288353", [(2, "FCIU5288353")]),  # marks above a vertical stack
+        ("MSCU 123456 6 22G1", [(0, "MSCU1234566")]),  # the size/type code further along
+        ("MSCU1234566", []),  # not longer than a number: parse() reads it
+        ("MDFCIU5288354", []),  # the check digit fails in every window
+        ("MSCU1234566MSCU1234566", [(0, "MSCU1234566"), (11, "MSCU1234566")]),
+        ("MSCU1234566?", []),  # not a container text at all
+    ],
+)
+def test_numbers_within_a_longer_read(text: str, found: list[tuple[int, str]]) -> None:
+    assert [(start, n.number) for start, n in numbers_within(text)] == found
+
+
+@given(text=st.text(alphabet="ABCDEFGUZ0123456789", min_size=12, max_size=30))
+@settings(max_examples=300)
+def test_every_number_within_passes_its_check_digit_where_it_was_read(text: str) -> None:
+    for start, number in numbers_within(text):
+        assert text[start : start + 11] == number.number and iso6346.is_valid(number.number)
