@@ -451,10 +451,11 @@ class EasyOcrEngine:
         self, image: ImageArray, detections: list[Detection], choices: list[list[_View]]
     ) -> list[Detection]:
         """Container boxes cut short are read again stretched toward what is missing
-        (:attr:`OcrSettings.container_stretch`): a read of owner code and serial alone toward the
-        check digit, a read of serial and check digit after part of the owner code back toward its
-        start. A stretched read replaces the first only when it keeps the ten characters before the
-        digit (or the serial and check digit after the owner code) and passes the check digit
+        (:attr:`OcrSettings.container_stretch`): a read of owner code and serial alone, or of those
+        and a check digit that fails (the box cut through the digit's frame), toward the check digit;
+        a read of serial and check digit after part of the owner code back toward its start. A
+        stretched read replaces the first only when it keeps the ten characters before the digit
+        (or the serial and check digit after the owner code) and passes the check digit
         (:func:`~anpr.ocr_grammar.decode_completed`); that box is then reported. ``choices`` is
         updated in place; the detections to report are returned."""
         tries: list[tuple[int, Detection, str, bool]] = []
@@ -466,6 +467,8 @@ class EasyOcrEngine:
                 known, at_start = text, True
             elif containers.lacks_owner_start(text):
                 known, at_start = text[-7:], False
+            elif not got[0].decoded.valid and len(text) == 11 and containers.lacks_check_digit(text[:10]):
+                known, at_start = text[:10], True  # the boxed check digit misread, often cut by the box
             else:
                 continue
             boxes = [

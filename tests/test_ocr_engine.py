@@ -288,13 +288,37 @@ def test_a_box_that_ends_before_the_check_digit_is_stretched_to_read_it(
         (after,) = tuned.read(image, [det])
         assert before is not None and after is not None
         if before.text != "CAIU897962":
-            assert (after.text, after.valid, after.bbox) == (before.text, before.valid, det.bbox)
+            if before.valid or before.text[:10] != "CAIU897962":  # (a cut digit: the next test)
+                assert (after.text, after.valid, after.bbox) == (before.text, before.valid, det.bbox)
             continue
         short += 1
         assert not before.valid
         assert (after.text, after.valid) == ("CAIU8979622", True)
         assert after.bbox is not None and after.bbox.area > det.bbox.area  # the box that showed the digit
     assert short >= 1, "no cut read as owner code and serial alone"
+
+
+def test_a_box_that_cuts_through_the_check_digit_is_stretched_to_read_it(tuned: EasyOcrEngine) -> None:
+    """A box that ends inside the boxed check digit reads the ten characters before it and a wrong
+    digit (``CAIU8979620``); read again from a stretched box, the whole digit completes the number.
+    Reads that pass as read, or whose first ten characters are not owner code and serial, are left."""
+    unstretched = EasyOcrEngine(SETTINGS, OcrSettings(container_stretch=()))
+    image, (h, w) = container_on_canvas(Orientation.HORIZONTAL)
+    cut = 0
+    for fraction in np.arange(0.86, 0.95, 0.01):
+        det = Detection(DetClass.CONTAINER_NUMBER, BBox(30, 30, 30 + w * fraction, 30 + h), 0.8)
+        (before,) = unstretched.read(image, [det])
+        (after,) = tuned.read(image, [det])
+        assert before is not None and after is not None
+        if before.valid or len(before.text) != 11:
+            if not containers.lacks_check_digit(before.text):  # (the digit left out: the test above)
+                assert (after.text, after.valid) == (before.text, before.valid)
+            continue
+        cut += 1
+        assert before.text[:10] == "CAIU897962" and before.text != "CAIU8979622"
+        assert (after.text, after.valid) == ("CAIU8979622", True)
+        assert after.bbox is not None and after.bbox.area > det.bbox.area
+    assert cut >= 1, "no box cut through the check digit"
 
 
 @pytest.mark.parametrize("layout", [Orientation.HORIZONTAL, Orientation.VERTICAL])
