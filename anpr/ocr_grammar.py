@@ -317,12 +317,19 @@ def change_cost(candidate: str, read: str, dists: Sequence[Mapping[str, float]])
 def _container_candidates(
     lines: Sequence[Probs], reads: Sequence[tuple[tuple[str, ...], float]], alphabet: str, max_cost: float
 ) -> list[str]:
-    """Check-digit-valid numbers near any of the likeliest reads, each change supported by the frames
-    and the likeliest read's check digit kept (it is what proves the repair)."""
+    """Check-digit-valid numbers near any of the likeliest reads as long as the likeliest, each change
+    supported by the frames and the likeliest read's check digit kept (it is what proves the repair).
+
+    A read of another length is not a repair of the likeliest: a 10-character likeliest read has
+    no check digit to keep, and a runner-up that repeats a character of it (``CAIU8979962`` beside
+    ``CAIU897962``, a vertical stack cut before its check digit) passes one time in ten."""
     out: list[str] = []
-    check = "".join(reads[0][0])[-1:] if reads else ""  # the likeliest read's check digit
+    likeliest = "".join(reads[0][0]) if reads else ""
+    check = likeliest[-1:]  # the likeliest read's check digit
     for parts, _ in reads:
         read = "".join(parts)
+        if len(read) != len(likeliest):
+            continue
         dists = _dists(lines, parts, alphabet)
         if dists is None:
             continue

@@ -298,6 +298,25 @@ def test_a_box_that_ends_before_the_check_digit_is_stretched_to_read_it(
     assert short >= 1, "no cut read as owner code and serial alone"
 
 
+@pytest.mark.parametrize("layout", [Orientation.HORIZONTAL, Orientation.VERTICAL])
+def test_a_box_cut_short_never_reads_another_number_as_valid(tuned: EasyOcrEngine, layout: Orientation) -> None:
+    """Cut anywhere from 70% of its length, a rendered ``CAIU8979622`` reads as itself or invalid.
+    (A vertical stack cut before its check digit read ``CAIU897962``, and a runner-up read with a
+    9 repeated, ``CAIU8979962``, passed the check digit.)"""
+    image, (h, w) = container_on_canvas(layout)
+    read = 0
+    for fraction in np.arange(0.70, 1.0, 0.02):
+        if layout is Orientation.VERTICAL:
+            box = BBox(30, 30, 30 + w, 30 + h * fraction)
+        else:
+            box = BBox(30, 30, 30 + w * fraction, 30 + h)
+        (reading,) = tuned.read(image, [Detection(DetClass.CONTAINER_NUMBER, box, 0.8)])
+        assert reading is not None
+        assert not reading.valid or reading.text == "CAIU8979622", (round(fraction, 2), reading.text)
+        read += reading.valid
+    assert read >= 5
+
+
 def test_a_box_that_cuts_through_the_check_digit_is_stretched_to_read_it(tuned: EasyOcrEngine) -> None:
     """A box that ends inside the boxed check digit reads the ten characters before it and a wrong
     digit (``CAIU8979620``); read again from a stretched box, the whole digit completes the number.
