@@ -242,12 +242,28 @@ def glyph_vote_angle(
     return float(np.median(angles[np.abs(angles - centre) <= window]))
 
 
-def _column_sharpness(mask: npt.NDArray[np.uint8], shear: float) -> float:
+def sheared_column_sums(mask: npt.NDArray[np.uint8], shears: Sequence[float]) -> npt.NDArray[np.int64]:
+    """Per shear ``s``, the column sums of ``mask`` sheared by ``x' = x + s * (y - h/2)``, exactly as
+    ``cv2.warpAffine`` with nearest-neighbour sampling and a zero border computes them.
+
+    For that matrix OpenCV moves each row by a whole number of pixels: it inverts the matrix in
+    double precision (from the float32 entries), and for row ``y`` reads source column
+    ``x + floor((round((-s * y + s * h / 2) * 1024) + 512) / 1024)``. Shifting the ink's
+    coordinates by those amounts and counting them per column gives every shear's sums at once,
+    without warping the mask once per shear (``tests/test_ocr_layout.py`` checks the equality).
+    """
     h, w = mask.shape
-    matrix = np.array([[1, shear, -shear * h / 2], [0, 1, 0]], np.float32)
-    turned = cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
-    steps = np.diff(turned.sum(axis=0, dtype=np.float64))
-    return float(np.dot(steps, steps))
+    ys, xs = np.nonzero(mask)
+    rows = np.arange(h, dtype=np.float64)
+    out = np.zeros((len(shears), w), np.int64)
+    for k, shear in enumerate(shears):
+        b = float(np.float32(shear))
+        c = float(np.float32(-shear * h / 2))
+        shift = (np.rint((-b * rows - c) * 1024).astype(np.int64) + 512) >> 10  # source x = x + shift
+        moved = xs - shift[ys]
+        inside = (moved >= 0) & (moved < w)
+        out[k] = np.bincount(moved[inside], minlength=w)
+    return out
 
 
 def shear_factor(grey: GreyImage, max_shear: float = 0.35) -> float:
@@ -267,7 +283,8 @@ def shear_factor(grey: GreyImage, max_shear: float = 0.35) -> float:
     pad = int(np.ceil(max_shear * mask.shape[0])) + 1
     mask = as_grey(cv2.copyMakeBorder(mask, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=0))
     options = np.linspace(-max_shear, max_shear, 15)
-    return float(max(options, key=lambda s: _column_sharpness(mask, float(s))))
+    steps = np.diff(sheared_column_sums(mask, [float(s) for s in options]), axis=1)
+    return float(options[int(np.argmax((steps * steps).sum(axis=1)))])
 
 
 def deshear(grey: GreyImage, max_shear: float = 0.35) -> GreyImage:

@@ -28,6 +28,7 @@ from anpr.ocr_prep import (
     model_batch,
     rotate,
     shear_factor,
+    sheared_column_sums,
     skew_angle,
     to_grey,
     upscale,
@@ -347,6 +348,21 @@ def test_deshear_makes_leaning_strokes_upright(shear: float) -> None:
     leaning = as_grey(cv2.warpAffine(img, matrix, (300, 60), borderValue=255))
     assert shear_factor(leaning) == pytest.approx(-shear, abs=0.06)
     assert deshear(leaning).shape[1] > 300  # widened to keep every stroke
+
+
+def test_sheared_column_sums_are_those_of_the_warped_mask() -> None:
+    """The shear search counts ink per column for every shear at once; it must be what warping the
+    mask with OpenCV (nearest neighbour, zero border) and summing its columns gives."""
+    rng = np.random.default_rng(7)
+    shears = [float(s) for s in np.linspace(-0.35, 0.35, 15)] + [0.0, 0.013, -0.5]
+    for _ in range(60):
+        h, w = int(rng.integers(4, 60)), int(rng.integers(4, 240))
+        mask = (rng.random((h, w)) > rng.uniform(0.3, 0.95)).astype(np.uint8)
+        got = sheared_column_sums(mask, shears)
+        for k, shear in enumerate(shears):
+            matrix = np.array([[1, shear, -shear * h / 2], [0, 1, 0]], np.float32)
+            warped = cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+            assert np.array_equal(got[k], warped.sum(axis=0, dtype=np.int64)), (h, w, shear)
 
 
 def test_extra_plate_margins_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
