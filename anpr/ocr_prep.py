@@ -254,16 +254,14 @@ def sheared_column_sums(mask: npt.NDArray[np.uint8], shears: Sequence[float]) ->
     """
     h, w = mask.shape
     ys, xs = np.nonzero(mask)
-    rows = np.arange(h, dtype=np.float64)
-    out = np.zeros((len(shears), w), np.int64)
-    for k, shear in enumerate(shears):
-        b = float(np.float32(shear))
-        c = float(np.float32(-shear * h / 2))
-        shift = (np.rint((-b * rows - c) * 1024).astype(np.int64) + 512) >> 10  # source x = x + shift
-        moved = xs - shift[ys]
-        inside = (moved >= 0) & (moved < w)
-        out[k] = np.bincount(moved[inside], minlength=w)
-    return out
+    b = np.array(shears, np.float32).astype(np.float64)[:, None]
+    c = np.array([-s * h / 2 for s in shears], np.float32).astype(np.float64)[:, None]
+    rows = np.arange(h, dtype=np.float64)[None, :]
+    shift = (np.rint((-b * rows - c) * 1024).astype(np.int64) + 512) >> 10  # (shears, h): source x = x + shift
+    moved = xs[None, :] - shift[:, ys]
+    inside = (moved >= 0) & (moved < w)
+    flat = (moved + w * np.arange(len(shears))[:, None])[inside]
+    return np.bincount(flat, minlength=len(shears) * w).reshape(len(shears), w).astype(np.int64)
 
 
 def shear_factor(grey: GreyImage, max_shear: float = 0.35) -> float:
