@@ -269,6 +269,14 @@ def container_on_canvas(layout: Orientation) -> tuple[ImageArray, tuple[int, int
     return image, (h, w)
 
 
+def cut_at_end(layout: Orientation, size: tuple[int, int], fraction: float) -> Detection:
+    """A box on :func:`container_on_canvas`'s number that ends at ``fraction`` of its length."""
+    h, w = size
+    if layout is Orientation.VERTICAL:
+        return Detection(DetClass.CONTAINER_NUMBER, BBox(30, 30, 30 + w, 30 + h * fraction), 0.8)
+    return Detection(DetClass.CONTAINER_NUMBER, BBox(30, 30, 30 + w * fraction, 30 + h), 0.8)
+
+
 @pytest.mark.parametrize("layout", [Orientation.HORIZONTAL, Orientation.VERTICAL])
 def test_a_box_that_ends_before_the_check_digit_is_stretched_to_read_it(
     tuned: EasyOcrEngine, layout: Orientation
@@ -276,14 +284,10 @@ def test_a_box_that_ends_before_the_check_digit_is_stretched_to_read_it(
     """Detector boxes often stop at the serial, before the boxed check digit. Such a read
     (``CAIU897962``) is taken again from a stretched box, and only the painted digit completes it."""
     unstretched = EasyOcrEngine(SETTINGS, OcrSettings(container_stretch=()))
-    image, (h, w) = container_on_canvas(layout)
+    image, size = container_on_canvas(layout)
     short = 0
     for fraction in np.arange(0.70, 0.97, 0.03):
-        if layout is Orientation.VERTICAL:
-            box = BBox(30, 30, 30 + w, 30 + h * fraction)
-        else:
-            box = BBox(30, 30, 30 + w * fraction, 30 + h)
-        det = Detection(DetClass.CONTAINER_NUMBER, box, 0.8)
+        det = cut_at_end(layout, size, fraction)
         (before,) = unstretched.read(image, [det])
         (after,) = tuned.read(image, [det])
         assert before is not None and after is not None
@@ -303,14 +307,10 @@ def test_a_box_cut_short_never_reads_another_number_as_valid(tuned: EasyOcrEngin
     """Cut anywhere from 70% of its length, a rendered ``CAIU8979622`` reads as itself or invalid.
     (A vertical stack cut before its check digit read ``CAIU897962``, and a runner-up read with a
     9 repeated, ``CAIU8979962``, passed the check digit.)"""
-    image, (h, w) = container_on_canvas(layout)
+    image, size = container_on_canvas(layout)
     read = 0
     for fraction in np.arange(0.70, 1.0, 0.02):
-        if layout is Orientation.VERTICAL:
-            box = BBox(30, 30, 30 + w, 30 + h * fraction)
-        else:
-            box = BBox(30, 30, 30 + w * fraction, 30 + h)
-        (reading,) = tuned.read(image, [Detection(DetClass.CONTAINER_NUMBER, box, 0.8)])
+        (reading,) = tuned.read(image, [cut_at_end(layout, size, fraction)])
         assert reading is not None
         assert not reading.valid or reading.text == "CAIU8979622", (round(fraction, 2), reading.text)
         read += reading.valid
@@ -322,10 +322,10 @@ def test_a_box_that_cuts_through_the_check_digit_is_stretched_to_read_it(tuned: 
     digit (``CAIU8979620``); read again from a stretched box, the whole digit completes the number.
     Reads that pass as read, or whose first ten characters are not owner code and serial, are left."""
     unstretched = EasyOcrEngine(SETTINGS, OcrSettings(container_stretch=()))
-    image, (h, w) = container_on_canvas(Orientation.HORIZONTAL)
+    image, size = container_on_canvas(Orientation.HORIZONTAL)
     cut = 0
     for fraction in np.arange(0.86, 0.95, 0.01):
-        det = Detection(DetClass.CONTAINER_NUMBER, BBox(30, 30, 30 + w * fraction, 30 + h), 0.8)
+        det = cut_at_end(Orientation.HORIZONTAL, size, fraction)
         (before,) = unstretched.read(image, [det])
         (after,) = tuned.read(image, [det])
         assert before is not None and after is not None
