@@ -347,10 +347,10 @@ def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
     """The container number in the lines, valid only when its check digit passes without a tie.
 
     A number valid as read wins, then the one valid number read within a longer text
-    (:func:`anpr.containers.numbers_within`: the box also read marks beyond it). (Either way, with
-    ``owner_prior``, an owner code the check digit cannot tell from a known one, ``WSKU`` for
-    ``MSKU``, becomes the known one: :func:`anpr.containers.prefer_known_owner`.) Otherwise
-    candidates come from look-alike and
+    (:func:`anpr.containers.numbers_within`: the box also read marks beyond it; its characters keep
+    their own confidences). (Either way, with ``owner_prior``, an owner code the check digit cannot
+    tell from a known one, ``WSKU`` for ``MSKU``, becomes the known one:
+    :func:`anpr.containers.prefer_known_owner`.) Otherwise candidates come from look-alike and
     same-class swaps (:func:`anpr.containers.candidates`) and per-character
     re-reads (:func:`positional_reads`); a candidate must keep the check digit
     as read (a new check digit would fit any misread of the other ten), be
@@ -363,22 +363,23 @@ def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
     raw_text = "".join(raw_parts)
     raw = " / ".join(raw_parts)
     number = containers.parse(raw_text)
+    start: int | None = None  # where a number read within a longer text begins
     if number is None:
         inside = containers.numbers_within(raw_text)
         if len(inside) == 1:  # the box read marks beyond the number too
             start, number = inside[0]
-            if config.owner_prior:
-                number = containers.prefer_known_owner(number)
-            confs = _confidences(lines, raw_parts, alphabet)[start : start + 11]
-            return Decoded(number.number, number.formatted, True, confs, _mean(confs), raw, len(lines))
-        ranked = _ranked(lines, alphabet, _container_candidates(lines, reads, alphabet, config.container_max_drop))
-        if ranked and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= config.tie_margin):
-            number = containers.parse(ranked[0][1])
-            assert number is not None  # candidates are valid by construction
+        else:
+            ranked = _ranked(lines, alphabet, _container_candidates(lines, reads, alphabet, config.container_max_drop))
+            if ranked and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= config.tie_margin):
+                number = containers.parse(ranked[0][1])
+                assert number is not None  # candidates are valid by construction
     if number is None:
         return _decoded(lines, alphabet, raw_text, raw_text, False, raw, len(lines))
     if config.owner_prior:
         number = containers.prefer_known_owner(number)
+    if start is not None:
+        confs = _confidences(lines, raw_parts, alphabet)[start : start + 11]
+        return Decoded(number.number, number.formatted, True, confs, _mean(confs), raw, len(lines))
     return _decoded(lines, alphabet, number.number, number.formatted, True, raw, len(lines))
 
 
