@@ -27,6 +27,8 @@ def _build_dataset(
     gate_repeat: int = 1,
     plate_photos: int | None = None,
     mask_conf: float | None = None,
+    wide_probability: float = 0.0,
+    roof_probability: float = 0.0,
 ) -> Path:
     from anpr.synth.dataset import write_yolo_dataset
     from anpr.training.real_labels import gate_images, plate_images
@@ -35,14 +37,19 @@ def _build_dataset(
     data = work / "data"
     if data.exists():
         shutil.rmtree(data)
-    summary = write_yolo_dataset(data, synth_train, synth_val, seed=seed, imgsz=imgsz)
+    summary = write_yolo_dataset(
+        data, synth_train, synth_val, seed=seed, imgsz=imgsz,
+        wide_probability=wide_probability, roof_probability=roof_probability,
+    )  # fmt: skip
     photos = plate_images(pseudo, mask_conf)
     if plate_photos is not None and plate_photos < len(photos):
         photos = random.Random(seed).sample(photos, plate_photos)
     plates = add_real_images(data, "train", photos, "plate")
     frames = gate_images(pseudo)
     gates = sum(add_real_images(data, "train", frames, "gate" if k == 0 else f"gate{k}") for k in range(gate_repeat))
-    counts = {"synthetic": summary.images, "synthetic_objects": summary.objects, "real_plate_photos": plates,
+    counts = {"synthetic": summary.images, "synthetic_objects": summary.objects,
+              "synthetic_wide_probability": wide_probability, "synthetic_roof_probability": roof_probability,
+              "real_plate_photos": plates,
               "real_plate_photos_painted": sum(bool(p.masked) for p in photos),
               "real_gate_frames": len(frames), "real_gate_frames_shown": gates}  # fmt: skip
     (work / "dataset.json").write_text(json.dumps(counts, indent=2))
@@ -91,6 +98,12 @@ def train_detector(
         help="Paint out plate boxes from this confidence up that relabelling could not verify (other vehicles' "
         "unread plates), so that training does not learn them as background (default: leave them).",
     ),
+    wide_probability: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Share of synthetic container walls painted with wide letter spacing."
+    ),
+    roof_probability: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Share of synthetic gate scenes that also show a roof strip with the number."
+    ),
 ) -> None:
     """Train the YOLO gate detector on synthetic scenes plus verified real pseudo-labels."""
     from anpr.training.train_detector import TrainConfig, save_run_record, ship, train
@@ -104,8 +117,9 @@ def train_detector(
     weights = init
     for round_no in range(rounds + 1):
         data_yaml = _build_dataset(
-            work, synth_train, synth_val, imgsz, seed + round_no, pseudo, gate_repeat, plate_photos, mask_unverified
-        )
+            work, synth_train, synth_val, imgsz, seed + round_no, pseudo, gate_repeat, plate_photos, mask_unverified,
+            wide_probability, roof_probability,
+        )  # fmt: skip
         cfg = TrainConfig(data_yaml=data_yaml, run_dir=work / f"run{round_no}", epochs=epochs, imgsz=imgsz,
                           batch=batch, seed=seed, device=device, init_weights=weights, time_hours=hours)  # fmt: skip
         best, metrics = train(cfg)

@@ -31,8 +31,9 @@ from anpr.synth import (
 from anpr.synth import degrade as dg
 from anpr.synth.backgrounds import photo_crop
 from anpr.synth.compose import Layer, paste, quad_bbox, rect_quad, tilted_quad
-from anpr.synth.containers import code_block
+from anpr.synth.containers import code_block, roof_marking
 from anpr.synth.glyphs import glyph
+from anpr.synth.panels import render_roof
 from anpr.synth.plates import random_spec, spec_from_plate, split_rows
 from anpr.types import DetClass, Orientation
 
@@ -190,6 +191,70 @@ def test_code_block_boxes_hold_their_ink(layout: Orientation, tall: bool) -> Non
     # Number and size/type code together hold (nearly) all of the ink, and do not overlap.
     assert inside + st_ink >= 0.99 * block.ink.astype(float).sum()
     assert sx2 <= x1 or x2 <= sx1 or sy2 <= y1 or y2 <= sy1
+
+
+def test_wide_tracking_spreads_the_number_and_keeps_its_ink_boxed() -> None:
+    spec = ContainerSpec("OOLU7531290", "42G1", Orientation.HORIZONTAL)
+    stencil = code_block(spec, 30, np.random.default_rng(4))
+    wide = code_block(spec, 30, np.random.default_rng(4), tracking=2.5)
+    width = lambda b: b.number_box[2] - b.number_box[0]  # noqa: E731
+    assert width(wide) > 1.8 * width(stencil)
+    x1, y1, x2, y2 = wide.number_box
+    sx1, sy1, sx2, sy2 = wide.size_type_box
+    held = wide.ink[y1:y2, x1:x2].astype(float).sum() + wide.ink[sy1:sy2, sx1:sx2].astype(float).sum()
+    assert held >= 0.99 * wide.ink.astype(float).sum()
+    with pytest.raises(ValueError, match="tracking"):
+        code_block(spec, 30, np.random.default_rng(4), tracking=0.5)
+
+
+def test_roof_marking_is_one_long_line_holding_all_its_ink() -> None:
+    ink, (x1, y1, x2, y2) = roof_marking("TCLU0723796", 20, np.random.default_rng(2))
+    assert x2 - x1 > 7 * (y2 - y1)
+    # Thin characters leave the check digit's frame a larger share of the ink; its anti-aliased
+    # edge may reach a pixel past the box.
+    assert ink[y1:y2, x1:x2].astype(float).sum() >= 0.97 * ink.astype(float).sum() > 0
+    with pytest.raises(ValueError, match="11 upper-case"):
+        roof_marking("TCLU072379", 20, np.random.default_rng(2))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_roof_strip_paints_its_number_inside_its_box(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    layer = render_roof("FCIU5977394", rng, int(rng.integers(120, 900)))
+    (region,) = layer.regions
+    assert region.cls is DetClass.CONTAINER_NUMBER and region.text == "FCIU5977394"
+    x1, y1 = region.quad.min(axis=0).astype(int)
+    x2, y2 = region.quad.max(axis=0).astype(int)
+    h, w = layer.image.shape[:2]
+    assert 0 <= x1 < x2 <= w and 0 <= y1 < y2 <= h
+    # The characters make the box busier than the strip beside it.
+    grey = cv2.cvtColor(layer.image, cv2.COLOR_BGR2GRAY).astype(float)
+    edges = np.abs(np.diff(grey, axis=1))
+    inside = edges[y1:y2, x1 : x2 - 1].mean()
+    outside = np.concatenate([edges[y1:y2, : max(1, x1 - 1)].ravel(), edges[y1:y2, x2:].ravel()])
+    assert inside > 1.5 * outside.mean()
+
+
+def test_gate_scenes_can_show_the_roof_number_above_the_walls() -> None:
+    roofs = 0
+    for seed in SEEDS:
+        scene = render_gate_scene(np.random.default_rng(seed), roof_probability=1.0)
+        numbers = [o for o in scene.objects if o.cls is DetClass.CONTAINER_NUMBER]
+        for obj in numbers:
+            _assert_text_valid(obj.cls, obj.text)
+        thin = [o for o in numbers if o.bbox.width > 6 * o.bbox.height and o.bbox.y1 < 0.5 * scene.image.shape[0]]
+        # The roof repeats a number painted on a wall of the same scene.
+        roofs += any(sum(o.text == t.text for o in numbers) >= 2 for t in thin)
+    assert roofs >= len(SEEDS) // 2
+
+
+def test_wide_spaced_gate_scenes_still_label_valid_numbers() -> None:
+    for seed in SEEDS:
+        scene = render_gate_scene(np.random.default_rng(seed), wide_probability=1.0)
+        numbers = [o for o in scene.objects if o.cls is DetClass.CONTAINER_NUMBER]
+        assert 1 <= len(numbers) <= 2
+        for obj in scene.objects:
+            _assert_text_valid(obj.cls, obj.text)
 
 
 def test_paste_box_is_the_tight_box_of_the_warped_quad() -> None:

@@ -68,11 +68,11 @@ class CodeBlock:
 class _Painter:
     """Collects glyphs and boxes at float positions, then rasterises them into one mask."""
 
-    def __init__(self, char_h: int, condense: float, stroke: int) -> None:
+    def __init__(self, char_h: int, condense: float, stroke: int, tracking: float = 1.0) -> None:
         self.h = char_h
         self.condense = condense
         self.stroke = stroke
-        self.pitch = round(char_h * condense * 0.74)
+        self.pitch = round(char_h * condense * 0.74 * tracking)
         self.ops: list[tuple[str, int, int]] = []
         self.frames: list[tuple[int, int, int, int, int]] = []
 
@@ -188,11 +188,21 @@ def _vertical(p: _Painter, spec: ContainerSpec, rng: np.random.Generator) -> tup
     return _union([owner, serial, check]), st
 
 
-def code_block(spec: ContainerSpec, char_h: int, rng: np.random.Generator) -> CodeBlock:
-    """Lay out ``spec`` with characters ``char_h`` pixels tall; boxes are tight on the ink."""
+def code_block(spec: ContainerSpec, char_h: int, rng: np.random.Generator, tracking: float = 1.0) -> CodeBlock:
+    """Lay out ``spec`` with characters ``char_h`` pixels tall; boxes are tight on the ink.
+
+    ``tracking`` multiplies the character pitch: some operators paint door
+    markings with a character's width or more between characters
+    (``O O L U   7 5 3 1 2 9 [0]``), which a detector that only saw stencil
+    pitch leaves unboxed.
+    """
     if char_h < 6:
         raise ValueError(f"character height must be at least 6 px, got {char_h}")
-    painter = _Painter(char_h, condense=float(rng.uniform(0.62, 0.82)), stroke=int(rng.integers(-3, 2)))
+    if tracking < 1.0:
+        raise ValueError(f"tracking must be at least 1, got {tracking}")
+    painter = _Painter(
+        char_h, condense=float(rng.uniform(0.62, 0.82)), stroke=int(rng.integers(-3, 2)), tracking=tracking
+    )
     layout = {
         Orientation.HORIZONTAL: _horizontal,
         Orientation.TWO_LINE: _two_line,
@@ -201,3 +211,24 @@ def code_block(spec: ContainerSpec, char_h: int, rng: np.random.Generator) -> Co
     number, size_type = layout(painter, spec, rng)
     ink, dx, dy = painter.render()
     return CodeBlock(ink=ink, number_box=_shift(number, dx, dy), size_type_box=_shift(size_type, dx, dy), char_h=char_h)
+
+
+def roof_marking(number: str, char_h: int, rng: np.random.Generator) -> tuple[Mask, Box]:
+    """The number alone on one line in thin strokes, as painted along a container's roof.
+
+    Top cameras see it as a long, thin strip (ten or more times as long as
+    tall): the owner code, a wide gap, the serial and the boxed check digit,
+    widely spaced, with no size/type code. Returns the ink
+    mask and the number's box in it.
+    """
+    if char_h < 6:
+        raise ValueError(f"character height must be at least 6 px, got {char_h}")
+    ContainerSpec(number=number)  # validates the number
+    # Roof numbers are spread out: about a character's height per character, not stencil pitch.
+    tracking = float(rng.uniform(1.5, 2.6))
+    p = _Painter(char_h, condense=float(rng.uniform(0.6, 0.8)), stroke=int(rng.integers(-4, 0)), tracking=tracking)
+    owner = p.row(number[:4], 0, 0)
+    serial = p.row(number[4:10], owner[2] + round(p.pitch * rng.uniform(1.0, 3.0)), 0)
+    check = p.boxed(number[10], serial[2] + round(p.pitch * rng.uniform(0.5, 1.2) + char_h * 0.2), 0)
+    ink, dx, dy = p.render()
+    return ink, _shift(_union([owner, serial, check]), dx, dy)

@@ -78,13 +78,16 @@ def write_yolo_dataset(
     degrade: float = 1.0,
     aspect_ratios: Sequence[float] = (1.0, 16 / 9),
     jpeg_quality: int = 92,
+    wide_probability: float = 0.0,
+    roof_probability: float = 0.0,
 ) -> DatasetSummary:
     """Render ``n_train`` + ``n_val`` labelled scenes into ``out_dir`` in YOLO format.
 
     Images are ``imgsz`` wide and ``imgsz / ratio`` tall for a ratio drawn from
     ``aspect_ratios`` (square and 16:9 cameras by default). ``photos`` are
-    optional plate-free background photos. Existing files of the same name
-    are overwritten.
+    optional plate-free background photos. ``wide_probability`` and
+    ``roof_probability`` go to the gate scenes (:func:`render_gate_scene`).
+    Existing files of the same name are overwritten.
     """
     if n_train < 0 or n_val < 0:
         raise ValueError("image counts must be >= 0")
@@ -100,7 +103,9 @@ def write_yolo_dataset(
             rng = scene_rng(seed, split, i)
             ratio = float(aspect_ratios[int(rng.integers(len(aspect_ratios)))])
             size = (imgsz, max(32, round(imgsz / ratio)))
-            scene = render_scene(rng, size, photos, gate_fraction, negative_fraction, degrade)
+            scene = render_scene(
+                rng, size, photos, gate_fraction, negative_fraction, degrade, wide_probability, roof_probability
+            )
             _write_sample(root, split, f"{split}_{i:06d}", scene, jpeg_quality)
             for obj in scene.objects:
                 objects[obj.cls.value] += 1

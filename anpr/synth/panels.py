@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from anpr.synth.compose import Layer, Region, rect_quad
-from anpr.synth.containers import Box, CodeBlock, ContainerSpec, code_block
+from anpr.synth.containers import Box, CodeBlock, ContainerSpec, code_block, roof_marking
 from anpr.synth.degrade import dirt
 from anpr.synth.glyphs import Mask, text_strip
 from anpr.types import DetClass, Orientation
@@ -174,11 +174,13 @@ def render_panel(
     rng: np.random.Generator,
     size: tuple[int, int] = (900, 700),
     char_h: int | None = None,
+    tracking: float = 1.0,
 ) -> Layer:
     """A ``size = (width, height)`` container wall painted with ``spec``, as a layer with two regions.
 
     The regions are the whole number (owner code through boxed check digit)
-    and the size/type code. ``char_h`` defaults to 5-9 % of the panel height.
+    and the size/type code. ``char_h`` defaults to 5-9 % of the panel height;
+    ``tracking`` widens the character pitch (:func:`code_block`).
     """
     width, height = size
     if char_h is None:
@@ -189,7 +191,7 @@ def render_panel(
     canvas = np.empty((height, width, 3), np.float32)
     canvas[:] = np.clip(np.array(paint) + rng.integers(-15, 16, 3), 0, 255)
     _frame(canvas, rng)
-    block = _fitting_block(spec, char_h, (width, height), rng)
+    block = _fitting_block(spec, char_h, (width, height), rng, tracking)
     bh, bw = block.ink.shape
     char_h = block.char_h
     x = int(rng.integers(4, width - bw - 4))
@@ -210,6 +212,46 @@ def render_panel(
     return Layer(image=image, mask=np.full((height, width), 255, np.uint8), regions=regions)
 
 
+def render_roof(number: str, rng: np.random.Generator, width: int) -> Layer:
+    """A strip of container roof ``width`` pixels long with ``number`` painted along it.
+
+    Roof ribs run across the strip; the number sits on the flat edge band in
+    thin characters (:func:`roof_marking`), light on dark or dark on light.
+    The layer has one region, the number.
+    """
+    if width < 120:
+        raise ValueError(f"a roof strip needs at least 120 px, got {width}")
+    height = max(16, round(width * rng.uniform(0.06, 0.16)))
+    paint = PAINTS[int(rng.integers(len(PAINTS)))]
+    canvas = np.empty((height, width, 3), np.float32)
+    canvas[:] = np.clip(np.array(paint) + rng.integers(-15, 16, 3), 0, 255)
+    band_h = max(14, round(height * rng.uniform(0.45, 0.8)))
+    band_y = int(rng.integers(0, height - band_h + 1))
+    canvas[band_y : band_y + band_h] *= rng.uniform(0.8, 1.25)
+    char_h = max(8, round(band_h * rng.uniform(0.6, 0.9) / 1.45))
+    ink, box = roof_marking(number, char_h, rng)
+    while box[2] - box[0] > width - 8 or box[3] - box[1] > height - 2:
+        if char_h <= 8:
+            raise ValueError(f"{number} does not fit a {width}x{height} roof strip")
+        char_h = max(8, int(char_h * 0.85))
+        ink, box = roof_marking(number, char_h, rng)
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    x = int(rng.integers(3, width - bw - 3))
+    y = min(max(1, band_y + (band_h - bh) // 2), height - bh - 1)
+    # The mask has blank margins around the box: stamp only the part over the strip.
+    ox, oy = x - box[0], y - box[1]
+    top, left = max(0, -oy), max(0, -ox)
+    part = ink[top : height - oy, left : width - ox]
+    wear = 1.0 - _blotches(part.shape, max(4, char_h // 3), rng) * rng.uniform(0.0, 0.6)
+    _stamp(canvas, (part * wear).astype(np.uint8), ox + left, oy + top, ink_colour(paint, rng))
+    canvas *= rib_shading(width, height, rng)[:, :, None]
+    image = np.clip(canvas, 0, 255).astype(np.uint8)
+    if rng.random() < 0.7:
+        image = dirt(image, rng, amount=float(rng.uniform(0.15, 0.5)))
+    region = Region(DetClass.CONTAINER_NUMBER, rect_quad(x, y, x + bw, y + bh), number, Orientation.HORIZONTAL, 1)
+    return Layer(image=image, mask=np.full((height, width), 255, np.uint8), regions=(region,))
+
+
 def _blotches(shape: tuple[int, ...], cell: int, rng: np.random.Generator) -> FloatImage:
     """Smooth random field in ``[0, 1]`` with features about ``cell`` pixels across."""
     h, w = shape[:2]
@@ -217,10 +259,12 @@ def _blotches(shape: tuple[int, ...], cell: int, rng: np.random.Generator) -> Fl
     return np.clip(cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
 
 
-def _fitting_block(spec: ContainerSpec, char_h: int, size: tuple[int, int], rng: np.random.Generator) -> CodeBlock:
+def _fitting_block(
+    spec: ContainerSpec, char_h: int, size: tuple[int, int], rng: np.random.Generator, tracking: float = 1.0
+) -> CodeBlock:
     """The code block at ``char_h``, shrunk until it fits the panel with a margin."""
     while True:
-        block = code_block(spec, char_h, rng)
+        block = code_block(spec, char_h, rng, tracking)
         bh, bw = block.ink.shape
         if bw < size[0] - 8 and bh < size[1] - 8:
             return block

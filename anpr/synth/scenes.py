@@ -22,7 +22,7 @@ from anpr.synth.backgrounds import background
 from anpr.synth.compose import Layer, Quad, Region, quad_bbox, tilted_quad, warp_points
 from anpr.synth.compose import paste as paste_layer
 from anpr.synth.degrade import random_degrade
-from anpr.synth.panels import render_panel
+from anpr.synth.panels import render_panel, render_roof
 from anpr.synth.vehicles import Body, plate_layer, vehicle_with_plate
 from anpr.types import BBox, DetClass, ImageArray, Orientation
 
@@ -207,12 +207,18 @@ def render_gate_scene(
     specs: Sequence[containers.ContainerSpec] = (),
     cab_plate: plates.PlateSpec | None = None,
     cab_probability: float = 0.35,
+    wide_probability: float = 0.0,
+    roof_probability: float = 0.0,
 ) -> SynthScene:
     """A gate camera's view of 1-2 container walls, each with its number and size/type code.
 
     Two containers stand side by side as on a 2 x 20 ft trailer. A truck cab
     with a plate joins them with ``cab_probability`` (or always when
-    ``cab_plate`` is given), only where it covers no container marks.
+    ``cab_plate`` is given), only where it covers no container marks. With
+    ``wide_probability`` a wall's marks are painted with wide letter spacing,
+    and with ``roof_probability`` a strip of roof carrying the first number
+    is seen above the walls, as top cameras see it. Both are off by default,
+    which draws no extra random numbers (earlier scenes stay as they were).
     """
     width, height = size
     builder = SceneBuilder(background(width, height, rng, photos))
@@ -223,13 +229,18 @@ def render_gate_scene(
         pw, ph = _panel_size(len(specs), width, rng)
         # Small frames: keep the panel big enough for legible marks; it may overflow the frame.
         pw, ph = max(pw, 140.0), max(ph, 200.0 if spec.layout is Orientation.VERTICAL else 100.0)
-        layer = render_panel(spec, rng, size=(round(pw), round(ph)))
+        tracking = 1.0
+        if wide_probability > 0 and rng.random() < wide_probability:
+            tracking = float(rng.uniform(1.8, 3.2))
+        layer = render_panel(spec, rng, size=(round(pw), round(ph)), tracking=tracking)
         tilt = rng.uniform(0.2, 1.0) if len(specs) == 1 else rng.uniform(0.0, 0.5)
         dst = tilted_quad(slot_w * (i + 0.5), height * rng.uniform(0.35, 0.6), pw, ph, rng, tilt)
         dst = builder.fit_inside(layer, dst, margin=4.0)
         if not builder.covers_object(dst):
             _chassis(builder.canvas, dst, rng)
             builder.paste(layer, dst)
+    if roof_probability > 0 and rng.random() < roof_probability:
+        _paste_roof(builder, specs[0].number, rng)
     if cab_plate is not None or rng.random() < cab_probability:
         spec_p = cab_plate or plates.random_spec(py_rng(rng))
         cab = _plate_vehicle(spec_p, width * rng.uniform(0.04, 0.09), rng)
@@ -239,6 +250,18 @@ def render_gate_scene(
             if builder.paste(cab, dst):
                 break
     return builder.finish(rng, degrade)
+
+
+def _paste_roof(builder: SceneBuilder, number: str, rng: np.random.Generator) -> None:
+    """A roof strip with ``number`` in the upper part of the frame, foreshortened as seen from above."""
+    width, height = builder.size
+    roof = render_roof(number, rng, max(120, round(width * rng.uniform(0.3, 0.9))))
+    lw, lh = roof.size
+    for _ in range(6):
+        cx, cy = rng.uniform(0.25, 0.75) * width, rng.uniform(0.05, 0.4) * height
+        dst = tilted_quad(cx, cy, lw, lh * rng.uniform(0.5, 1.0), rng, rng.uniform(0.0, 0.6))
+        if builder.paste(roof, dst):
+            return
 
 
 def render_negative_scene(
@@ -256,11 +279,15 @@ def render_scene(
     gate_fraction: float = 0.5,
     negative_fraction: float = 0.03,
     degrade: float = 1.0,
+    wide_probability: float = 0.0,
+    roof_probability: float = 0.0,
 ) -> SynthScene:
-    """A random scene of either family (or, rarely, a negative)."""
+    """A random scene of either family (or, rarely, a negative); the probabilities go to gate scenes."""
     draw = rng.random()
     if draw < negative_fraction:
         return render_negative_scene(rng, size, photos)
     if draw < negative_fraction + gate_fraction * (1 - negative_fraction):
-        return render_gate_scene(rng, size, photos, degrade)
+        return render_gate_scene(
+            rng, size, photos, degrade, wide_probability=wide_probability, roof_probability=roof_probability
+        )
     return render_plate_scene(rng, size, photos, degrade)
