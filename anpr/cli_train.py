@@ -135,6 +135,30 @@ def train_detector(
     typer.echo(json.dumps({"shipped": shipped, "synthetic_val": metrics}, indent=2))
 
 
+@train_app.command("detector-blend")
+def detector_blend(
+    start: Path = typer.Argument(..., help="The weights a fine-tune started from."),
+    tuned: Path = typer.Argument(..., help="The fine-tuned weights."),
+    weight: float = typer.Option(0.5, min=0.0, max=1.0, help="Share of the fine-tuned weights."),
+    out: Path = typer.Option(Path("models"), help="Where gate-detector.pt/.onnx are written."),
+    infer_imgsz: int = typer.Option(480, min=160, max=1280, help="ONNX export size."),
+) -> None:
+    """Interpolate a detector and its fine-tune, and ship the result (ONNX included)."""
+    from anpr.training.train_detector import blend_detectors, ship
+
+    for path in (start, tuned):
+        if not path.is_file():
+            raise InvalidInputError(f"no such weights file: {path}")
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        blended = blend_detectors(start, tuned, weight, out / "blend.pt")
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from exc
+    shipped = ship(blended, out, infer_imgsz)
+    blended.unlink()
+    typer.echo(json.dumps({"blend": {"start": str(start), "tuned": str(tuned), "weight": weight}, **shipped}))
+
+
 @train_app.command("eval-detector")
 def eval_detector_command(
     weights: Path = typer.Option(Path("models/gate-detector.pt"), help="Weights to evaluate (.pt or .onnx)."),

@@ -238,3 +238,52 @@ def test_a_soup_refuses_other_networks_and_keeps_the_old_file(
     saved = torch.load(out, map_location="cpu", weights_only=True)
     assert torch.allclose(saved["module.w"].float(), torch.full((2, 3), 2.0))
     assert not list(tmp_path.glob("*.partial"))
+
+
+def _detector_ckpt(path: Path, value: float, channels: int = 2) -> Path:
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, channels, 1), torch.nn.BatchNorm2d(channels))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.fill_(value)
+    net[1].num_batches_tracked.fill_(int(value))
+    torch.save({"model": net.half(), "epoch": -1}, path)
+    return path
+
+
+def test_a_detector_blend_interpolates_its_weights(tmp_path: Path) -> None:
+    from anpr.training.train_detector import blend_detectors
+
+    start, tuned = _detector_ckpt(tmp_path / "a.pt", 1.0), _detector_ckpt(tmp_path / "b.pt", 3.0)
+    out = blend_detectors(start, tuned, 0.25, tmp_path / "blend.pt")
+    state = torch.load(out, map_location="cpu", weights_only=False)["model"].state_dict()
+    assert state["0.weight"].dtype == torch.float16
+    assert torch.allclose(state["0.weight"].float(), torch.full((2, 1, 1, 1), 1.5))
+    assert state["1.num_batches_tracked"].item() == 3  # integer buffers come from the fine-tune
+    same = torch.load(blend_detectors(start, tuned, 0.0, tmp_path / "zero.pt"), weights_only=False)["model"]
+    assert torch.equal(
+        same.state_dict()["0.bias"], torch.load(start, weights_only=False)["model"].state_dict()["0.bias"]
+    )
+
+
+def test_a_detector_blend_refuses_other_networks_and_keeps_the_shipped_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from anpr.cli import main
+    from anpr.training.train_detector import blend_detectors
+
+    a = _detector_ckpt(tmp_path / "a.pt", 1.0)
+    wide = _detector_ckpt(tmp_path / "wide.pt", 1.0, channels=3)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not weights")
+    for bad, weight, reason in ((wide, 0.5, "same network"), (junk, 0.5, "not a detector checkpoint"),
+                                (a, 1.5, "within")):  # fmt: skip
+        with pytest.raises(ValueError, match=reason):
+            blend_detectors(a, bad, weight, tmp_path / "x.pt")
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "gate-detector.pt").write_bytes(b"the shipped weights")
+    for args, reason in (([str(a), str(wide)], "same network"), ([str(a), str(tmp_path / "none.pt")], "no such")):
+        with pytest.raises(SystemExit) as exited:
+            main(["train", "detector-blend", *args, "--out", str(models)])
+        assert exited.value.code != 0 and reason in capsys.readouterr().err
+    assert (models / "gate-detector.pt").read_bytes() == b"the shipped weights"

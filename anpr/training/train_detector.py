@@ -99,6 +99,44 @@ def ship(best: Path, models_dir: Path, imgsz: int) -> dict[str, Any]:
     return {"weights": str(pt), "onnx": str(onnx), "sizes": sizes, "export_imgsz": imgsz}
 
 
+def blend_detectors(start: Path, tuned: Path, weight: float, out: Path) -> Path:
+    """Write ``(1 - weight) * start + weight * tuned`` as a detector checkpoint at ``out``.
+
+    A fine-tune from ``start`` learns new cases (roof markings) but also moves
+    the boxes of the old ones, and the recogniser was trained on the old boxes'
+    crops. Interpolating the weights of a model and its own fine-tune keeps
+    most of both, as with the recogniser's soups. Raises ``ValueError`` unless
+    both are checkpoints of the same network and ``0 <= weight <= 1``.
+    """
+    import pickle
+
+    import torch
+
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"the blend weight must be within [0, 1], got {weight}")
+    ckpts = []
+    for path in (start, tuned):
+        try:
+            # Our own training's checkpoints: ultralytics pickles the module itself.
+            ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        except (OSError, RuntimeError, pickle.UnpicklingError, EOFError) as exc:
+            raise ValueError(f"{path} is not a detector checkpoint: {exc}") from exc
+        if not isinstance(ckpt, dict) or not hasattr(ckpt.get("model"), "state_dict"):
+            raise ValueError(f"{path} is not a detector checkpoint")
+        ckpts.append(ckpt)
+    a, b = (c["model"].state_dict() for c in ckpts)
+    if a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
+        raise ValueError(f"{start} and {tuned} are not the same network")
+    blended = {
+        k: ((1.0 - weight) * a[k].float() + weight * b[k].float()).to(b[k].dtype) if b[k].is_floating_point() else b[k]
+        for k in b
+    }
+    ckpts[1]["model"].load_state_dict(blended)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(ckpts[1], out)
+    return out
+
+
 def save_run_record(path: Path, cfg: TrainConfig, extra: dict[str, Any]) -> None:
     """Write what was trained and how, for the model card."""
     record = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()}
