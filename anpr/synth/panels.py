@@ -213,7 +213,7 @@ def render_panel(
 
 
 def render_roof(number: str, rng: np.random.Generator, width: int) -> Layer:
-    """A strip of container roof ``width`` pixels long with ``number`` painted along it.
+    """A strip of container roof at least ``width`` pixels long with ``number`` painted along it.
 
     Roof ribs run across the strip; the number sits on the flat edge band in
     thin characters (:func:`roof_marking`), light on dark or dark on light.
@@ -222,19 +222,20 @@ def render_roof(number: str, rng: np.random.Generator, width: int) -> Layer:
     if width < 120:
         raise ValueError(f"a roof strip needs at least 120 px, got {width}")
     height = max(16, round(width * rng.uniform(0.06, 0.16)))
+    band_h = max(14, round(height * rng.uniform(0.45, 0.8)))
+    band_y = int(rng.integers(0, height - band_h + 1))
+    char_h = max(8, round(band_h * rng.uniform(0.6, 0.9) / 1.45))
+    ink, box = roof_marking(number, char_h, rng)
+    while box[3] - box[1] > height - 2 and char_h > 8:
+        char_h = max(8, int(char_h * 0.85))
+        ink, box = roof_marking(number, char_h, rng)
+    # The strip grows to hold its number: spread-out characters need room.
+    width = max(width, box[2] - box[0] + 8)
+    height = max(height, box[3] - box[1] + 2)
     paint = PAINTS[int(rng.integers(len(PAINTS)))]
     canvas = np.empty((height, width, 3), np.float32)
     canvas[:] = np.clip(np.array(paint) + rng.integers(-15, 16, 3), 0, 255)
-    band_h = max(14, round(height * rng.uniform(0.45, 0.8)))
-    band_y = int(rng.integers(0, height - band_h + 1))
     canvas[band_y : band_y + band_h] *= rng.uniform(0.8, 1.25)
-    char_h = max(8, round(band_h * rng.uniform(0.6, 0.9) / 1.45))
-    ink, box = roof_marking(number, char_h, rng)
-    while box[2] - box[0] > width - 8 or box[3] - box[1] > height - 2:
-        if char_h <= 8:
-            raise ValueError(f"{number} does not fit a {width}x{height} roof strip")
-        char_h = max(8, int(char_h * 0.85))
-        ink, box = roof_marking(number, char_h, rng)
     bw, bh = box[2] - box[0], box[3] - box[1]
     x = int(rng.integers(3, width - bw - 3))
     y = min(max(1, band_y + (band_h - bh) // 2), height - bh - 1)
@@ -268,6 +269,9 @@ def _fitting_block(
         bh, bw = block.ink.shape
         if bw < size[0] - 8 and bh < size[1] - 8:
             return block
+        if char_h <= 6 and tracking > 1.0:  # a small wall cannot take wide spacing: close it up
+            tracking = max(1.0, tracking * 0.8)
+            continue
         if char_h <= 6:
             raise ValueError(f"a {spec.layout} code block does not fit a {size[0]}x{size[1]} panel")
         char_h = max(6, int(char_h * 0.8))
