@@ -104,6 +104,8 @@ def train_detector(
     roof_probability: float = typer.Option(
         0.0, min=0.0, max=1.0, help="Share of synthetic gate scenes that also show a roof strip with the number."
     ),
+    freeze: int = typer.Option(0, min=0, max=22, help="Keep the first N layers as they are (10: the backbone)."),
+    lr0: float | None = typer.Option(None, min=1e-7, help="AdamW learning rate (default: ultralytics' choice)."),
 ) -> None:
     """Train the YOLO gate detector on synthetic scenes plus verified real pseudo-labels."""
     from anpr.training.train_detector import TrainConfig, save_run_record, ship, train
@@ -121,7 +123,8 @@ def train_detector(
             wide_probability, roof_probability,
         )  # fmt: skip
         cfg = TrainConfig(data_yaml=data_yaml, run_dir=work / f"run{round_no}", epochs=epochs, imgsz=imgsz,
-                          batch=batch, seed=seed, device=device, init_weights=weights, time_hours=hours)  # fmt: skip
+                          batch=batch, seed=seed, device=device, init_weights=weights, time_hours=hours,
+                          freeze=freeze, lr0=lr0)  # fmt: skip
         best, metrics = train(cfg)
         weights = best
         if round_no < rounds:

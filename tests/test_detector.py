@@ -232,6 +232,14 @@ def test_a_detector_training_time_budget_must_be_positive(tmp_path: Path) -> Non
         TrainConfig(data_yaml=tmp_path / "d.yaml", run_dir=tmp_path / "run", time_hours=0)
 
 
+@pytest.mark.parametrize("options", [{"freeze": -1}, {"lr0": 0.0}, {"lr0": -0.001}])
+def test_a_detector_fine_tune_refuses_bad_freeze_and_rate(tmp_path: Path, options: dict[str, float]) -> None:
+    from anpr.training.train_detector import TrainConfig
+
+    with pytest.raises(ValueError, match="freeze must be >= 0 and lr0 positive"):
+        TrainConfig(data_yaml=tmp_path / "d.yaml", run_dir=tmp_path / "run", **options)  # type: ignore[arg-type]
+
+
 def test_a_second_look_reruns_only_the_images_in_which_nothing_was_found() -> None:
     weights = MODELS / "gate-detector.onnx"
     scenes = [render_plate_scene(np.random.default_rng(4200 + i), (1920, 1080), degrade=0.2) for i in range(6)]

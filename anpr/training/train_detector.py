@@ -37,12 +37,18 @@ class TrainConfig:
     threads: int = 2
     time_hours: float | None = None
     """A wall-clock budget: ultralytics then fits the epochs (and the learning-rate schedule) into it."""
+    freeze: int = 0
+    """Keep the first ``freeze`` layers as they are (10: the whole backbone), to move old boxes less."""
+    lr0: float | None = None
+    """AdamW's learning rate; None lets ultralytics choose the optimiser and rate."""
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch < 1 or self.imgsz % 32:
             raise ValueError("epochs and batch must be >= 1 and imgsz a multiple of 32")
         if self.time_hours is not None and self.time_hours <= 0:
             raise ValueError("time_hours must be positive")
+        if self.freeze < 0 or (self.lr0 is not None and self.lr0 <= 0):
+            raise ValueError("freeze must be >= 0 and lr0 positive")
 
 
 def train(cfg: TrainConfig) -> tuple[Path, dict[str, float]]:
@@ -66,6 +72,7 @@ def train(cfg: TrainConfig) -> tuple[Path, dict[str, float]]:
         project=str(cfg.run_dir.parent.resolve()), name=cfg.run_dir.name,
         cache="ram", close_mosaic=max(1, cfg.epochs // 5), patience=max(10, cfg.epochs),
         fliplr=0.0, degrees=3.0, scale=0.5, translate=0.1, mosaic=1.0,
+        freeze=cfg.freeze or None, **({"optimizer": "AdamW", "lr0": cfg.lr0} if cfg.lr0 else {}),
     )  # fmt: skip
     best = cfg.run_dir / "weights" / "best.pt"
     metrics: dict[str, float] = {}
