@@ -18,7 +18,7 @@ from anpr.training.ocr_data import LineSample, lines_of
 from anpr.training.relabel import hard_candidate, verify_plate_photo
 from anpr.training.splits import split_of
 from anpr.training.train_ocr import TrainConfig, train
-from anpr.types import BBox, DetClass, Detection, Reading
+from anpr.types import BBox, DetClass, Detection, Orientation, Reading
 
 
 def _det(box: tuple[float, float, float, float], conf: float) -> Detection:
@@ -287,3 +287,65 @@ def test_a_detector_blend_refuses_other_networks_and_keeps_the_shipped_weights(
             main(["train", "detector-blend", *args, "--out", str(models)])
         assert exited.value.code != 0 and reason in capsys.readouterr().err
     assert (models / "gate-detector.pt").read_bytes() == b"the shipped weights"
+
+
+def _gate_pass_ids() -> dict[str, str]:
+    from anpr.training.splits import gate_split
+
+    ids: dict[str, str] = {}
+    for n in range(150000001, 150000400):
+        ids.setdefault(gate_split(f"1-{n}-OCR-AS-B01.jpg"), str(n))
+    return ids
+
+
+def _gate_frame(root: Path, pass_id: str, camera: str, seed: int, number: str) -> tuple[str, list[int]]:
+    """A grey 1920x1080 frame with a rendered one-line ``number`` pasted at a known box."""
+    from anpr.synth import ContainerSpec, render_container_crop
+
+    crop, _ = render_container_crop(
+        np.random.default_rng(seed), ContainerSpec(number, "22G1", Orientation.HORIZONTAL), degrade=False, margin=0.0
+    )
+    frame = np.full((1080, 1920, 3), 128, np.uint8)
+    h, w = crop.shape[:2]
+    frame[300 : 300 + h, 400 : 400 + w] = crop
+    name = f"1-{pass_id}-OCR-{camera}-B01.jpg"
+    assert cv2.imwrite(str(root / name), frame)
+    return name, [400, 300, 400 + w, 300 + h]
+
+
+def test_gate_crops_come_from_verified_boxes_with_nudged_copies(tmp_path: Path) -> None:
+    from anpr.training.ocr_data import gate_crop_samples, lines_of
+
+    frames, pseudo = tmp_path / "frames", tmp_path / "pseudo"
+    frames.mkdir()
+    pseudo.mkdir()
+    ids = _gate_pass_ids()
+    records = []
+    # A training pass: one number, and a size/type box and a failing read that must not be used.
+    name, box = _gate_frame(frames, ids["train"], "AS", 1, "MSCU1234566")
+    records.append({"image": name, "boxes": [
+        {"cls": "container_number", "box": box, "read": "MSCU1234566"},
+        {"cls": "container_number", "box": box, "read": "MSCU1234567"},
+        {"cls": "size_type", "box": box, "read": "22G1"},
+    ]})  # fmt: skip
+    # A held-out pass whose two frames read two look-alike valid numbers once each: neither is trusted.
+    for camera, read in (("LF", "TCLU0723796"), ("RF", "TCLU0733794")):
+        name, box = _gate_frame(frames, ids["val"], camera, 2, "TCLU0723796")
+        records.append({"image": name, "boxes": [{"cls": "container_number", "box": box, "read": read}]})
+    (pseudo / "containers_det.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+
+    train = list(gate_crop_samples("train", pseudo, 4, seed=0, root=frames))
+    assert len(train) == 5 and {s.text for s in train} == {"MSCU1234566"}
+    assert {s.source for s in train} == {"gate-frames"} and {s.rows for s in train} == {("MSCU1234566",)}
+    shapes = {s.image.shape for s in train}
+    assert len(shapes) > 1  # the copies are cut from nudged boxes
+    assert all(lines_of(s, 32, 400) for s in train)
+    again = list(gate_crop_samples("train", pseudo, 4, seed=0, root=frames))
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(train, again, strict=True))
+    assert list(gate_crop_samples("val", pseudo, 0, seed=0, root=frames)) == []
+    # With a second frame agreeing on one of them, that one is kept and the other dropped.
+    name, box = _gate_frame(frames, ids["val"], "AH", 3, "TCLU0723796")
+    records.append({"image": name, "boxes": [{"cls": "container_number", "box": box, "read": "TCLU0723796"}]})
+    (pseudo / "containers_det.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert [s.text for s in gate_crop_samples("val", pseudo, 0, seed=0, root=frames)] == ["TCLU0723796"] * 2
+    assert list(gate_crop_samples("train", tmp_path / "none", 4, seed=0, root=frames)) == []

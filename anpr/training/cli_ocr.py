@@ -41,6 +41,13 @@ def register(train_app: typer.Typer) -> None:
             max=20,
             help="Also train on unverified photo boxes read within this many edits of the label (0: none).",
         ),
+        gate_crops: int = typer.Option(
+            0,
+            min=0,
+            max=100,
+            help="Train on the real gate frames' check-digit-verified container boxes, each with this many "
+            "nudged copies, and validate on the held-out passes' (0: none).",
+        ),
         lines: Path | None = typer.Option(
             None, help="Line pack: train on it when it exists, else write it once the data is assembled."
         ),
@@ -70,6 +77,7 @@ def register(train_app: typer.Typer) -> None:
                 batch_size=batch_size, lr=lr, pseudo_dir=pseudo, photo_repeat=photo_repeat, threads=threads,
                 small_copies=small_copies, plates_only=plates_only, synth_painted=synth_painted,
                 seed=seed, init=init, device=device, frozen_convs=frozen_convs, hard_photos=hard_photos,
+                gate_crops=gate_crops,
                 lines=lines, prepare_only=prepare_only, report=report, width_jitter=(0.8, width_max),
             )  # fmt: skip
         except ValueError as exc:

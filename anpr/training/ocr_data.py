@@ -99,6 +99,8 @@ class DataConfig(Protocol):
     def synth_painted(self) -> int: ...
     @property
     def hard_photos(self) -> int: ...
+    @property
+    def gate_crops(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,98 @@ def photo_crop_samples(
             sample = _photo_crop(root, rec, rec, margin, "vn-plate-photos")
             if sample is not None:
                 yield sample
+
+
+GATE_JITTER = 0.05
+"""The most a nudged gate crop's edge moves, as a share of the box's extent along that axis."""
+
+
+def gate_crop_samples(
+    split: Split,
+    pseudo_dir: Path,
+    copies: int,
+    seed: int,
+    root: Path | None = None,
+    margin: float = 0.1,
+) -> Iterator[CropSample]:
+    """Container-number crops of the real gate frames of ``split``, from the relabelling's boxes.
+
+    A box counts when the project's OCR read it as a number that passes the ISO 6346 check digit
+    (``containers_det.jsonl``; a misread passes it about one time in ten, so these labels are
+    checked, not certain). Each box gives its own crop and ``copies`` more whose edges each moved
+    by up to :data:`GATE_JITTER` of the box (seeded): the reads of the stage-8 recogniser, trained on
+    rendered numbers only, change under such nudges (``benchmarks/container_jitter.py``), and a
+    new detector's boxes differ by about that much. Rows follow the run-time layout of the crop
+    (owner code over serial for a two-line box). Source ``gate-frames``.
+    """
+    from anpr.containers import parse
+    from anpr.imageio import try_load
+    from anpr.training.real_labels import GATE_FRAMES
+    from anpr.training.splits import gate_split
+
+    frames = root if root is not None else GATE_FRAMES
+    path = pseudo_dir / "containers_det.jsonl"
+    if not path.exists():
+        return
+    rng = np.random.default_rng([seed, 0 if split == "train" else 1, 11])
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    doubtful = _look_alike_numbers(records)
+    for rec in records:
+        name = str(rec.get("image", ""))
+        if not name or gate_split(name) != split:
+            continue
+        image = try_load(frames / name)
+        if image is None:
+            continue
+        h, w = image.shape[:2]
+        for box in rec.get("boxes", []):
+            text = str(box.get("read", ""))
+            if box.get("cls") != DetClass.CONTAINER_NUMBER.value or parse(text) is None:
+                continue
+            if (_pass_of(name), text) in doubtful:
+                continue
+            x1, y1, x2, y2 = (float(v) for v in box["box"])
+            bw, bh = x2 - x1, y2 - y1
+            for k in range(copies + 1):
+                d = rng.uniform(-GATE_JITTER, GATE_JITTER, 4) if k else np.zeros(4)
+                moved = BBox(max(0.0, x1 + d[0] * bw), max(0.0, y1 + d[1] * bh),
+                             min(float(w), x2 + d[2] * bw), min(float(h), y2 + d[3] * bh))  # fmt: skip
+                crop = cut(image, moved, margin)
+                if crop is None:
+                    continue
+                prepared = prepare(crop, DetClass.CONTAINER_NUMBER, 32)
+                if prepared is None:
+                    continue
+                rows = (text[:4], text[4:]) if prepared.rows == 2 else (text,)
+                yield CropSample(crop, text, rows, DetClass.CONTAINER_NUMBER, "gate-frames", prepared.orientation.value)
+
+
+def _pass_of(frame: str) -> str:
+    """The pass id of a gate frame name ``1-<pass id>-OCR-<camera>-<slot>.jpg``."""
+    parts = frame.split("-")
+    return parts[1] if len(parts) > 2 else frame
+
+
+def _look_alike_numbers(records: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
+    """``(pass, number)`` pairs not to train on: a valid number read in a pass where another valid
+    number within three characters of it was read as often or more. Both pass the check digit, so one may be the
+    other misread (a roof ``TCLU0723796`` read ``TCLU0733794``); of a tie, neither is kept."""
+    from anpr.containers import parse
+
+    counts: dict[str, dict[str, int]] = {}
+    for rec in records:
+        for box in rec.get("boxes", []):
+            if box.get("cls") == DetClass.CONTAINER_NUMBER.value and parse(str(box.get("read", ""))) is not None:
+                per_pass = counts.setdefault(_pass_of(str(rec.get("image", ""))), {})
+                per_pass[str(box["read"])] = per_pass.get(str(box["read"]), 0) + 1
+    doubtful: set[tuple[str, str]] = set()
+    for pass_id, numbers in counts.items():
+        for a, seen in numbers.items():
+            for b, other in numbers.items():
+                close = a != b and len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 3
+                if close and other >= seen:
+                    doubtful.add((pass_id, a))
+    return doubtful
 
 
 def _pseudo_records(pseudo_dir: Path) -> Iterator[dict[str, Any]]:
@@ -348,6 +442,8 @@ def real_train_crops(config: DataConfig) -> Iterator[CropSample]:
     yield from photo_crop_samples("train", config.pseudo_dir, tiers=TRAIN_TIERS)
     if config.hard_photos:
         yield from hard_photo_crop_samples("train", config.pseudo_dir, config.hard_photos)
+    if config.gate_crops and not config.plates_only:
+        yield from gate_crop_samples("train", config.pseudo_dir, config.gate_crops, config.seed)
 
 
 def synth_train_crops(config: DataConfig) -> Iterator[CropSample]:
@@ -375,8 +471,10 @@ def val_crops(config: DataConfig) -> list[CropSample]:
     ]
     if config.plates_only:
         return plates_
+    gates = gate_crop_samples("val", config.pseudo_dir, 0, s) if config.gate_crops else iter(())
     return [
         *plates_,
+        *gates,
         *synth_code_samples(config.val_synth, s, "val", DetClass.CONTAINER_NUMBER),
         *synth_code_samples(config.val_synth // 2, s, "val", DetClass.SIZE_TYPE),
     ]

@@ -77,6 +77,10 @@ class TrainConfig:
     hard_photos: int = 0
     """Also train on the unverified "hard" photo boxes whose read is at most this many edits from
     the label (:func:`~anpr.training.ocr_data.hard_photo_crop_samples`); 0 leaves them out."""
+    gate_crops: int = 0
+    """Train on the real gate frames' check-digit-verified container boxes, each with this many nudged
+    copies (:func:`~anpr.training.ocr_data.gate_crop_samples`), and validate on the held-out passes'
+    boxes; 0 leaves them out (stages up to 13)."""
     lines: Path | None = None
     """A line pack (:mod:`anpr.training.line_pack`): trained on when the file exists, otherwise
     written once the data is assembled."""
@@ -97,8 +101,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.height < 16 or self.height % 16 or self.max_width < 4 * self.height:
             raise ValueError("height must be a multiple of 16 (>= 16) and max_width >= 4 * height")
-        if self.small_copies < 0 or self.synth_painted < 0 or self.hard_photos < 0:
-            raise ValueError("small_copies, synth_painted and hard_photos must be 0 or more")
+        if self.small_copies < 0 or self.synth_painted < 0 or self.hard_photos < 0 or self.gate_crops < 0:
+            raise ValueError("small_copies, synth_painted, hard_photos and gate_crops must be 0 or more")
         if self.prepare_only and self.lines is None:
             raise ValueError("prepare_only needs a line pack path to write (lines)")
         if self.epochs < 1 or self.batch_size < 1 or self.max_minutes <= 0 or self.lr <= 0 or self.photo_repeat < 1:
