@@ -356,7 +356,8 @@ Tried and not kept:
   - 3 epochs, seed 12, the backbone frozen (`--freeze 10`), AdamW at 0.0003 (`--lr0`), `--gate-repeat 8`
     (3.4 min per epoch): every side and door number boxed (11 of 11; `OOLU7531290` at 0.65), roofs 3 of 5
     (`TCLU0723796` 0.23, `FCIU5977394` 0.09): **14 of 16**, but 11 read, and the real passes fused 47 valid
-    numbers, two of them misreads (`SGRU5011283` for `DERU5013288`, `NDIU5288353` for `FCIU5288353`).
+    numbers, two of them misreads (`SGRU5011283` for `DERU5013288`, `NDIU5288353` for `FCIU5288353`);
+    held-out photos 71.1% exactly.
   - Interpolating the first fine-tune with round 5 (`anpr train detector-blend`, weight 0.5 and 0.3) kept the
     13 boxed and read 10 and 11, with misreads of the same kind (`TCLU0387921`, `SEVU5011288`,
     `DFSU1266200`); at 0.5 held-out photos read 71.8%.
