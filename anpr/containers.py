@@ -297,28 +297,46 @@ numbers the check digit cannot separate (:func:`prefer_known_owner`), never to r
 
 
 def _silent_owners(owner: str) -> list[str]:
-    """Owner codes one check-digit-silent letter away from ``owner``."""
+    """Owner codes one letter away from ``owner`` whose letter values are 11 apart: silent in any number."""
     return [owner[:i] + b + owner[i + 1 :] for i in range(3) for b in _SILENT[owner[i]]]
 
 
-def _known_alternative(owner: str) -> str | None:
-    """The one known owner code silently close to an unknown ``owner``; ``None`` if none or several."""
-    if owner in KNOWN_OWNERS:
+def _owner_alternatives(number: ContainerNumber) -> list[str]:
+    """Owner codes one letter away with which ``number`` still passes its own check digit.
+
+    Besides letters 11 apart (:data:`_SILENT`), a remainder of 10 is written as check digit 0, so
+    a number ending in 0 also passes with a letter whose weighted value moves the sum by one either
+    way: ``TRLU8274540`` (remainder 0) passes as ``IRLU8274540`` and ``SRLU8274540`` (remainder 10).
+    """
+    rest, digit = number.number[3:10], int(number.number[10])
+    return [
+        alt
+        for i in range(3)
+        for letter in string.ascii_uppercase
+        if letter != number.owner[i]
+        and check_digit((alt := number.owner[:i] + letter + number.owner[i + 1 :]) + rest) == digit
+    ]
+
+
+def _known_alternative(number: ContainerNumber) -> str | None:
+    """The one known owner code that ``number`` silently passes with in place of an unknown owner
+    code; ``None`` if its own is known, or there are none or several."""
+    if number.owner in KNOWN_OWNERS:
         return None
-    known = [o for o in _silent_owners(owner) if o in KNOWN_OWNERS]
+    known = [o for o in _owner_alternatives(number) if o in KNOWN_OWNERS]
     return known[0] if len(known) == 1 else None
 
 
 def silent_alternatives(number: ContainerNumber) -> list[ContainerNumber]:
-    """Numbers one owner-code letter away whose check digit is the same: misreads the check digit
-    cannot expose (``WSKU0539301`` for ``MSKU0539301``)."""
-    return [ContainerNumber(owner + number.number[3:]) for owner in _silent_owners(number.owner)]
+    """Numbers one owner-code letter away that pass the same check digit: misreads the check digit
+    cannot expose (``WSKU0539301`` for ``MSKU0539301``, ``IRLU8274540`` for ``TRLU8274540``)."""
+    return [ContainerNumber(owner + number.number[3:]) for owner in _owner_alternatives(number)]
 
 
 def prefer_known_owner(number: ContainerNumber) -> ContainerNumber:
     """``number``, or the one check-digit-silent alternative with a known owner code when ``number``'s
     own owner code is unknown; never a guess between two known alternatives."""
-    owner = _known_alternative(number.owner)
+    owner = _known_alternative(number)
     return ContainerNumber(owner + number.number[3:]) if owner is not None else number
 
 
@@ -329,12 +347,14 @@ def random_container(rng: random.Random) -> ContainerNumber:
     rendered number is always read back as itself.
     """
     owner = "".join(rng.choice(string.ascii_uppercase) for _ in range(3))
-    while _known_alternative(owner) is not None:
+    while owner not in KNOWN_OWNERS and any(o in KNOWN_OWNERS for o in _silent_owners(owner)):
         owner = "".join(rng.choice(string.ascii_uppercase) for _ in range(3))
     category = rng.choices("UJZ", weights=(90, 5, 5))[0]
     serial = "".join(rng.choice(string.digits) for _ in range(6))
     prefix = owner + category + serial
-    return ContainerNumber(prefix + str(check_digit(prefix)))
+    number = ContainerNumber(prefix + str(check_digit(prefix)))
+    # A check digit 0 can also be silent to a known owner (see _owner_alternatives): draw again.
+    return number if prefer_known_owner(number) == number else random_container(rng)
 
 
 # --- size and type codes ---------------------------------------------------------------------------

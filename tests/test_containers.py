@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import string
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +220,19 @@ def test_silent_alternatives_keep_the_check_digit_and_change_one_owner_letter() 
         assert sum(x != y for x, y in zip(alt.number, number.number, strict=True)) == 1
 
 
+@pytest.mark.parametrize("text", ["TRLU8274540", "MSKU0539301", "CSQU3054383", "TGHU2703360"])
+def test_silent_alternatives_are_every_one_letter_owner_change_that_passes(text: str) -> None:
+    number = parse(text)
+    assert number is not None
+    passing = {
+        text[:i] + letter + text[i + 1 :]
+        for i in range(3)
+        for letter in string.ascii_uppercase
+        if letter != text[i] and parse(text[:i] + letter + text[i + 1 :]) is not None
+    }
+    assert {a.number for a in silent_alternatives(number)} == passing
+
+
 @pytest.mark.parametrize(
     ("read", "preferred"),
     [
@@ -226,6 +240,10 @@ def test_silent_alternatives_keep_the_check_digit_and_change_one_owner_letter() 
         ("MSKU0539301", "MSKU0539301"),  # a known owner is never changed
         ("QXYU1234568", "QXYU1234568"),  # unknown, and no known owner one silent letter away
         ("ZCIU1234560", "ZCIU1234560"),  # two known owners (FCI, PCI) one silent letter away: no guess
+        # A remainder of 10 is written 0: I (19) and S (30) pass where T (31) does (a real roof misread).
+        ("IRLU8274540", "TRLU8274540"),
+        ("SRLU8274540", "TRLU8274540"),
+        ("IGHU2703360", "TGHU2703360"),  # a nudged box's read of a real TGHU2703360
     ],
 )
 def test_prefer_known_owner(read: str, preferred: str) -> None:
