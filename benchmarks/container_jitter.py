@@ -32,18 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from anpr.types import BBox, DetClass, Detection  # noqa: E402
-
-
-def nudged(det: Detection, rng: np.random.Generator, jitter: float, size: tuple[int, int]) -> Detection:
-    """``det`` with each edge moved by up to ``jitter`` of the box's extent along that axis, kept inside."""
-    b = det.bbox
-    w, h = b.x2 - b.x1, b.y2 - b.y1
-    dx1, dy1, dx2, dy2 = rng.uniform(-jitter, jitter, 4)
-    box = BBox(
-        max(0.0, b.x1 + dx1 * w), max(0.0, b.y1 + dy1 * h), min(size[0], b.x2 + dx2 * w), min(size[1], b.y2 + dy2 * h)
-    )
-    return dataclasses.replace(det, bbox=box)
+from anpr.training.ocr_data import nudged  # noqa: E402
+from anpr.types import DetClass  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         size = (image.shape[1], image.shape[0])
         for det in (d for d in recognizer.detector.detect([image])[0] if d.cls is DetClass.CONTAINER_NUMBER):
-            views = [det] + [nudged(det, rng, args.jitter, size) for _ in range(args.views)]
+            views = [det] + [
+                dataclasses.replace(det, bbox=nudged(det.bbox, rng, args.jitter, size)) for _ in range(args.views)
+            ]
             reads = [(r.text, r.valid) if r is not None else ("", False) for r in recognizer.ocr.read(image, views)]
             own, rest = reads[0], reads[1:]
             same = sum(r == own for r in rest)

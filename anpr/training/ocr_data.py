@@ -52,7 +52,7 @@ from anpr.synth import plates as synth_plates
 from anpr.synth.dataset import render_container_crop, render_plate_crop
 from anpr.synth.degrade import jpeg
 from anpr.training import HARD_CONF
-from anpr.training.splits import Split, split_of
+from anpr.training.splits import Split, gate_pass_id, gate_split, split_of
 from anpr.types import BBox, DetClass, ImageArray, Orientation
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
@@ -189,6 +189,19 @@ GATE_JITTER = 0.05
 """The most a nudged gate crop's edge moves, as a share of the box's extent along that axis."""
 
 
+def nudged(box: BBox, rng: np.random.Generator, jitter: float, size: tuple[int, int]) -> BBox:
+    """``box`` with each edge moved by up to ``jitter`` of its extent along that axis (left, top, right,
+    bottom drawn in that order from ``rng``), kept inside an image of ``size = (width, height)``."""
+    w, h = box.x2 - box.x1, box.y2 - box.y1
+    dx1, dy1, dx2, dy2 = rng.uniform(-jitter, jitter, 4)
+    return BBox(
+        max(0.0, box.x1 + dx1 * w),
+        max(0.0, box.y1 + dy1 * h),
+        min(size[0], box.x2 + dx2 * w),
+        min(size[1], box.y2 + dy2 * h),
+    )
+
+
 def gate_crop_samples(
     split: Split,
     pseudo_dir: Path,
@@ -210,7 +223,6 @@ def gate_crop_samples(
     from anpr.containers import parse
     from anpr.imageio import try_load
     from anpr.training.real_labels import GATE_FRAMES
-    from anpr.training.splits import gate_split
 
     frames = root if root is not None else GATE_FRAMES
     path = pseudo_dir / "containers_det.jsonl"
@@ -231,15 +243,11 @@ def gate_crop_samples(
             text = str(box.get("read", ""))
             if box.get("cls") != DetClass.CONTAINER_NUMBER.value or parse(text) is None:
                 continue
-            if (_pass_of(name), text) in doubtful:
+            if (gate_pass_id(name), text) in doubtful:
                 continue
-            x1, y1, x2, y2 = (float(v) for v in box["box"])
-            bw, bh = x2 - x1, y2 - y1
+            own = BBox(*(float(v) for v in box["box"]))
             for k in range(copies + 1):
-                d = rng.uniform(-GATE_JITTER, GATE_JITTER, 4) if k else np.zeros(4)
-                moved = BBox(max(0.0, x1 + d[0] * bw), max(0.0, y1 + d[1] * bh),
-                             min(float(w), x2 + d[2] * bw), min(float(h), y2 + d[3] * bh))  # fmt: skip
-                crop = cut(image, moved, margin)
+                crop = cut(image, nudged(own, rng, GATE_JITTER, (w, h)) if k else own, margin)
                 if crop is None:
                     continue
                 prepared = prepare(crop, DetClass.CONTAINER_NUMBER, 32)
@@ -247,12 +255,6 @@ def gate_crop_samples(
                     continue
                 rows = (text[:4], text[4:]) if prepared.rows == 2 else (text,)
                 yield CropSample(crop, text, rows, DetClass.CONTAINER_NUMBER, "gate-frames", prepared.orientation.value)
-
-
-def _pass_of(frame: str) -> str:
-    """The pass id of a gate frame name ``1-<pass id>-OCR-<camera>-<slot>.jpg``."""
-    parts = frame.split("-")
-    return parts[1] if len(parts) > 2 else frame
 
 
 def _look_alike_numbers(records: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
@@ -265,7 +267,7 @@ def _look_alike_numbers(records: Sequence[dict[str, Any]]) -> set[tuple[str, str
     for rec in records:
         for box in rec.get("boxes", []):
             if box.get("cls") == DetClass.CONTAINER_NUMBER.value and parse(str(box.get("read", ""))) is not None:
-                per_pass = counts.setdefault(_pass_of(str(rec.get("image", ""))), {})
+                per_pass = counts.setdefault(gate_pass_id(str(rec.get("image", ""))), {})
                 per_pass[str(box["read"])] = per_pass.get(str(box["read"]), 0) + 1
     doubtful: set[tuple[str, str]] = set()
     for pass_id, numbers in counts.items():
