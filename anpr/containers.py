@@ -290,6 +290,7 @@ KNOWN_OWNERS = frozenset(
         "UAC", "EGH", "EIS", "EMC", "EGS", "OOL", "OOC", "COS", "CBH", "CCL", "TGH", "TEM", "TCN", "TRL", "TCL",
         "TTN", "TLL", "GES", "SEG", "CAI", "CAX", "FCI", "BMO", "BEA", "BSI", "DFS", "CRX", "INK", "GLD", "NYK",
         "MOL", "KKF", "ONE", "YML", "ZIM", "HDM", "HMM", "SIT", "KMT", "WHL", "PCI", "PON", "XIN", "GAT", "CLH",
+        "CSL",
     )
 )  # fmt: skip
 """Owner codes of the largest carriers and container lessors (BIC registry). Only used to choose between

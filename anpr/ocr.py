@@ -41,9 +41,10 @@ from anpr.ocr_grammar import (
     decode_container,
     decode_plates,
     decode_size_type,
+    rescore_container,
     rescore_plate,
 )
-from anpr.ocr_layout import PreparedCrop, plate_layouts, prepare, stretch_toward, widen
+from anpr.ocr_layout import PreparedCrop, nudged_boxes, plate_layouts, prepare, stretch_toward, widen
 from anpr.ocr_prep import GreyImage, cut, frames_for_width, model_batch, width_groups
 from anpr.ocr_runtime import INT8_SUFFIX, OnnxRecogniser, Recogniser, TorchRecogniser, softmax, stamped_graph
 from anpr.types import BBox, DetClass, Detection, ImageArray, Orientation, Reading
@@ -134,6 +135,22 @@ class OcrSettings(BaseSettings):
         "of its owner code (the box began inside it), is read again with the box stretched by these fractions "
         "of its length toward the missing end; the read counts only when it keeps the characters read before "
         "and passes the check digit.",
+    )
+    container_nudge: float = Field(
+        0.03,
+        ge=0.0,
+        lt=0.5,
+        description="A container-number box is also read from boxes nudged by this fraction of its width or height: "
+        "longer and shorter, then, unless those agree on its number or none of the three reads is a valid number, "
+        "taller, flatter and shifted four ways; the valid number most likely over all of those reads wins. 0 reads "
+        "the box alone.",
+    )
+    container_min_votes: int = Field(
+        3,
+        ge=1,
+        le=9,
+        description="A container box whose own read fails the check digit takes a number from its nudged reads only "
+        "when at least this many of them (of eight) read it.",
     )
 
     def decode_config(self) -> DecodeConfig:
@@ -257,6 +274,17 @@ class _View:
     prep: PreparedCrop
     probs: Sequence[Probs]
     decoded: Decoded
+
+
+NUDGED_LENGTHS = range(10, 14)
+"""Lengths of an invalid container read that may still be a number misread (a character lost, or one or
+two more from marks beside it), and so are read again from nudged boxes."""
+
+
+def _unanimous(views: Sequence[_View]) -> bool:
+    """Every view read the same valid number."""
+    first = views[0].decoded
+    return first.valid and all(v.decoded.valid and v.decoded.text == first.text for v in views[1:])
 
 
 class EasyOcrEngine:
@@ -439,6 +467,7 @@ class EasyOcrEngine:
                 if settings.plate_rescore:
                     choices[i] = self._rescored(choices[i])
         boxes = self._complete_containers(image, list(detections), choices)
+        self._agree_containers(image, boxes, choices)
         out: list[Reading | None] = []
         for det, got in zip(boxes, choices, strict=True):
             best = max(
@@ -491,6 +520,44 @@ class EasyOcrEngine:
                 choices[i], detections[i] = [_View(got[0].prep, got[0].probs, decoded)], det
                 found.add(i)
         return detections
+
+    def _agree_containers(self, image: ImageArray, detections: Sequence[Detection], choices: list[list[_View]]) -> None:
+        """Container-number boxes read again from boxes nudged by :attr:`OcrSettings.container_nudge`
+        (:func:`~anpr.ocr_layout.nudged_boxes`), each reading replaced by the number most likely over
+        all of its reads (:func:`~anpr.ocr_grammar.rescore_container`). The box reported stays the
+        detector's (or the stretched one that completed the number). ``choices`` is updated in place.
+
+        Boxes read as a valid number, or as something as long as a number give or take a character or
+        two (:data:`NUDGED_LENGTHS`), are read two ways first (longer, shorter). A valid read both
+        repeat stands, and a box none of whose three reads is a valid number stays unread; the others
+        are also read the other six ways (taller, flatter, shifted four ways) and rescored. Markings
+        that read as nothing like a number (a size/type code, MAX GROSS) are left alone."""
+        fraction = self.ocr_settings.container_nudge
+        if fraction <= 0:
+            return
+        todo = [
+            i for i, (det, got) in enumerate(zip(detections, choices, strict=True))
+            if det.cls is DetClass.CONTAINER_NUMBER and got
+            and (got[0].decoded.valid or len(got[0].decoded.text) in NUDGED_LENGTHS)
+        ]  # fmt: skip
+        views: dict[int, list[_View]] = {i: [choices[i][0]] for i in todo}
+        boxes = {i: nudged_boxes(detections[i].bbox, fraction) for i in todo}
+        margin = (self.ocr_settings.crop_margin,)
+        for part in (slice(0, 2), slice(2, None)):
+            nudged = [(i, replace(detections[i], bbox=box)) for i in views for box in boxes[i][part]]
+            if not nudged:
+                return
+            hyps = [self._guarded(image, det, margin)[:1] for _, det in nudged]
+            for (i, _), got in zip(nudged, self._decode_all([d.cls for _, d in nudged], hyps), strict=True):
+                views[i].extend(got[:1])
+            for i in [i for i, own in views.items() if _unanimous(own) or not any(v.decoded.valid for v in own)]:
+                del views[i]  # settled (the reading stands), or no nudge read a number: it stays unread
+        for i, own in views.items():
+            at, decoded = rescore_container(
+                [v.probs for v in own], [v.decoded for v in own], self.ocr_settings.container_min_votes,
+                ALPHABET, self._decode,
+            )  # fmt: skip
+            choices[i] = [_View(own[0].prep, own[at].probs, decoded)]  # the box's own layout is reported
 
     @staticmethod
     def _reading(det: Detection, prep: PreparedCrop, decoded: Decoded) -> Reading | None:

@@ -383,6 +383,56 @@ def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
     return _decoded(lines, alphabet, number.number, number.formatted, True, raw, len(lines))
 
 
+def rescore_container(
+    views: Sequence[Sequence[Probs]],
+    decoded: Sequence[Decoded],
+    min_votes: int,
+    alphabet: str = ALPHABET,
+    config: DecodeConfig | None = None,
+) -> tuple[int, Decoded]:
+    """One container box read from several nudged boxes (``views[0]`` its own, ``decoded[i]`` each
+    view's :func:`decode_container`): the valid number most likely over all the views together.
+
+    Every view with as many lines as the first proposes its valid number; each proposal is scored by
+    its CTC log-likelihood summed over those views, and the best one wins, measured on the view that
+    likes it best. With no valid proposal, the first decode is returned as it was. When the first
+    view's own read is not valid, a proposal is taken only when at least ``min_votes`` views read it
+    and it beats the next proposal by the tie margin: a misread passes the check digit about one
+    time in ten, and a number only one or two nudged boxes read is as often one of those as the
+    painted one. (Proposals carry the owner prior already: :func:`decode_container`.)
+    Returns the index of the view the reading was measured on, and the reading.
+    """
+    if not views or len(views) != len(decoded):
+        raise ValueError("one decode per view, at least one view")
+    if min_votes < 1:
+        raise ValueError("min_votes must be at least 1")
+    config = config or DecodeConfig()
+    rows = len(views[0])
+    same = [i for i, v in enumerate(views) if len(v) == rows]
+    votes: dict[str, int] = {}
+    for i in same:
+        if decoded[i].valid:
+            votes[decoded[i].text] = votes.get(decoded[i].text, 0) + 1
+    if not votes:
+        return 0, decoded[0]
+    texts = list(votes)
+    scored = score_many([(views[i], texts) for i in same], alphabet)
+    per_view = np.array([[s for s, _ in view_scores] for view_scores in scored])
+    totals = per_view.sum(axis=0)
+    order = np.argsort(-totals)
+    best = int(order[0])
+    if not decoded[0].valid:
+        clear = len(texts) == 1 or totals[best] - totals[int(order[1])] >= config.tie_margin
+        if votes[texts[best]] < min_votes or not clear:
+            return 0, decoded[0]
+    row = int(np.argmax(per_view[:, best]))
+    view = same[row]
+    number = containers.parse(texts[best])
+    assert number is not None  # proposals are valid decodes
+    cut = scored[row][best][1]
+    return view, _decoded(views[view], alphabet, number.number, number.formatted, True, decoded[view].raw, rows, cut)
+
+
 def decode_completed(
     lines: Sequence[Probs], known: str, at_start: bool, alphabet: str = ALPHABET, config: DecodeConfig | None = None
 ) -> Decoded | None:

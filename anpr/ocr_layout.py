@@ -465,3 +465,29 @@ def stretch_toward(box: BBox, orientation: Orientation, fraction: float, start: 
         return BBox(box.x1, box.y1 - grow, box.x2, box.y2) if start else BBox(box.x1, box.y1, box.x2, box.y2 + grow)
     grow = box.width * fraction
     return BBox(box.x1 - grow, box.y1, box.x2, box.y2) if start else BBox(box.x1, box.y1, box.x2 + grow, box.y2)
+
+
+NUDGES = (
+    (-1, 0, 1, 0),
+    (1, 0, -1, 0),
+    (0, -1, 0, 1),
+    (0, 1, 0, -1),
+    (-1, 0, -1, 0),
+    (1, 0, 1, 0),
+    (0, -1, 0, -1),
+    (0, 1, 0, 1),
+)
+"""Edge moves of :func:`nudged_boxes`, in units of the fraction times the box's width (left, right) or
+height (top, bottom): longer, shorter, taller, flatter, then shifted left, right, up and down."""
+
+
+def nudged_boxes(box: BBox, fraction: float) -> list[BBox]:
+    """``box`` nudged the eight ways of :data:`NUDGES` by ``fraction`` of its width or height (pure).
+
+    A detector's boxes move by a few percent between training rounds, and a recogniser's read of a
+    painted number can change with them; the reads of these boxes together say which number the
+    box holds. Not clipped (:func:`~anpr.ocr_prep.cut` clips)."""
+    if not 0 < fraction < 0.5:
+        raise ValueError(f"fraction must be in (0, 0.5), got {fraction}")
+    dx, dy = box.width * fraction, box.height * fraction
+    return [BBox(box.x1 + a * dx, box.y1 + b * dy, box.x2 + c * dx, box.y2 + d * dy) for a, b, c, d in NUDGES]

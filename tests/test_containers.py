@@ -244,6 +244,7 @@ def test_silent_alternatives_are_every_one_letter_owner_change_that_passes(text:
         ("IRLU8274540", "TRLU8274540"),
         ("SRLU8274540", "TRLU8274540"),
         ("IGHU2703360", "TGHU2703360"),  # a nudged box's read of a real TGHU2703360
+        ("DSLU2271920", "CSLU2271920"),  # C (13) and D (14) pass alike with a check digit of 0 (a real door)
     ],
 )
 def test_prefer_known_owner(read: str, preferred: str) -> None:

@@ -30,6 +30,7 @@ from anpr.ocr_grammar import (
     decode_plate,
     decode_plates,
     decode_size_type,
+    rescore_container,
     rescore_plate,
     score,
     score_all,
@@ -297,6 +298,52 @@ def test_rescoring_needs_one_decode_per_view_of_the_same_layout() -> None:
         rescore_plate([one, one], [decode_plate(one)])
     with pytest.raises(ValueError, match="same number of lines"):
         rescore_plate([one, two], [decode_plate(one), decode_plate(two)])
+
+
+def _container_view(p: float) -> list[np.ndarray]:
+    """One line reading ``CAIU89796`` then ``22`` (``CAIU8979622``) with probability ``p`` per character,
+    else ``38`` (``CAIU8979638``): both pass the check digit."""
+    return [frames([*"CAIU89796", {"2": p, "3": 1 - p}, {"2": p, "8": 1 - p}])]
+
+
+def test_container_rescoring_sums_the_nudged_views_rather_than_voting() -> None:
+    views = [_container_view(0.55), _container_view(0.1), _container_view(0.55)]
+    decoded = [decode_container(v) for v in views]
+    assert [d.text for d in decoded] == ["CAIU8979622", "CAIU8979638", "CAIU8979622"]
+    assert all(d.valid for d in decoded)
+    view, best = rescore_container(views, decoded, min_votes=3)
+    # 0.55^2 * 0.1^2 * 0.55^2 is less than 0.45^2 * 0.9^2 * 0.45^2: one sure view outweighs two unsure
+    assert (best.text, best.formatted, best.valid, best.rows) == ("CAIU8979638", "CAIU 897963 8", True, 1)
+    assert view == 1 and best.char_confidences[9] == pytest.approx(0.9, abs=0.05)
+    # the views agreeing, the first view's number stands
+    same = [_container_view(0.9)] * 3
+    assert rescore_container(same, [decode_container(v) for v in same], min_votes=3)[1].text == "CAIU8979622"
+
+
+@pytest.mark.parametrize(("agreeing", "read"), [(2, ("CAIU89796", False)), (3, ("CAIU8979622", True))])
+def test_a_box_read_invalid_takes_a_number_only_when_enough_nudged_views_read_it(
+    agreeing: int, read: tuple[str, bool]
+) -> None:
+    own = [frames(list("CAIU89796"))]  # cut before the digits: invalid
+    views = [own, *[_container_view(0.9)] * agreeing, [frames(list("CAIU8979"))]]
+    decoded = [decode_container(v) for v in views]
+    view, best = rescore_container(views, decoded, min_votes=3)
+    assert (best.text, best.valid) == read
+    if not best.valid:
+        assert view == 0 and best is decoded[0]
+
+
+def test_container_rescoring_counts_only_views_with_the_first_views_lines() -> None:
+    own = [frames(list("CAIU89796"))]
+    two_lines = [frames(list("CAIU")), frames(list("8979622"))]
+    views = [own, two_lines, two_lines, two_lines]
+    decoded = [decode_container(v) for v in views]
+    assert all(d.valid for d in decoded[1:])
+    assert rescore_container(views, decoded, min_votes=3) == (0, decoded[0])
+    with pytest.raises(ValueError, match="one decode per view"):
+        rescore_container(views, decoded[:2], min_votes=3)
+    with pytest.raises(ValueError, match="min_votes"):
+        rescore_container(views, decoded, min_votes=0)
 
 
 CHECK_DIGIT, OWNER_CODE = ("MSCU500627", True), ("6889054", False)

@@ -9,6 +9,7 @@ import pytest
 from anpr import plates
 from anpr.ocr_layout import (
     glyph_row_break,
+    nudged_boxes,
     plate_layouts,
     prepare,
     row_break,
@@ -427,3 +428,20 @@ def test_boxes_stretch_back_toward_the_owner_code() -> None:
     assert stretch_toward(BBox(10, 100, 40, 600), Orientation.VERTICAL, 0.1, start=True) == BBox(10, 50, 40, 600)
     with pytest.raises(ValueError, match="fraction"):
         stretch_toward(box, Orientation.VERTICAL, -0.5, start=True)
+
+
+def test_boxes_are_nudged_eight_ways_by_a_share_of_their_size() -> None:
+    box = BBox(100, 50, 300, 90)  # 200 x 40: 5% is 10 px across, 2 px down
+    assert nudged_boxes(box, 0.05) == [
+        BBox(90, 50, 310, 90),  # longer
+        BBox(110, 50, 290, 90),  # shorter
+        BBox(100, 48, 300, 92),  # taller
+        BBox(100, 52, 300, 88),  # flatter
+        BBox(90, 50, 290, 90),  # shifted left, right, up, down
+        BBox(110, 50, 310, 90),
+        BBox(100, 48, 300, 88),
+        BBox(100, 52, 300, 92),
+    ]
+    for bad in (0.0, -0.1, 0.5):
+        with pytest.raises(ValueError, match="fraction"):
+            nudged_boxes(box, bad)
