@@ -338,9 +338,12 @@ class EasyOcrEngine:
                 out[i] = fold(probs[row, :frames], folding)
         return [p for p in out if p is not None]
 
-    def _prepare(self, image: ImageArray, det: Detection, margin: float) -> list[PreparedCrop]:
+    def _prepare(
+        self, image: ImageArray, det: Detection, margin: float, angle: float | None = None
+    ) -> list[PreparedCrop]:
         """The box's text cut with ``margin``: for a plate read both ways every layout, the most
-        likely first; otherwise the one layout. ``[]`` when nothing can be laid out."""
+        likely first; otherwise the one layout, levelled by ``angle`` when given
+        (:func:`~anpr.ocr_layout.prepare`). ``[]`` when nothing can be laid out."""
         crop = cut(image, det.bbox, margin)
         if crop is None:
             return []
@@ -351,7 +354,7 @@ class EasyOcrEngine:
                 self.ocr_settings.plate_glyph_layout,
                 self.ocr_settings.plate_turned_layout,
             )
-        prep = prepare(crop, det.cls, self.settings.ocr_min_crop_height)
+        prep = prepare(crop, det.cls, self.settings.ocr_min_crop_height, angle)
         return [prep] if prep is not None else []
 
     def _decoded_code(self, target: DetClass, lines: Sequence[Probs]) -> Decoded:
@@ -361,10 +364,12 @@ class EasyOcrEngine:
             return decode_container(lines, ALPHABET, self._decode)
         return decode_size_type(lines, ALPHABET, self._decode)
 
-    def _guarded(self, image: ImageArray, det: Detection, margins: Sequence[float]) -> list[PreparedCrop]:
+    def _guarded(
+        self, image: ImageArray, det: Detection, margins: Sequence[float], angle: float | None = None
+    ) -> list[PreparedCrop]:
         """:meth:`_prepare` at each margin; an odd crop is logged and never stops the image."""
         try:
-            return [prep for margin in margins for prep in self._prepare(image, det, margin)]
+            return [prep for margin in margins for prep in self._prepare(image, det, margin, angle)]
         except (ValueError, ArithmeticError) as exc:
             log.warning("cannot prepare %s crop %s: %s", det.cls.value, det.bbox.as_list(), exc)
             return []
@@ -547,7 +552,8 @@ class EasyOcrEngine:
             nudged = [(i, replace(detections[i], bbox=box)) for i in views for box in boxes[i][part]]
             if not nudged:
                 return
-            hyps = [self._guarded(image, det, margin)[:1] for _, det in nudged]
+            # a nudged box holds the same marking: it is levelled as the box's own crop was
+            hyps = [self._guarded(image, det, margin, views[i][0].prep.angle)[:1] for i, det in nudged]
             for (i, _), got in zip(nudged, self._decode_all([d.cls for _, d in nudged], hyps), strict=True):
                 views[i].extend(got[:1])
             for i in [i for i, own in views.items() if _unanimous(own) or not any(v.decoded.valid for v in own)]:

@@ -23,7 +23,7 @@ function, so the recogniser learns exactly what it will see.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -39,6 +39,7 @@ from anpr.ocr_prep import (
     glyph_vote_angle,
     ink_mask,
     rotate,
+    skew_angle,
     stretch,
     to_grey,
     upscale,
@@ -70,11 +71,14 @@ CELL_HEIGHT = 32
 @dataclass(frozen=True, slots=True)
 class PreparedCrop:
     """The text lines of one crop, top to bottom, and how the code was laid out. ``turned`` marks a
-    plate's second two-row reading, levelled by its characters' vote (:func:`turned_two_rows`)."""
+    plate's second two-row reading, levelled by its characters' vote (:func:`turned_two_rows`);
+    ``angle`` is the rotation (degrees) that levelled a container code or size/type code
+    (:func:`prepare`), 0 for a vertical stack."""
 
     lines: tuple[GreyImage, ...]
     orientation: Orientation
     turned: bool = False
+    angle: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.lines or len(self.lines) > 2:
@@ -414,13 +418,17 @@ def plate_layouts(
     return _plate_layouts(upscale(stretch(to_grey(crop)), min_height), glyphs, turned)
 
 
-def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> PreparedCrop | None:
+def prepare(
+    crop: ImageArray, target: DetClass, min_height: int = 32, angle: float | None = None
+) -> PreparedCrop | None:
     """The text lines of a detector crop (BGR or grey), or ``None`` when no text can be laid out.
 
     The crop is turned grey, contrast-stretched, upscaled to ``min_height``
     px, levelled (vertical stacks are not rotated: their rows are characters)
     and split into lines by its target's layouts; each line is made upright
-    (perspective leans the strokes) and cut to its characters.
+    (perspective leans the strokes) and cut to its characters. A code is levelled by ``angle``
+    degrees when given (another crop of the same marking measured it), else by its own
+    :func:`~anpr.ocr_prep.skew_angle`; plates ignore ``angle``.
     """
     if target is DetClass.PLATE:
         layouts = plate_layouts(crop, min_height, turned=False)
@@ -429,11 +437,12 @@ def prepare(crop: ImageArray, target: DetClass, min_height: int = 32) -> Prepare
         return None
     grey = stretch(to_grey(crop))
     h, w = grey.shape[:2]
-    if w / h >= VERTICAL_MAX_ASPECT:
-        grey = deskew(upscale(grey, min_height))
-    else:
-        grey = upscale(grey, max(min_height, round(min_height / max(w / h, 0.05) * 0.5)))
-    return _code_lines(grey, target)
+    if w / h < VERTICAL_MAX_ASPECT:
+        return _code_lines(upscale(grey, max(min_height, round(min_height / max(w / h, 0.05) * 0.5))), target)
+    grey = upscale(grey, min_height)
+    level = skew_angle(grey) if angle is None else angle
+    prep = _code_lines(rotate(grey, level), target)
+    return replace(prep, angle=level) if prep is not None else None
 
 
 def widen(prep: PreparedCrop, factor: float) -> PreparedCrop:

@@ -445,3 +445,28 @@ def test_boxes_are_nudged_eight_ways_by_a_share_of_their_size() -> None:
     for bad in (0.0, -0.1, 0.5):
         with pytest.raises(ValueError, match="fraction"):
             nudged_boxes(box, bad)
+
+
+def test_a_code_is_levelled_by_its_own_angle_or_by_the_one_given() -> None:
+    """Nudged crops of one marking are levelled by the angle measured on the box's own crop."""
+    crop, _ = render_container_crop(
+        np.random.default_rng(4), ContainerSpec("CAIU8979622", "45G1", Orientation.HORIZONTAL), degrade=False
+    )
+    h, w = crop.shape[:2]
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), 6, 1.0)
+    turned = cv2.warpAffine(crop, rot, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    own = prepare(turned, DetClass.CONTAINER_NUMBER)
+    assert own is not None and own.orientation is Orientation.HORIZONTAL
+    assert own.angle == pytest.approx(-6, abs=1.5)  # the rotation that levels it back
+    given = prepare(turned, DetClass.CONTAINER_NUMBER, angle=own.angle)
+    assert given is not None and given.angle == own.angle
+    assert [line.shape for line in given.lines] == [line.shape for line in own.lines]
+    assert all(np.array_equal(a, b) for a, b in zip(given.lines, own.lines, strict=True))
+    level = prepare(turned, DetClass.CONTAINER_NUMBER, angle=0.0)
+    assert level is not None and level.angle == 0.0
+    assert not all(np.array_equal(a, b) for a, b in zip(level.lines, own.lines, strict=False))
+    stack, _ = render_container_crop(
+        np.random.default_rng(4), ContainerSpec("CAIU8979622", "45G1", Orientation.VERTICAL), degrade=False
+    )
+    vertical = prepare(stack, DetClass.CONTAINER_NUMBER, angle=5.0)
+    assert vertical is not None and vertical.angle == 0.0  # stacks are never rotated
