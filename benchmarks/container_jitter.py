@@ -8,7 +8,9 @@ pipeline reads it, then again from ``--views`` boxes whose four edges each moved
 ``--jitter`` of the box's width (left, right) or height (top, bottom), drawn from a seeded generator.
 A detector retrained on other data moves its boxes by about that much (median IoU 0.88 between
 rounds 5 and 7), so a recogniser whose reads hold under the nudges can take a new detector without
-being retrained with it.
+being retrained with it. Reads go through the engine as configured: each box (nudged or not) is itself
+read again from its own nudged boxes (``ANPR_OCR_CONTAINER_NUDGE``, default 0.03); with
+``ANPR_OCR_CONTAINER_NUDGE=0`` every box is read alone.
 
 Prints, per box whose nudged reads differ from its own, the frame, its read and the commonest nudged
 reads, then one JSON document: ``boxes``; ``agreement``, the share of nudged reads equal to the box's
