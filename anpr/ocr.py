@@ -482,7 +482,11 @@ class EasyOcrEngine:
         return out
 
     def _complete_containers(
-        self, image: ImageArray, detections: list[Detection], choices: list[list[_View]]
+        self,
+        image: ImageArray,
+        detections: list[Detection],
+        choices: list[list[_View]],
+        stretch: Sequence[float] | None = None,
     ) -> list[Detection]:
         """Container boxes cut short are read again stretched toward what is missing
         (:attr:`OcrSettings.container_stretch`): a read of owner code and serial alone, or of those
@@ -507,7 +511,7 @@ class EasyOcrEngine:
                 continue
             boxes = [
                 stretch_toward(det.bbox, orientation, f, start=not at_start)
-                for f in self.ocr_settings.container_stretch
+                for f in (self.ocr_settings.container_stretch if stretch is None else stretch)
             ]
             tries += [(i, replace(det, bbox=box), known, at_start) for box in boxes]
         if not tries:
@@ -554,7 +558,12 @@ class EasyOcrEngine:
                 return
             # a nudged box holds the same marking: it is levelled as the box's own crop was
             hyps = [self._guarded(image, det, margin, views[i][0].prep.angle)[:1] for i, det in nudged]
-            for (i, _), got in zip(nudged, self._decode_all([d.cls for _, d in nudged], hyps), strict=True):
+            reads = self._decode_all([d.cls for _, d in nudged], hyps)
+            # a nudge may cut the number short too; its reads are completed by the middle stretch alone
+            stretch = self.ocr_settings.container_stretch
+            middle = stretch[len(stretch) // 2 : len(stretch) // 2 + 1]
+            self._complete_containers(image, [d for _, d in nudged], reads, middle)
+            for (i, _), got in zip(nudged, reads, strict=True):
                 views[i].extend(got[:1])
             for i in [i for i, own in views.items() if _unanimous(own) or not any(v.decoded.valid for v in own)]:
                 del views[i]  # settled (the reading stands), or no nudge read a number: it stays unread
