@@ -14,7 +14,8 @@ read again from its own nudged boxes (``ANPR_OCR_CONTAINER_NUDGE``, default 0.03
 
 Prints, per box whose nudged reads differ from its own, the frame, its read and the commonest nudged
 reads, then one JSON document: ``boxes``; ``agreement``, the share of nudged reads equal to the box's
-own read; ``unstable_valid``, boxes read as a valid number whose nudged reads agree less than half of
+own read; ``valid_disagreeing``, boxes read as a valid number with any nudged read that differs;
+``unstable_valid``, boxes read as a valid number whose nudged reads agree less than half of
 the time; and ``other_valid``, boxes with a nudged read that is another check-digit-valid number (a
 misread the check digit cannot catch, one box moved away). Nothing is timed.
 """
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no gate frames under {GATE_FRAMES}")
     recognizer = build_recognizer()
     rng = np.random.default_rng(args.seed)
-    boxes = agreeing = unstable_valid = other_valid = 0
+    boxes = agreeing = valid_disagreeing = unstable_valid = other_valid = 0
     for frame in frames:
         image = try_load(frame)
         if image is None:
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             unstable = own[1] and same < len(rest) / 2
             other = any(valid and text != own[0] and parse(text) is not None for text, valid in rest)
             unstable_valid += unstable
+            valid_disagreeing += own[1] and same < len(rest)
             other_valid += other
             if same < len(rest):
                 common = Counter(rest).most_common(3)
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "views": args.views,
         "boxes": boxes,
         "agreement": round(agreeing / (boxes * args.views), 4) if boxes else None,
+        "valid_disagreeing": valid_disagreeing,
         "unstable_valid": unstable_valid,
         "other_valid": other_valid,
     }
