@@ -552,6 +552,8 @@ class EasyOcrEngine:
         views: dict[int, list[_View]] = {i: [choices[i][0]] for i in todo}
         boxes = {i: nudged_boxes(detections[i].bbox, fraction) for i in todo}
         margin = (self.ocr_settings.crop_margin,)
+        stretch = self.ocr_settings.container_stretch
+        middle = stretch[len(stretch) // 2 : len(stretch) // 2 + 1]
         for part in (slice(0, 2), slice(2, None)):
             nudged = [(i, replace(detections[i], bbox=box)) for i in views for box in boxes[i][part]]
             if not nudged:
@@ -560,8 +562,6 @@ class EasyOcrEngine:
             hyps = [self._guarded(image, det, margin, views[i][0].prep.angle)[:1] for i, det in nudged]
             reads = self._decode_all([d.cls for _, d in nudged], hyps)
             # a nudge may cut the number short too; its reads are completed by the middle stretch alone
-            stretch = self.ocr_settings.container_stretch
-            middle = stretch[len(stretch) // 2 : len(stretch) // 2 + 1]
             self._complete_containers(image, [d for _, d in nudged], reads, middle)
             for (i, _), got in zip(nudged, reads, strict=True):
                 views[i].extend(got[:1])

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from anpr import containers, plates
 from anpr.ocr_ctc import (
@@ -219,6 +220,15 @@ def decode_plates(
     return out
 
 
+def _over_views(
+    views: Sequence[Sequence[Probs]], texts: Sequence[str], alphabet: str
+) -> tuple[list[list[tuple[float, tuple[str, ...]]]], npt.NDArray[np.float64]]:
+    """Every text scored on every view (:func:`score_many`), and their log-likelihoods as a
+    views x texts array: what the rescorings sum over views."""
+    scored = score_many([(v, texts) for v in views], alphabet)
+    return scored, np.array([[s for s, _ in view_scores] for view_scores in scored], dtype=np.float64)
+
+
 def rescore_plate(
     views: Sequence[Sequence[Probs]], decoded: Sequence[Decoded], alphabet: str = ALPHABET
 ) -> tuple[int, Decoded]:
@@ -248,8 +258,7 @@ def rescore_plate(
     if not found or not decoded[first].valid:  # no view found a valid plate likely enough: stay invalid
         return first, decoded[first]
     texts = list(found)
-    scored = score_many([(v, texts) for v in views], alphabet)
-    per_view = np.array([[s for s, _ in view_scores] for view_scores in scored])
+    scored, per_view = _over_views(views, texts, alphabet)
     best = int(np.argmax(per_view.sum(axis=0)))
     view = int(np.argmax(per_view[:, best]))
     plate = found[texts[best]]
@@ -416,8 +425,7 @@ def rescore_container(
     if not votes:
         return 0, decoded[0]
     texts = list(votes)
-    scored = score_many([(views[i], texts) for i in same], alphabet)
-    per_view = np.array([[s for s, _ in view_scores] for view_scores in scored])
+    scored, per_view = _over_views([views[i] for i in same], texts, alphabet)
     totals = per_view.sum(axis=0)
     order = np.argsort(-totals)
     best = int(order[0])
