@@ -109,6 +109,12 @@ class OcrSettings(BaseSettings):
         "reading is valid and at least this confident skips the other hypotheses. At 1 (none would be) every "
         "hypothesis of every plate is read at once, in one batch per recogniser.",
     )
+    plate_confirm: bool = Field(
+        True,
+        description="Read every plate first from two crops: its box at crop_margin and the box the detector's closer "
+        "look found (or, without one, its box at the first extra margin). When both read the same valid plate that "
+        "is the reading; only the other plates are read every other way. Off, every plate is read every way at once.",
+    )
     plate_rescore: bool = Field(
         True,
         description="Choose a plate's text by its likelihood summed over the margins read in the same layout.",
@@ -281,6 +287,15 @@ NUDGED_LENGTHS = range(10, 14)
 two more from marks beside it), and so are read again from nudged boxes."""
 
 
+_Crops = dict[tuple[bool, float], list[PreparedCrop]]
+"""A plate's prepared layouts per (from its closer-look box, margin), kept for one read."""
+
+
+def _among(prep: PreparedCrop, done: Sequence[PreparedCrop]) -> bool:
+    """``prep`` is one of the crops already read (the same object)."""
+    return any(prep is d for d in done)
+
+
 def _unanimous(views: Sequence[_View]) -> bool:
     """Every view read the same valid number."""
     first = views[0].decoded
@@ -407,18 +422,44 @@ class EasyOcrEngine:
             for target, group in zip(targets, sliced, strict=True)
         ]
 
-    def _more_views(self, image: ImageArray, det: Detection, first: Sequence[PreparedCrop]) -> list[PreparedCrop]:
+    def _at(self, image: ImageArray, det: Detection, closer: bool, margin: float, cache: _Crops) -> list[PreparedCrop]:
+        """A plate's layouts cut at ``margin`` from its box or from the box its closer look found,
+        prepared once per read (``cache``)."""
+        key = (closer, margin)
+        if key not in cache:
+            box = replace(det, bbox=det.closer) if closer and det.closer is not None else det
+            cache[key] = self._guarded(image, box, (margin,))
+        return cache[key]
+
+    def _extra_margins(self) -> list[float]:
+        settings = self.ocr_settings
+        return [m for m in dict.fromkeys(settings.extra_plate_margins) if m != settings.crop_margin]
+
+    def _confirming(self, image: ImageArray, det: Detection, cache: _Crops) -> list[PreparedCrop]:
+        """A plate's second, independent crop (:attr:`OcrSettings.plate_confirm`): the most likely
+        layout of the box its closer look found, else of its box at the first extra margin; ``[]``
+        when it has neither."""
+        if det.closer is not None:
+            return self._at(image, det, True, self.ocr_settings.crop_margin, cache)[:1]
+        others = self._extra_margins()
+        return self._at(image, det, False, others[0], cache)[:1] if others else []
+
+    def _more_views(
+        self, image: ImageArray, det: Detection, first: Sequence[PreparedCrop], cache: _Crops | None = None
+    ) -> list[PreparedCrop]:
         """A plate's hypotheses beyond its most likely layout at the first margin (``first[0]``):
         its other layouts there (``first[1:]``), its layouts at the extra margins, every one of
         those and ``first[0]`` widened by each factor of :attr:`OcrSettings.plate_widen`, and its
         layouts at every margin in the box a closer look found (:attr:`~anpr.types.Detection.closer`,
-        at their natural width: widening those too read no more plates)."""
+        at their natural width: widening those too read no more plates). Crops already prepared
+        for this read are taken from ``cache``."""
         settings = self.ocr_settings
-        others = [m for m in dict.fromkeys(settings.extra_plate_margins) if m != settings.crop_margin]
-        views = [*first[1:], *self._guarded(image, det, others)]
+        cache = {} if cache is None else cache
+        others = self._extra_margins()
+        views = [*first[1:], *(p for m in others for p in self._at(image, det, False, m, cache))]
         views += [widen(prep, factor) for factor in settings.plate_widen for prep in [*first[:1], *views]]
         if det.closer is not None:
-            views += self._guarded(image, replace(det, bbox=det.closer), [settings.crop_margin, *others])
+            views += [p for m in [settings.crop_margin, *others] for p in self._at(image, det, True, m, cache)]
         return views
 
     @staticmethod
@@ -436,20 +477,33 @@ class EasyOcrEngine:
             out.append(_View(same[home].prep, same[home].probs, decoded))
         return out
 
+    def _settled(self, views: Sequence[_View]) -> bool:
+        """A plate's first reads need no others: two crops read the same valid plate
+        (:attr:`OcrSettings.plate_confirm`), or the first read is valid and at least
+        :attr:`OcrSettings.plate_accept_confidence` confident."""
+        if not views or not views[0].decoded.valid:
+            return False
+        if len(views) >= 2 and _unanimous(views):
+            return True
+        return views[0].decoded.confidence >= self.ocr_settings.plate_accept_confidence
+
     def read(self, image: ImageArray, detections: Sequence[Detection]) -> list[Reading | None]:
         """One reading per detection, same order; ``None`` where no text could be read.
 
         A plate is read in its most likely layout, its other layout, at every extra margin, and
         all of those lines widened (:attr:`OcrSettings.plate_widen`); other boxes in their one
         layout. The best decode wins: a valid read over an invalid one, then the more confident.
-        All of it runs as one batch per recogniser. With :attr:`OcrSettings.plate_accept_confidence`
-        below 1, every box is read in its most likely layout first, and only a plate whose read
-        is not valid and that confident is then read the other ways.
+
+        Every box is first read in its most likely layout, and a plate also from a second crop
+        (:attr:`OcrSettings.plate_confirm`); only a plate whose two reads are not the same valid
+        plate (nor its first read valid and :attr:`OcrSettings.plate_accept_confidence` confident)
+        is then read the other ways. Each step runs as one batch per recogniser; with neither
+        setting, every hypothesis of every plate is read at once.
         """
         settings = self.ocr_settings
         hyps = [self._guarded(image, d, (settings.crop_margin,)) for d in detections]
         plate = [d.cls is DetClass.PLATE and settings.plate_layouts for d in detections]
-        if settings.plate_accept_confidence >= 1.0:  # no first read is accepted: read every way at once
+        if settings.plate_accept_confidence >= 1.0 and not settings.plate_confirm:  # every way at once
             every = [
                 h[:1] + self._more_views(image, d, h) if p else h[:1]
                 for d, h, p in zip(detections, hyps, plate, strict=True)
@@ -458,19 +512,22 @@ class EasyOcrEngine:
             if settings.plate_rescore:
                 choices = [self._rescored(got) if p else got for got, p in zip(choices, plate, strict=True)]
         else:
-            choices = self._decode_all([d.cls for d in detections], [h[:1] for h in hyps])
-            retry = [
-                i for i, got in enumerate(choices)
-                if plate[i] and not (
-                    got and got[0].decoded.valid and got[0].decoded.confidence >= settings.plate_accept_confidence
-                )
-            ]  # fmt: skip
-            more = [self._more_views(image, detections[i], hyps[i]) for i in retry]
+            cache: list[_Crops] = [{} for _ in detections]
+            firsts = [
+                h[:1] + self._confirming(image, d, c) if p and settings.plate_confirm else h[:1]
+                for d, h, p, c in zip(detections, hyps, plate, cache, strict=True)
+            ]
+            choices = self._decode_all([d.cls for d in detections], firsts)
+            retry = [i for i, got in enumerate(choices) if plate[i] and not self._settled(got)]
+            more = [
+                [p for p in self._more_views(image, detections[i], hyps[i], cache[i]) if not _among(p, firsts[i])]
+                for i in retry
+            ]
             read_again = self._decode_all([DetClass.PLATE] * len(retry), more) if retry else []
             for i, views in zip(retry, read_again, strict=True):
                 choices[i].extend(views)
-                if settings.plate_rescore:
-                    choices[i] = self._rescored(choices[i])
+            if settings.plate_rescore:
+                choices = [self._rescored(got) if p else got for got, p in zip(choices, plate, strict=True)]
         boxes = self._complete_containers(image, list(detections), choices)
         self._agree_containers(image, boxes, choices)
         out: list[Reading | None] = []

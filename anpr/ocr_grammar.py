@@ -392,6 +392,31 @@ def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
     return _decoded(lines, alphabet, number.number, number.formatted, True, raw, len(lines))
 
 
+CONFIRMING_VIEWS = 5
+"""Views of one container box from which a number must be read at least twice to be taken
+(:func:`rescore_container`): the box's own read and eight nudged ones, when the first two nudges
+did not settle it. On the real gate frames every valid number read this way was read by five views
+or more, except one misread (``DERU5013288`` for ``SGRU5011283``) that only its own box read."""
+
+
+def _unconfirmed(
+    views: Sequence[Sequence[Probs]], decoded: Sequence[Decoded], same: Sequence[int], alphabet: str
+) -> tuple[int, Decoded]:
+    """A container box whose valid own read no other view repeats: the likeliest over the views
+    (``same``) of the texts they read that fail the check digit, reported invalid. A misread that
+    passes the check digit is worse than a number left unverified; with no such text the own read
+    stands."""
+    texts = list(dict.fromkeys(decoded[i].text for i in same if not decoded[i].valid and decoded[i].text))
+    if not texts:
+        return 0, decoded[0]
+    scored, per_view = _over_views([views[i] for i in same], texts, alphabet)
+    best = int(np.argmax(per_view.sum(axis=0)))
+    row = int(np.argmax(per_view[:, best]))
+    view = same[row]
+    text, rows = texts[best], len(views[0])
+    return view, _decoded(views[view], alphabet, text, text, False, decoded[view].raw, rows, scored[row][best][1])
+
+
 def rescore_container(
     views: Sequence[Sequence[Probs]],
     decoded: Sequence[Decoded],
@@ -409,6 +434,10 @@ def rescore_container(
     and it beats the next proposal by the tie margin: a misread passes the check digit about one
     time in ten, and a number only one or two nudged boxes read is as often one of those as the
     painted one. (Proposals carry the owner prior already: :func:`decode_container`.)
+
+    With :data:`CONFIRMING_VIEWS` views or more, a number only one view reads is no proposal, the
+    box's own included: a valid own read that none of the nudged boxes repeats is reported as the
+    text the views make likeliest, invalid (:func:`_unconfirmed`).
     Returns the index of the view the reading was measured on, and the reading.
     """
     if not views or len(views) != len(decoded):
@@ -422,6 +451,10 @@ def rescore_container(
     for i in same:
         if decoded[i].valid:
             votes[decoded[i].text] = votes.get(decoded[i].text, 0) + 1
+    if len(same) >= CONFIRMING_VIEWS:
+        votes = {text: n for text, n in votes.items() if n >= 2}
+        if not votes and decoded[0].valid:
+            return _unconfirmed(views, decoded, same, alphabet)
     if not votes:
         return 0, decoded[0]
     texts = list(votes)

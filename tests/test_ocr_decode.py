@@ -24,6 +24,7 @@ from anpr.ocr_ctc import (
 )
 from anpr.ocr_grammar import (
     ALPHABET,
+    CONFIRMING_VIEWS,
     DecodeConfig,
     decode_completed,
     decode_container,
@@ -344,6 +345,29 @@ def test_container_rescoring_counts_only_views_with_the_first_views_lines() -> N
         rescore_container(views, decoded[:2], min_votes=3)
     with pytest.raises(ValueError, match="min_votes"):
         rescore_container(views, decoded, min_votes=0)
+
+
+@pytest.mark.parametrize("repeated", [False, True])
+def test_a_valid_own_read_that_no_nudged_view_repeats_is_reported_unverified(repeated: bool) -> None:
+    """Eight nudged views read a stack's serial one way (``S6RU5011288``, failing the check digit);
+    the box's own view read another number that passes (``DERU5013288``, as on a real frame). Read
+    by no other view, it is not reported valid: the views' likeliest text is, invalid. One nudged
+    view repeating it makes it a proposal again."""
+    own = [frames(list("DERU5013288"))]
+    nudged = [[frames(list("S6RU5011288"))]] * (7 if repeated else 8)
+    views = [own, *nudged, *([own] if repeated else [])]
+    decoded = [decode_container(v) for v in views]
+    assert decoded[0].valid and not any(d.valid for d in decoded[1 : 1 + len(nudged)])
+    assert len(views) >= CONFIRMING_VIEWS
+    view, best = rescore_container(views, decoded, min_votes=3)
+    if repeated:
+        assert (best.text, best.valid) == ("DERU5013288", True)
+        return
+    assert (best.text, best.valid) == ("S6RU5011288", False)
+    assert view >= 1 and best.char_confidences[0] == pytest.approx(0.95, abs=0.01)
+    # with fewer views than CONFIRMING_VIEWS (the first round settled nothing yet) it still stands
+    few = views[: CONFIRMING_VIEWS - 1]
+    assert rescore_container(few, decoded[: len(few)], min_votes=3)[1].text == "DERU5013288"
 
 
 CHECK_DIGIT, OWNER_CODE = ("MSCU500627", True), ("6889054", False)

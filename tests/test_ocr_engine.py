@@ -153,7 +153,9 @@ def test_a_confident_valid_first_read_skips_the_other_hypotheses(tuned: EasyOcrE
     lines_read: dict[str, int] = {}
     calls: dict[str, int] = {}
     for name, accept in (("eager", 0.0), ("thorough", 1.0)):
-        engine = EasyOcrEngine(SETTINGS, OcrSettings(plate_accept_confidence=accept, plate_widen=()))
+        engine = EasyOcrEngine(
+            SETTINGS, OcrSettings(plate_accept_confidence=accept, plate_widen=(), plate_confirm=False)
+        )
         original = engine.line_probs
 
         def counting(
@@ -169,6 +171,82 @@ def test_a_confident_valid_first_read_skips_the_other_hypotheses(tuned: EasyOcrE
     assert lines_read["eager"] == 1  # the primary one-row line only
     assert lines_read["thorough"] == 3  # one line per margin (0.1, 0.0, 0.2): a wide plate has one layout
     assert calls == {"eager": 1, "thorough": 1}
+
+
+def _counting(engine: EasyOcrEngine, lines_read: list[int]) -> None:
+    """Record the number of lines of each call to ``engine.line_probs``."""
+    original = engine.line_probs
+
+    def counting(lines: Sequence[np.ndarray], plates: bool = False) -> Any:
+        lines_read.append(len(lines))
+        return original(lines, plates=plates)
+
+    engine.line_probs = counting  # type: ignore[method-assign]
+
+
+def test_a_plate_two_crops_read_alike_is_not_read_the_other_ways(tuned: EasyOcrEngine) -> None:
+    """With plate_confirm (the default) a plate is first read from its box at the first margin and
+    at the first extra margin (no closer look here): a clean plate reads the same valid text from
+    both, and nothing else is read. Off, every margin and widened copy is read at once."""
+    image, det, _ = on_canvas(plate_crop("51F-123.45", 4))
+    lines: dict[bool, list[int]] = {}
+    for confirm in (True, False):
+        engine = EasyOcrEngine(SETTINGS, OcrSettings(plate_confirm=confirm))
+        lines[confirm] = []
+        _counting(engine, lines[confirm])
+        (reading,) = engine.read(image, [det])
+        assert reading is not None and (reading.text, reading.valid) == ("51F12345", True)
+    assert lines[True] == [2]  # one batch: the two crops' one-row lines
+    assert lines[False] == [6]  # three margins, each also widened
+
+
+def test_a_plate_is_confirmed_from_the_box_its_closer_look_found(tuned: EasyOcrEngine) -> None:
+    """The second crop comes from the closer look's box when there is one: here that box holds
+    another plate, so the two reads differ and the plate is read every other way (a second
+    batch); with no closer box the box's own second margin confirms it at once."""
+    first, other = plate_crop("51F-123.45", 4), plate_crop("30A-678.90", 5)
+    (h, w), (oh, ow) = first.shape[:2], other.shape[:2]
+    image = np.full((max(h, oh) + 60, w + ow + 90, 3), 90, np.uint8)
+    image[30 : 30 + h, 30 : 30 + w] = first
+    image[30 : 30 + oh, 60 + w : 60 + w + ow] = other
+    det = Detection(DetClass.PLATE, BBox(30, 30, 30 + w, 30 + h), 0.8)
+    elsewhere = BBox(60 + w, 30, 60 + w + ow, 30 + oh)
+    batches: dict[str, list[int]] = {}
+    for name, closer in (("own margins", None), ("closer box", elsewhere)):
+        engine = EasyOcrEngine(SETTINGS, OcrSettings())
+        batches[name] = []
+        _counting(engine, batches[name])
+        (reading,) = engine.read(image, [replace(det, closer=closer)])
+        assert reading is not None and reading.valid
+    assert batches["own margins"] == [2]
+    assert len(batches["closer box"]) == 2 and batches["closer box"][0] == 2
+
+
+def test_a_plate_whose_two_crops_disagree_is_read_every_way(stock: EasyOcrEngine) -> None:
+    """The first two crops read different valid plates (the first sure of an 8, the second leaning
+    to a 3), so the plate is read the other ways too, and the text all the views make likeliest
+    wins: the same reading and the same lines as with plate_confirm off, in two batches."""
+    from test_ocr_decode import frames
+
+    image, det, _ = on_canvas(plate_crop("51F-123.35", 4))
+    margins = [{"8": 0.75, "3": 0.25}, {"3": 0.7, "8": 0.3}, {"3": 0.7, "8": 0.3}]
+    got = {}
+    for confirm in (True, False):
+        engine = EasyOcrEngine(SETTINGS, OcrSettings(stock=True, plate_widen=(), plate_confirm=confirm))
+        queue = [[frames(["5", "1", "F", "1", "2", "3", m, "5"])] for m in margins]
+        calls: list[int] = []
+
+        def fake(
+            lines: Sequence[np.ndarray], plates: bool = False, queue: list[Any] = queue, calls: Any = calls
+        ) -> Any:
+            calls.append(len(lines))
+            return [queue.pop(0)[0] for _ in lines]
+
+        engine.line_probs = fake  # type: ignore[method-assign]
+        (reading,) = engine.read(image, [det])
+        assert reading is not None and reading.valid and not queue
+        got[confirm] = (reading.text, calls)
+    assert got == {True: ("51F12335", [2, 1]), False: ("51F12335", [3])}
 
 
 def test_a_plate_read_at_several_margins_takes_the_text_all_of_them_make_likely(stock: EasyOcrEngine) -> None:
@@ -203,7 +281,7 @@ def test_a_plate_read_again_is_also_read_widened_and_those_reads_count(stock: Ea
     image, det, _ = on_canvas(plate_crop("51F-123.35", 4))
     texts, widths = {}, {}
     for widen in ((), (1.3,)):
-        engine = EasyOcrEngine(SETTINGS, OcrSettings(stock=True, plate_widen=widen))
+        engine = EasyOcrEngine(SETTINGS, OcrSettings(stock=True, plate_widen=widen, plate_confirm=False))
         seen: list[np.ndarray] = []
 
         def fake(lines: Sequence[np.ndarray], plates: bool = False, seen: list[np.ndarray] = seen) -> Any:
