@@ -198,6 +198,12 @@ def test_a_plate_two_crops_read_alike_is_not_read_the_other_ways(tuned: EasyOcrE
         assert reading is not None and (reading.text, reading.valid) == ("51F12345", True)
     assert lines[True] == [2]  # one batch: the two crops' one-row lines
     assert lines[False] == [6]  # three margins, each also widened
+    # with no extra margin and no closer box there is no second crop: the plate is read every other way
+    lone = EasyOcrEngine(SETTINGS, OcrSettings(extra_plate_margins=(), plate_widen=()))
+    alone: list[int] = []
+    _counting(lone, alone)
+    (reading,) = lone.read(image, [det])
+    assert reading is not None and reading.text == "51F12345" and alone == [1]
 
 
 def test_a_plate_is_confirmed_from_the_box_its_closer_look_found(tuned: EasyOcrEngine) -> None:
