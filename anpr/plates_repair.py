@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations, permutations, product
 
 from anpr.errors import InvalidInputError
@@ -165,10 +166,19 @@ def candidates(text: str, rows: int | None = None, max_subs: int = 2) -> list[Pl
     check_rows(rows)
     if isinstance(max_subs, bool) or not isinstance(max_subs, int) or not 0 <= max_subs <= MAX_CORRECTIONS:
         raise InvalidInputError(f"max_subs must be an int in 0..{MAX_CORRECTIONS}, got {max_subs!r}")
+    if not isinstance(text, str):
+        raise InvalidInputError(f"plate text must be str, got {type(text).__name__}")
+    return list(_cached_candidates(text, rows, max_subs))
+
+
+@lru_cache(maxsize=4096)
+def _cached_candidates(text: str, rows: int | None, max_subs: int) -> tuple[Plate, ...]:
+    """:func:`candidates` of checked arguments, kept for texts asked again: the views of one plate
+    (margins, widened lines, the closer box) mostly read the same texts."""
     scanned = scan(text)
     if scanned is None or not 4 <= len(scanned.norm) <= 12:
-        return []
-    return _ranked(scanned, rows, max_subs)
+        return ()
+    return tuple(_ranked(scanned, rows, max_subs))
 
 
 def correct(text: str, rows: int | None = None) -> Plate | None:

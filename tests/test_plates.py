@@ -134,6 +134,19 @@ def test_candidates_ranked_and_first_is_parse() -> None:
     ]
 
 
+def test_candidates_asked_again_are_the_same_and_a_callers_list_is_its_own() -> None:
+    """Candidates are kept for texts asked again (the views of one plate read alike); the list a
+    caller gets is a copy, so changing it changes no later answer."""
+    first = candidates("51F-123.46", max_subs=1)
+    assert first and first[0].formatted == "51F-123.46"
+    first.clear()
+    again = candidates("51F-123.46", max_subs=1)
+    assert again and again[0].formatted == "51F-123.46"
+    assert candidates("51F-123.46", rows=2, max_subs=1)[0].rows == 2  # the rows hint is part of the question
+    with pytest.raises(InvalidInputError):
+        candidates(["51F12345"])  # type: ignore[arg-type]
+
+
 def test_colours() -> None:
     military, state, car = parse("KP-12-34"), parse("29CD-001.25"), parse("51F-123.45")
     assert military is not None and state is not None and car is not None
