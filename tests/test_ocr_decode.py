@@ -117,6 +117,38 @@ def _brute_total(probs: np.ndarray, text: str, alphabet: str) -> float:
     return total
 
 
+def test_character_confidences_follow_the_single_most_likely_alignment() -> None:
+    """Brute force over every path of classes through 5 frames: the likeliest path that collapses to
+    the text gives each character its frames, and a character's confidence is its highest
+    probability on them. Repeated letters (``AA``) need a blank between them on any path."""
+    import itertools
+
+    rng = np.random.default_rng(11)
+    alphabet = "AB"
+    for _ in range(12):
+        probs = rng.dirichlet(np.ones(3) * 0.7, size=5).astype(np.float32)
+        for text in ("A", "AB", "BA", "AA", "ABA"):
+            best_p, best_path = -1.0, None
+            for path in itertools.product(range(3), repeat=5):
+                starts = [i for i, k in enumerate(path) if k != 0 and (i == 0 or path[i - 1] != k)]
+                if "".join(alphabet[path[i] - 1] for i in starts) != text:
+                    continue
+                prob = float(np.prod([probs[t, k] for t, k in enumerate(path)]))
+                if prob > best_p:
+                    best_p, best_path = prob, path
+            if best_path is None:
+                assert char_confidences(probs, text, alphabet) == tuple(0.0 for _ in text)
+                continue
+            expected = [0.0] * len(text)
+            char = -1
+            for i, k in enumerate(best_path):
+                if k != 0 and (i == 0 or best_path[i - 1] != k):
+                    char += 1
+                if k != 0:
+                    expected[char] = max(expected[char], float(probs[i, k]))
+            assert char_confidences(probs, text, alphabet) == pytest.approx(expected), (text, best_path)
+
+
 def _forward_reference(probs: np.ndarray, text: str, alphabet: str) -> list[float]:
     """The textbook CTC forward recursion in log space, one state at a time: ``log p(text[:k])``."""
     labels = [alphabet.index(c) + 1 for c in text]
