@@ -21,6 +21,7 @@ line images and then into the padded float batch the network takes:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
@@ -131,9 +132,13 @@ def skew_angle(grey: GreyImage, max_degrees: float = 15.0) -> float:
     mask = ink_mask(small).astype(np.uint8)
     if mask.sum() < 10:
         return 0.0
+    # Room to turn by the largest angle tried without losing ink: a long line needs rows above and
+    # below, hardly any columns. Equal margins on opposite sides keep the turning centre on the same
+    # spot of the ink.
     sh, sw = mask.shape
-    pad = (int(np.hypot(sh, sw)) - min(sh, sw)) // 2 + 1  # room to turn without losing ink
-    mask = as_grey(cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0))
+    reach = math.sin(math.radians(min(90.0, max_degrees + 2.0)))
+    pad_rows, pad_cols = math.ceil(sw * reach / 2) + 1, math.ceil(sh * reach / 2) + 1
+    mask = as_grey(cv2.copyMakeBorder(mask, pad_rows, pad_rows, pad_cols, pad_cols, cv2.BORDER_CONSTANT, value=0))
     coarse = np.arange(-max_degrees, max_degrees + 0.01, 3.0)
     best = max(coarse, key=lambda a: _profile_sharpness(mask, float(a)))
     fine = np.arange(best - 1.5, best + 1.51, 0.75)

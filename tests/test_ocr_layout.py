@@ -213,6 +213,18 @@ def test_skew_angle_undoes_a_rotation(angle: float) -> None:
     assert skew_angle(tilted) == pytest.approx(-angle, abs=1.6)
 
 
+@pytest.mark.parametrize("angle", [-14.0, -7.0, 7.0, 14.0])
+def test_skew_angle_levels_a_long_line_turned_near_the_limit(angle: float) -> None:
+    """A container number's line, boxed tightly, is many times as long as tall: the angle search
+    levels it up to the limit of its range (its canvas gives a long line rows, not columns)."""
+    img = np.full((330, 1100), 255, np.uint8)
+    cv2.putText(img, "TGHU 776543 1", (60, 190), cv2.FONT_HERSHEY_SIMPLEX, 2.6, 0, 7)
+    tilted = rotate(img, angle)
+    ys, xs = np.nonzero(tilted < 128)
+    tight = tilted[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]  # a detector box holds little else
+    assert skew_angle(tight) == pytest.approx(-angle, abs=1.6)
+
+
 def far_motorbike_plate(angle: float) -> np.ndarray:
     """A two-row plate 64 px wide, as in a street photo: on a dark vehicle, turned by ``angle``."""
     image, _ = render_plate_crop(np.random.default_rng(0), plate_spec("29-B1 123.45"), degrade=False)
