@@ -509,8 +509,6 @@ class EasyOcrEngine:
                 for d, h, p in zip(detections, hyps, plate, strict=True)
             ]
             choices = self._decode_all([d.cls for d in detections], every)
-            if settings.plate_rescore:
-                choices = [self._rescored(got) if p else got for got, p in zip(choices, plate, strict=True)]
         else:
             cache: list[_Crops] = [{} for _ in detections]
             firsts = [
@@ -526,8 +524,8 @@ class EasyOcrEngine:
             read_again = self._decode_all([DetClass.PLATE] * len(retry), more) if retry else []
             for i, views in zip(retry, read_again, strict=True):
                 choices[i].extend(views)
-            if settings.plate_rescore:
-                choices = [self._rescored(got) if p else got for got, p in zip(choices, plate, strict=True)]
+        if settings.plate_rescore:
+            choices = [self._rescored(got) if p else got for got, p in zip(choices, plate, strict=True)]
         boxes = self._complete_containers(image, list(detections), choices)
         self._agree_containers(image, boxes, choices)
         out: list[Reading | None] = []

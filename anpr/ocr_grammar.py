@@ -229,6 +229,13 @@ def _over_views(
     return scored, np.array([[s for s, _ in view_scores] for view_scores in scored], dtype=np.float64)
 
 
+def _likeliest(per_view: npt.NDArray[np.float64]) -> tuple[int, int]:
+    """Of :func:`_over_views`' array, the text whose log-likelihood summed over the views is highest,
+    and the view that likes it best (where its reading is measured)."""
+    best = int(np.argmax(per_view.sum(axis=0)))
+    return best, int(np.argmax(per_view[:, best]))
+
+
 def rescore_plate(
     views: Sequence[Sequence[Probs]], decoded: Sequence[Decoded], alphabet: str = ALPHABET
 ) -> tuple[int, Decoded]:
@@ -259,8 +266,7 @@ def rescore_plate(
         return first, decoded[first]
     texts = list(found)
     scored, per_view = _over_views(views, texts, alphabet)
-    best = int(np.argmax(per_view.sum(axis=0)))
-    view = int(np.argmax(per_view[:, best]))
+    best, view = _likeliest(per_view)
     plate = found[texts[best]]
     cut = scored[view][best][1]
     return view, _decoded(views[view], alphabet, plate.text, plate.formatted, True, decoded[view].raw, plate.rows, cut)
@@ -410,8 +416,7 @@ def _unconfirmed(
     if not texts:
         return 0, decoded[0]
     scored, per_view = _over_views([views[i] for i in same], texts, alphabet)
-    best = int(np.argmax(per_view.sum(axis=0)))
-    row = int(np.argmax(per_view[:, best]))
+    best, row = _likeliest(per_view)
     view = same[row]
     text, rows = texts[best], len(views[0])
     return view, _decoded(views[view], alphabet, text, text, False, decoded[view].raw, rows, scored[row][best][1])
