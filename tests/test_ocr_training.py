@@ -106,6 +106,44 @@ def test_augment_draws_widths_from_the_jitter_asked_for() -> None:
     assert 100 in widths and any(w >= 140 for w in widths)
 
 
+def test_reframe_keeps_the_line_height_and_its_text_in_place() -> None:
+    from anpr.training.train_ocr import REFRAME_EDGE, reframe
+
+    line = np.full((32, 160), 210, np.uint8)
+    line[8:24, 76:84] = 20  # one dark stroke in the middle of the line
+    rng = np.random.default_rng(3)
+    outs = [reframe(line, rng) for _ in range(30)]
+    low = 160 * (1 - 2 * REFRAME_EDGE[0]) / (1 + 2 * REFRAME_EDGE[1])
+    high = 160 * (1 + 2 * REFRAME_EDGE[0]) / (1 - 2 * REFRAME_EDGE[1])
+    for out in outs:
+        assert out.dtype == np.uint8 and out.shape[0] == 32 and low - 1 <= out.shape[1] <= high + 1
+        cols = np.flatnonzero((out < 100).any(axis=0))
+        assert cols.size and abs((cols.min() + cols.max()) / 2 / out.shape[1] - 0.5) < 0.1  # still mid-line
+    assert len({out.shape[1] for out in outs}) > 5  # the frames differ
+    again = np.random.default_rng(3)
+    assert all(np.array_equal(reframe(line, again), out) for out in outs)  # seeded
+
+
+def test_augment_without_geometry_draws_as_before() -> None:
+    line = np.full((32, 100), 200, np.uint8)
+    line[10:20, 40:60] = 30
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    for _ in range(10):  # stages up to 13 were trained without it: the same draws, the same lines
+        assert np.array_equal(augment(line, a), augment(line, b, geometry=0.0))
+    c = np.random.default_rng(5)
+    moved = [augment(line, c, geometry=1.0) for _ in range(10)]
+    d = np.random.default_rng(5)
+    assert any(not np.array_equal(m, augment(line, d)) for m in moved)
+
+
+def test_geometry_share_is_validated() -> None:
+    assert TrainConfig().geometry == 0.0
+    assert TrainConfig(geometry=0.5).geometry == 0.5
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="geometry"):
+            TrainConfig(geometry=bad)
+
+
 def test_width_jitter_is_validated() -> None:
     from anpr.training.train_ocr import TrainConfig
 

@@ -65,6 +65,9 @@ def register(train_app: typer.Typer) -> None:
         width_max: float = typer.Option(
             1.2, min=1.0, max=3.0, help="Half the lines are drawn at 0.8 to this many times their width."
         ),
+        geometry: float = typer.Option(
+            0.0, min=0.0, max=1.0, help="Share of lines also re-cut, turned and sheared a little (0: none)."
+        ),
     ) -> None:
         """Fine-tune english_g2 (CTC) on plate crops, verified photo crops and synthetic codes."""
         from anpr.training.line_pack import LinePackError
@@ -79,6 +82,7 @@ def register(train_app: typer.Typer) -> None:
                 seed=seed, init=init, device=device, frozen_convs=frozen_convs, hard_photos=hard_photos,
                 gate_crops=gate_crops,
                 lines=lines, prepare_only=prepare_only, report=report, width_jitter=(0.8, width_max),
+                geometry=geometry,
             )  # fmt: skip
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from exc

@@ -97,6 +97,9 @@ class TrainConfig:
     """Half the training lines are drawn at a random width between these times their own (stages up
     to 13 were trained with 0.8-1.2; the engine also reads plates widened 1.3 times,
     :attr:`anpr.ocr.OcrSettings.plate_widen`)."""
+    geometry: float = 0.0
+    """Share of training lines also cut, padded, turned and sheared a little (:func:`reframe`), as
+    the run-time engine's many crops of one box differ; 0 (stages up to 13) leaves them as cut."""
 
     def __post_init__(self) -> None:
         if self.height < 16 or self.height % 16 or self.max_width < 4 * self.height:
@@ -107,6 +110,8 @@ class TrainConfig:
             raise ValueError("prepare_only needs a line pack path to write (lines)")
         if self.epochs < 1 or self.batch_size < 1 or self.max_minutes <= 0 or self.lr <= 0 or self.photo_repeat < 1:
             raise ValueError("epochs, batch size, time budget and learning rate must be positive")
+        if not 0.0 <= self.geometry <= 1.0:
+            raise ValueError(f"geometry must be a share between 0 and 1, got {self.geometry}")
         low, high = self.width_jitter
         if not 0 < low <= high <= 3:
             raise ValueError(f"width_jitter must be 0 < low <= high <= 3, got {self.width_jitter}")
@@ -153,9 +158,40 @@ def start_model(config: TrainConfig) -> nn.Module:
     return model
 
 
-def augment(line: GreyImage, rng: np.random.Generator, widths: tuple[float, float] = (0.8, 1.2)) -> GreyImage:
-    """Light jitter of one line: width (half the lines, by a factor drawn from ``widths``), low
-    resolution, blur, contrast, noise, inversion."""
+REFRAME_EDGE = (0.04, 0.08)
+""":func:`reframe` moves each side and end of a line by up to these shares of its width and height."""
+REFRAME_DEGREES = 2.5
+REFRAME_SHEAR = 0.12
+
+
+def reframe(line: GreyImage, rng: np.random.Generator) -> GreyImage:
+    """``line`` as another crop of the same box might have cut it: each end and side moved in or
+    out by up to :data:`REFRAME_EDGE` (edge pixels repeated outwards), turned by up to
+    :data:`REFRAME_DEGREES` and sheared by up to :data:`REFRAME_SHEAR`, at its own height."""
+    h, w = line.shape
+    ex, ey = (rng.uniform(-share, share, 2) for share in REFRAME_EDGE)
+    left, right = (round(float(v) * w) for v in ex)
+    top, bottom = (round(float(v) * h) for v in ey)
+    out = cv2.copyMakeBorder(line, max(top, 0), max(bottom, 0), max(left, 0), max(right, 0), cv2.BORDER_REPLICATE)
+    out = out[max(-top, 0) : out.shape[0] - max(-bottom, 0), max(-left, 0) : out.shape[1] - max(-right, 0)]
+    oh, ow = out.shape
+    turn = cv2.getRotationMatrix2D((ow / 2, oh / 2), float(rng.uniform(-REFRAME_DEGREES, REFRAME_DEGREES)), 1.0)
+    shear = float(rng.uniform(-REFRAME_SHEAR, REFRAME_SHEAR))
+    turn[0, 1] += shear
+    turn[0, 2] -= shear * oh / 2  # sheared about the line's middle row, so it stays in place
+    out = cv2.warpAffine(out, turn, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    width = max(8, round(ow * h / oh))
+    return as_grey(cv2.resize(out, (width, h), interpolation=cv2.INTER_LINEAR))
+
+
+def augment(
+    line: GreyImage, rng: np.random.Generator, widths: tuple[float, float] = (0.8, 1.2), geometry: float = 0.0
+) -> GreyImage:
+    """Light jitter of one line: its frame (a ``geometry`` share of lines: :func:`reframe`), width
+    (half the lines, by a factor drawn from ``widths``), low resolution, blur, contrast, noise,
+    inversion."""
+    if geometry and rng.random() < geometry:
+        line = reframe(line, rng)
     out: npt.NDArray[np.floating[Any]] = line.astype(np.float32)
     h, w = line.shape
     if rng.random() < 0.5:
@@ -313,7 +349,7 @@ def fit(model: nn.Module, train: list[LineSample], val: list[LineSample], config
         for batch in _batches(train, config.batch_size, rng):
             for group in optimiser.param_groups:
                 group["lr"] = _lr(config, step, total, started)
-            lines = [augment(train[i].image, rng, config.width_jitter) for i in batch]
+            lines = [augment(train[i].image, rng, config.width_jitter, config.geometry) for i in batch]
             loss = ctc_step(model, lines, [train[i].text for i in batch], config.height, config.max_width)
             optimiser.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
