@@ -273,6 +273,24 @@ def test_fit_trains_on_the_device_and_saves_cpu_weights(tmp_path: Path, device: 
     saved = torch.load(tmp_path / "anpr_gate_g2.pth", map_location="cpu", weights_only=True)
     assert all(v.device.type == "cpu" for v in saved.values())
     assert {v.dtype for v in saved.values() if v.is_floating_point()} == {torch.float16}
+    last = torch.load(tmp_path / "anpr_gate_g2.last.pth", map_location="cpu", weights_only=True)
+    assert last.keys() == saved.keys()  # the last epoch is kept too, in the same layout
+    assert all(last[k].dtype == saved[k].dtype for k in saved)
+
+
+def test_the_last_epoch_is_kept_when_no_epoch_beats_the_start(tmp_path: Path) -> None:
+    config = TrainConfig(out_dir=tmp_path, cache_dir=tmp_path / "cache", epochs=1, batch_size=4, lr=0.05)
+    samples = list(ocr_data.synth_plate_samples(12, seed=3, split="train"))
+    lines = [line for s in samples for line in lines_of(s, 32, 400)]
+    model = stock_model(config)
+    start = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    result = fit(model, lines[8:], lines[:8], config)
+    last = torch.load(tmp_path / "anpr_gate_g2.last.pth", map_location="cpu", weights_only=True)
+    moved = any(not torch.equal(last[f"module.{k}"].float(), v.half().float()) for k, v in start.items())
+    assert moved  # what the epoch learned, even where the saved best fell back to the start
+    if result["best"]["epoch"] == 0:
+        best = torch.load(tmp_path / "anpr_gate_g2.pth", map_location="cpu", weights_only=True)
+        assert all(torch.equal(best[f"module.{k}"].float(), v.half().float()) for k, v in start.items())
 
 
 def test_model_card_lists_every_validation_set(tmp_path: Path) -> None:

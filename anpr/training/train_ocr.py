@@ -280,11 +280,7 @@ def save_recogniser(model: nn.Module, config: TrainConfig) -> None:
     network_file = config.network_dir / f"{config.network}.py"
     if network_file.resolve() != (config.out_dir / network_file.name).resolve():
         shutil.copyfile(network_file, config.out_dir / network_file.name)
-    state = {
-        f"module.{k}": v.detach().cpu().to(torch.float16) if v.is_floating_point() else v.detach().cpu()
-        for k, v in model.state_dict().items()
-    }
-    save_state(state, config.out_dir / f"{config.network}.pth")
+    save_state(_saved_state(model), config.out_dir / f"{config.network}.pth")
     spec = {
         "lang_list": ["en"],
         "character_list": ALPHABET,
@@ -292,6 +288,23 @@ def save_recogniser(model: nn.Module, config: TrainConfig) -> None:
         "network_params": {"input_channel": 1, "output_channel": 256, "hidden_size": 256},
     }
     (config.out_dir / f"{config.network}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+
+
+def _saved_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """``model``'s weights as easyocr loads them: fp16, with DataParallel-style keys."""
+    return {
+        f"module.{k}": v.detach().cpu().to(torch.float16) if v.is_floating_point() else v.detach().cpu()
+        for k, v in model.state_dict().items()
+    }
+
+
+def save_last(model: nn.Module, config: TrainConfig) -> Path:
+    """The latest epoch's weights, best or not, as ``<network>.last.pth`` beside the best: a run
+    whose epochs never beat its start can still be averaged with it (``anpr train ocr-soup``)."""
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    path = config.out_dir / f"{config.network}.last.pth"
+    save_state(_saved_state(model), path)
+    return path
 
 
 def average_recognisers(paths: Sequence[Path]) -> dict[str, torch.Tensor]:
@@ -368,6 +381,7 @@ def fit(model: nn.Module, train: list[LineSample], val: list[LineSample], config
         if val_acc["all"] >= best["val"]["all"]:
             best = {"val": val_acc, "epoch": epoch}
             save_recogniser(model, config)
+        save_last(model, config)
         if minutes >= config.max_minutes:
             break
     if best["epoch"] == 0:  # no epoch beat the starting weights: ship those
