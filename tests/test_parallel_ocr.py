@@ -17,7 +17,8 @@ PLATE_WEIGHTS = REPO / "models" / "ocr" / "anpr_plate_g2.pth"
 
 def test_parse_run_reads_every_field_and_defaults_the_rest() -> None:
     assert parse_run("a:init=w.pth,lr=1e-4,seed=7,width=1.5") == RunSpec("a", Path("w.pth"), 1e-4, 7, 1.5)
-    assert parse_run("stock_2") == RunSpec("stock_2", None, 3e-4, 0, 1.2)
+    assert parse_run("stock_2") == RunSpec("stock_2", None, 3e-4, 0, 1.2, 0.0)
+    assert parse_run("g:geometry=0.5").geometry == 0.5
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,7 @@ def test_parse_run_reads_every_field_and_defaults_the_rest() -> None:
         ("a:seed=1.5", "1.5"),
         ("a:width=0.5", "between 0.8 and 3"),
         ("a:width=wide", "wide"),
+        ("a:geometry=2", "share between 0 and 1"),
     ],
 )
 def test_parse_run_refuses_bad_specs_with_the_reason(text: str, reason: str) -> None:

@@ -47,39 +47,47 @@ PAINTED_CHUNK = 100
 
 @dataclass(frozen=True, slots=True)
 class RunSpec:
-    """One training run: its name, starting weights, peak learning rate, seed and the widest width
-    jitter of its lines (:attr:`anpr.training.train_ocr.TrainConfig.width_jitter`, from 0.8)."""
+    """One training run: its name, starting weights, peak learning rate, seed, the widest width
+    jitter of its lines (:attr:`anpr.training.train_ocr.TrainConfig.width_jitter`, from 0.8) and the
+    share of lines re-framed (:attr:`anpr.training.train_ocr.TrainConfig.geometry`)."""
 
     name: str
     init: Path | None
     lr: float
     seed: int
     width: float = 1.2
+    geometry: float = 0.0
 
 
 def parse_run(text: str) -> RunSpec:
-    """``NAME:init=PATH,lr=FLOAT,seed=INT,width=FLOAT`` (each key optional: stock weights, 3e-4, 0, 1.2)."""
+    """``NAME:init=PATH,lr=FLOAT,seed=INT,width=FLOAT,geometry=FLOAT`` (each key optional: stock
+    weights, 3e-4, 0, 1.2, 0)."""
     name, _, rest = text.partition(":")
     if not name or not name.replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"run {text!r}: a name of letters, digits, '-' and '_' comes first")
     fields: dict[str, str] = {}
     for item in filter(None, rest.split(",")):
         key, sep, value = item.partition("=")
-        if not sep or key not in ("init", "lr", "seed", "width"):
-            raise ValueError(f"run {text!r}: {item!r} is not init=PATH, lr=FLOAT, seed=INT or width=FLOAT")
+        if not sep or key not in ("init", "lr", "seed", "width", "geometry"):
+            raise ValueError(
+                f"run {text!r}: {item!r} is not init=PATH, lr=FLOAT, seed=INT, width=FLOAT or geometry=FLOAT"
+            )
         fields[key] = value
     try:
         lr = float(fields.get("lr", "3e-4"))
         seed = int(fields.get("seed", "0"))
         width = float(fields.get("width", "1.2"))
+        geometry = float(fields.get("geometry", "0"))
     except ValueError as exc:
         raise ValueError(f"run {text!r}: {exc}") from exc
     if lr <= 0:
         raise ValueError(f"run {text!r}: the learning rate must be positive")
     if not 0.8 <= width <= 3:
         raise ValueError(f"run {text!r}: width must be between 0.8 and 3")
+    if not 0 <= geometry <= 1:
+        raise ValueError(f"run {text!r}: geometry must be a share between 0 and 1")
     init = Path(fields["init"]) if fields.get("init") else None
-    return RunSpec(name, init, lr, seed, width)
+    return RunSpec(name, init, lr, seed, width, geometry)
 
 
 Job = tuple[str, int, int, int, int]
@@ -130,7 +138,13 @@ def _train(spec: RunSpec, config: dict[str, Any], threads: int) -> None:
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {spec.name} %(message)s")
     train(
         TrainConfig(
-            **config, init=spec.init, lr=spec.lr, seed=spec.seed, threads=threads, width_jitter=(0.8, spec.width)
+            **config,
+            init=spec.init,
+            lr=spec.lr,
+            seed=spec.seed,
+            threads=threads,
+            width_jitter=(0.8, spec.width),
+            geometry=spec.geometry,
         )
     )
 
@@ -173,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=Path, required=True, help="line pack written by anpr train ocr --prepare-only")
     parser.add_argument("--work", type=Path, required=True, help="scratch folder for the combined pack and runs")
     parser.add_argument("--collect", type=Path, required=True, help="where <run>.pth and runs.json go")
-    parser.add_argument("--run", action="append", required=True, help="NAME:init=PATH,lr=FLOAT,seed=INT,width=FLOAT")
+    parser.add_argument(
+        "--run", action="append", required=True, help="NAME:init=PATH,lr=FLOAT,seed=INT,width=FLOAT,geometry=FLOAT"
+    )
     parser.add_argument("--synth-plates", type=int, default=4000)
     parser.add_argument("--synth-painted", type=int, default=800)
     parser.add_argument("--synth-seed", type=int, default=0)
