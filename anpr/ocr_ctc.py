@@ -1,6 +1,7 @@
 """CTC decoding over a recogniser's per-frame character probabilities.
 
-A pure module (numpy only). The recogniser (easyocr's generation-2 VGG +
+A pure module (numpy, and numba for the inner loops:
+:mod:`anpr.ctc_kernels`). The recogniser (easyocr's generation-2 VGG +
 BiLSTM network) emits, for each of ``T`` horizontal frames of a text line, a
 probability for every class: column 0 is the CTC blank and column ``i`` is
 ``alphabet[i - 1]``. A text is read off a frame sequence by collapsing repeats
@@ -30,12 +31,13 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from anpr.ctc_kernels import FLOOR, NEG_INF, as_int64, forward_prefixes, max_code_length, prefix_beams
+
 Probs = npt.NDArray[np.float32]
 """``(T, C)`` per-frame class probabilities, column 0 the CTC blank."""
 
-_FLOOR = 1e-12
-_RESCALE_EVERY = 4
-_NEG_INF = -1e30
+_FLOOR = FLOOR
+_NEG_INF = NEG_INF
 
 
 def _check(probs: Probs, alphabet: str) -> None:
@@ -95,6 +97,44 @@ def beam_search(probs: Probs, alphabet: str, beam_width: int = 8, prune: float =
     through :func:`log_likelihood`). Beam scores are rescaled every frame so
     long lines cannot underflow. A frame that expands nothing (only the blank
     is likely) moves every prefix's mass onto its blank ending, in one step.
+
+    The search runs compiled (:func:`~anpr.ctc_kernels.prefix_beams`); a line whose prefixes
+    grow too long for its codes (a dozen characters of a 37-class alphabet) runs through
+    :func:`beam_search_reference`, which gives the same results.
+    """
+    _check(probs, alphabet)
+    if beam_width < 1:
+        raise ValueError("beam_width must be >= 1")
+    values = probs.astype(np.float64)
+    hit_rows, hit_cols = np.nonzero(values[:, 1:] >= prune)
+    starts = np.zeros(len(values) + 1, np.int64)
+    np.cumsum(np.bincount(hit_rows, minlength=len(values)), out=starts[1:])
+    classes = as_int64(hit_cols + 1)
+    base = len(alphabet) + 1
+    codes, lengths, scores, fits = prefix_beams(
+        values, starts, classes, values[hit_rows, classes], beam_width, base, max_code_length(base)
+    )
+    if not fits:
+        return beam_search_reference(probs, alphabet, beam_width, prune)
+    texts = [_spelled(code, length, alphabet) for code, length in zip(codes.tolist(), lengths.tolist(), strict=True)]
+    return sorted(zip(texts, scores.tolist(), strict=True), key=lambda item: item[1], reverse=True)
+
+
+def _spelled(code: int, length: int, alphabet: str) -> str:
+    """The text of a prefix code of :func:`~anpr.ctc_kernels.prefix_beams` (classes in base ``len(alphabet) + 1``)."""
+    base = len(alphabet) + 1
+    chars = []
+    for _ in range(length):
+        code, k = divmod(code, base)
+        chars.append(alphabet[k - 1])
+    return "".join(reversed(chars))
+
+
+def beam_search_reference(
+    probs: Probs, alphabet: str, beam_width: int = 8, prune: float = 1e-3
+) -> list[tuple[str, float]]:
+    """:func:`beam_search` in Python: what the compiled kernel is tested against, and what runs
+    when a prefix outgrows the kernel's codes (:func:`~anpr.ctc_kernels.max_code_length`).
     """
     _check(probs, alphabet)
     if beam_width < 1:
@@ -157,13 +197,12 @@ def _extended(labels: Sequence[int]) -> tuple[npt.NDArray[np.int64], npt.NDArray
 def prefix_log_likelihoods(probs: Probs, texts: Sequence[str], alphabet: str) -> list[npt.NDArray[np.float64]]:
     """For each text, ``log p(text[:k] | frames)`` for ``k = 0 .. len(text)`` (CTC forward algorithm).
 
-    All texts run through the frames together (one pass, states padded to the
-    longest text). A prefix that cannot fit the frames, or a text with a
-    character outside ``alphabet``, gets ``-1e30``.
+    A prefix that cannot fit the frames, or a text with a character outside
+    ``alphabet``, gets ``-1e30``.
 
     The recursion runs on probabilities (sums and products, which cost far less
     than log-sum-exp), each text's states rescaled by their largest every
-    :data:`_RESCALE_EVERY` frames, the scales kept as logs. A state more than
+    :data:`~anpr.ctc_kernels.RESCALE_EVERY` frames, the scales kept as logs. A state more than
     about ``e**-600`` below the best state of its text underflows to zero and
     reads as ``-1e30``: such a prefix is as good as impossible.
     """
@@ -173,65 +212,39 @@ def prefix_log_likelihoods(probs: Probs, texts: Sequence[str], alphabet: str) ->
 def prefix_log_likelihoods_many(
     items: Sequence[tuple[Probs, Sequence[str]]], alphabet: str
 ) -> list[list[npt.NDArray[np.float64]]]:
-    """:func:`prefix_log_likelihoods` of every ``(probs, texts)`` item, in one pass over the frames.
+    """:func:`prefix_log_likelihoods` of every ``(probs, texts)`` item, in one call.
 
     Reading a plate several ways gives many short frame sequences, each with a few texts to
-    score; the forward recursion costs about the same for one text as for a hundred, so they all
-    run together. Shorter sequences are padded with frames that are certainly blank, which carry
-    every state's mass onto its blank ending and change no prefix's likelihood.
+    score; the compiled forward recursion (:func:`~anpr.ctc_kernels.forward_prefixes`) runs
+    them all from one stack of frames.
     """
     for probs, _ in items:
         _check(probs, alphabet)
     index = {c: i + 1 for i, c in enumerate(alphabet)}
     rows = [(item, text) for item, (_, texts) in enumerate(items) for text in texts]
     known = [all(c in index for c in t) for _, t in rows]
-    longest = max((len(t) for _, t in rows), default=0)
-    n_frames = max((len(probs) for probs, _ in items), default=0)
-    n_states = 2 * longest + 1
-    ext = np.zeros((len(rows), n_states), np.int64)
-    skip = np.zeros((len(rows), n_states), np.float64)
-    for row, (_, text) in enumerate(rows):
-        if known[row] and text:
-            labels_ext, labels_skip = _extended([index[c] for c in text])
-            ext[row, : len(labels_ext)], skip[row, : len(labels_skip)] = labels_ext, labels_skip
-    emit = np.empty((n_frames, len(rows), n_states), np.float64)  # (T, rows, states)
-    first = 0
-    for probs, texts in items:
-        last = first + len(texts)
-        frames = np.maximum(probs.astype(np.float64), _FLOOR)
-        emit[: len(probs), first:last] = frames[:, ext[first:last]]
-        if len(probs) < n_frames:  # certain blanks: nothing else can be emitted there
-            emit[len(probs) :, first:last] = (ext[first:last] == 0).astype(np.float64)
-        first = last
-    padded = np.zeros((len(rows), n_states + 2))  # two empty states before state 0
-    alpha = padded[:, 2:]
-    log_scale = np.zeros(len(rows))
-    if n_frames:
-        alpha[:, :2] = emit[0, :, :2]
-    moved = np.empty_like(alpha)
-    for t in range(1, n_frames):
-        np.multiply(padded[:, :-2], skip, out=moved)  # from two states back, over a blank
-        moved += padded[:, 1:-1]
-        moved += alpha
-        np.multiply(moved, emit[t], out=alpha)
-        if t % _RESCALE_EVERY == 0 or t == n_frames - 1:
-            top = alpha.max(axis=1)
-            top[top <= 0.0] = 1.0
-            alpha /= top[:, None]
-            log_scale += np.log(top)
-    with np.errstate(divide="ignore"):
-        final = np.log(alpha) + log_scale[:, None]
-    out: list[list[npt.NDArray[np.float64]]] = [[] for _ in items]
-    for row, (item, text) in enumerate(rows):
-        prefix = np.full(len(text) + 1, _NEG_INF)
-        if known[row] and not len(items[item][0]):
+    item_frames = as_int64([len(probs) for probs, _ in items])
+    item_start = np.zeros(len(items), np.int64)
+    np.cumsum(item_frames[:-1], out=item_start[1:])
+    labels = as_int64([index[c] for (_, text), ok in zip(rows, known, strict=True) if ok for c in text])
+    label_start = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum([len(t) if ok else 0 for (_, t), ok in zip(rows, known, strict=True)], out=label_start[1:])
+    out_start = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum([len(t) + 1 for _, t in rows], out=out_start[1:])
+    out = np.full(int(out_start[-1]), _NEG_INF)
+    if rows and int(item_frames.sum()):
+        frames = np.concatenate([np.maximum(probs.astype(np.float64), _FLOOR) for probs, _ in items])
+        text_item = as_int64([item for item, _ in rows])
+        forward_prefixes(frames, item_start, item_frames, text_item, labels, label_start, out, out_start)
+    found: list[list[npt.NDArray[np.float64]]] = [[] for _ in items]
+    for row, (item, _) in enumerate(rows):
+        prefix = out[out_start[row] : out_start[row + 1]].copy()
+        if not known[row]:
+            prefix[:] = _NEG_INF
+        elif not item_frames[item]:
             prefix[0] = 0.0  # no frames: only the empty text
-        elif known[row]:
-            prefix[0] = final[row, 0]
-            ends = np.arange(1, len(text) + 1)
-            prefix[1:] = np.logaddexp(final[row, 2 * ends - 1], final[row, 2 * ends])
-        out[item].append(np.where(prefix > _NEG_INF / 2, prefix, _NEG_INF))
-    return out
+        found[item].append(prefix)
+    return found
 
 
 def log_likelihood(probs: Probs, text: str, alphabet: str) -> float:

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from anpr import containers
+from anpr.ctc_kernels import max_code_length
 from anpr.ocr_ctc import (
     beam_search,
+    beam_search_reference,
     char_confidences,
     fold,
     fold_matrix,
@@ -200,8 +202,9 @@ def test_prefix_likelihoods_of_several_texts_in_one_pass() -> None:
 
 
 def test_prefix_likelihoods_of_frame_sequences_of_different_lengths_in_one_pass() -> None:
-    """Shorter sequences are padded with certain blanks: no prefix moves, and a text that cannot
-    fit its own frames still cannot fit (the padding must not make room for it)."""
+    """Each text is scored on its own item's frames, as alone: a text that cannot fit its own
+    frames cannot fit because another item has more, and an item without frames holds only the
+    empty text."""
     rng = np.random.default_rng(3)
     items = []
     for length in (3, 11, 40, 0):
@@ -231,6 +234,47 @@ def test_scoring_and_decoding_many_views_together_equals_one_by_one() -> None:
         assert [s for s, _ in joint] == pytest.approx([s for s, _ in alone], rel=1e-9)
     assert decode_plates(views) == [decode_plate(v) for v in views]
     assert [d.text for d in decode_plates(views)][:2] == ["51F12385", "59L214999"]
+
+
+def _plate_like_line(rng: np.random.Generator, n_chars: int) -> np.ndarray:
+    """A recogniser-like line: each character over two or three frames, most of its mass on one
+    class and some on a look-alike, blanks between, and a little noise everywhere."""
+    rows = []
+    for _ in range(n_chars):
+        main, other = rng.choice(len(ALPHABET), 2, replace=False) + 1
+        for _ in range(int(rng.integers(2, 4))):
+            row = rng.random(len(ALPHABET) + 1) ** 6 * 0.02
+            row[main] += rng.uniform(0.4, 0.95)
+            row[other] += rng.uniform(0.0, 0.4)
+            rows.append(row / row.sum())
+        blank = rng.random(len(ALPHABET) + 1) ** 6 * 0.01
+        blank[0] = 1.0
+        rows.append(blank / blank.sum())
+    return np.array(rows, np.float32).reshape(-1, len(ALPHABET) + 1)
+
+
+def test_compiled_beam_search_gives_the_reference_texts_and_numbers() -> None:
+    """The compiled search visits prefixes in the reference's order and sums in its order, so the
+    texts, their order and their log-probabilities are identical, not merely close."""
+    rng = np.random.default_rng(11)
+    for n_chars in (0, 1, 4, 7, 10):
+        for width in (1, 3, 6, 16):
+            probs = _plate_like_line(rng, n_chars)
+            for prune in (1e-3, 1e-2):
+                expected = beam_search_reference(probs, ALPHABET, width, prune)
+                assert beam_search(probs, ALPHABET, width, prune) == expected
+
+
+def test_beam_search_of_a_line_longer_than_the_compiled_codes_hold() -> None:
+    """Prefixes are held as int64 codes of at most a dozen characters of this alphabet; a longer
+    line (a container number with marks beside it) is searched by the reference and read whole."""
+    assert max_code_length(len(ALPHABET) + 1) == 12
+    assert (len(ALPHABET) + 1) ** 12 < 2**63 < (len(ALPHABET) + 1) ** 13
+    text = "MSCU1234566 22G1"
+    probs = frames([c for c in text if c != " "])
+    beams = beam_search(probs, ALPHABET, 6)
+    assert beams[0][0] == "MSCU123456622G1"
+    assert beams == beam_search_reference(probs, ALPHABET, 6)
 
 
 def test_beam_search_sums_alignments_and_ranks_the_runner_up() -> None:

@@ -1,0 +1,205 @@
+"""Compiled inner loops of the CTC decoding in :mod:`anpr.ocr_ctc` (numba, numbers in and out).
+
+The prefix beam search and the forward algorithm step through a line's frames one by one, a few
+states at a time. In Python and numpy that cost more in interpretation than in arithmetic: on a
+held-out street photo, whose plate is read from a dozen crops, they took about a tenth of the
+photo's time. These kernels are the same recursions compiled by numba, and :mod:`anpr.ocr_ctc`
+keeps the checks and the conversion from and to texts.
+
+Compiled code is cached beside this file (``cache=True``), so a process after the first loads it
+in a fraction of a second; numba falls back to a per-user cache where that folder is read-only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+RESCALE_EVERY = 4
+"""The forward recursion rescales each text's states by their largest every this many frames."""
+NEG_INF = -1e30
+"""The log-likelihood of an impossible prefix."""
+FLOOR = 1e-12
+"""Probabilities under this count as this in logs."""
+
+
+def max_code_length(classes: int) -> int:
+    """The longest prefix :func:`prefix_beams` can hold as one int64 code in base ``classes``."""
+    return int((63 * math.log(2)) // math.log(classes))
+
+
+@njit(cache=True)
+def _find(codes: np.ndarray, lengths: np.ndarray, used: int, code: int, length: int) -> int:
+    for r in range(used):
+        if codes[r] == code and lengths[r] == length:
+            return r
+    return -1
+
+
+@njit(cache=True)
+def prefix_beams(
+    values: np.ndarray,
+    hit_start: np.ndarray,
+    hit_class: np.ndarray,
+    hit_prob: np.ndarray,
+    beam_width: int,
+    base: int,
+    max_length: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """CTC prefix beam search over ``values`` (``(T, C)`` float64 probabilities, column 0 blank).
+
+    Frame ``t`` expands the classes ``hit_class[hit_start[t]:hit_start[t + 1]]`` (with their
+    probabilities ``hit_prob``), in that order. A prefix is held as its classes written in base
+    ``base`` (every class is at least 1, so the length tells ``"0"`` from ``""``). Returns the
+    final beams' codes, lengths and ``log p(prefix | frames)``, and ``False`` (with nothing else)
+    when a prefix would outgrow ``max_length`` classes.
+
+    Step for step this is :func:`anpr.ocr_ctc.beam_search_reference`: prefixes are visited and
+    created in the same order, sums are added in the same order and ties keep that order, so both
+    give the same texts and the same numbers.
+    """
+    n_frames, n_classes = values.shape
+    room = beam_width * (1 + n_classes)
+    codes = np.zeros(beam_width, np.int64)
+    lengths = np.zeros(beam_width, np.int64)
+    p_blank = np.zeros(beam_width)
+    p_char = np.zeros(beam_width)
+    p_blank[0] = 1.0
+    held = 1
+    next_codes = np.zeros(room, np.int64)
+    next_lengths = np.zeros(room, np.int64)
+    next_blank = np.zeros(room)
+    next_char = np.zeros(room)
+    totals = np.zeros(room)
+    log_scale = 0.0
+    for t in range(n_frames):
+        blank = values[t, 0]
+        first, last_hit = hit_start[t], hit_start[t + 1]
+        if first == last_hit:  # only the blank is likely: every prefix's mass moves onto its blank ending
+            mass = 0.0
+            for i in range(held):
+                mass += p_blank[i] + p_char[i]
+            if mass * blank <= 0.0:
+                break
+            log_scale += math.log(mass * blank)
+            for i in range(held):
+                p_blank[i] = (p_blank[i] + p_char[i]) / mass
+                p_char[i] = 0.0
+            continue
+        used = 0
+        for i in range(held):
+            code, length = codes[i], lengths[i]
+            same = _find(next_codes, next_lengths, used, code, length)
+            if same < 0:
+                same = used
+                next_codes[used], next_lengths[used], next_blank[used], next_char[used] = code, length, 0.0, 0.0
+                used += 1
+            next_blank[same] += (p_blank[i] + p_char[i]) * blank
+            last = code % base if length > 0 else -1
+            for h in range(first, last_hit):
+                if length >= max_length:
+                    return codes[:0], lengths[:0], p_blank[:0], False
+                k, p = hit_class[h], hit_prob[h]
+                grown_code = code * base + k
+                grown = _find(next_codes, next_lengths, used, grown_code, length + 1)
+                if grown < 0:
+                    grown = used
+                    next_codes[used], next_lengths[used] = grown_code, length + 1
+                    next_blank[used], next_char[used] = 0.0, 0.0
+                    used += 1
+                if k == last:
+                    next_char[same] += p_char[i] * p  # a repeat without a blank collapses into the same char
+                    next_char[grown] += p_blank[i] * p
+                else:
+                    next_char[grown] += (p_blank[i] + p_char[i]) * p
+        for r in range(used):
+            totals[r] = next_blank[r] + next_char[r]
+        order = np.argsort(-totals[:used], kind="mergesort")  # stable: ties keep their order, as sorted() does
+        held = min(beam_width, used)
+        total = 0.0
+        for r in range(held):
+            total += totals[order[r]]
+        if total <= 0.0:
+            break
+        log_scale += math.log(total)
+        for r in range(held):
+            o = order[r]
+            codes[r], lengths[r] = next_codes[o], next_lengths[o]
+            p_blank[r], p_char[r] = next_blank[o] / total, next_char[o] / total
+    scores = np.empty(held)
+    for i in range(held):
+        scores[i] = math.log(max(p_blank[i] + p_char[i], FLOOR)) + log_scale
+    return codes[:held].copy(), lengths[:held].copy(), scores, True
+
+
+@njit(cache=True)
+def forward_prefixes(
+    frames: np.ndarray,
+    item_start: np.ndarray,
+    item_frames: np.ndarray,
+    text_item: np.ndarray,
+    labels: np.ndarray,
+    label_start: np.ndarray,
+    out: np.ndarray,
+    out_start: np.ndarray,
+) -> None:
+    """The CTC forward algorithm for many texts, each on its own item's frames.
+
+    ``frames`` stacks every item's ``(T, C)`` probabilities (floored at :data:`FLOOR`); item
+    ``i`` holds ``item_frames[i]`` of them from row ``item_start[i]``. Text ``r`` reads item
+    ``text_item[r]`` and is ``labels[label_start[r]:label_start[r + 1]]`` (classes, at least 1).
+    Writes ``log p(text[:k] | frames)`` for ``k = 0 .. len(text)`` at ``out[out_start[r]:]``,
+    :data:`NEG_INF` where impossible. Items without frames are left to the caller.
+
+    The recursion runs on probabilities, the states rescaled by their largest every
+    :data:`RESCALE_EVERY` frames and the scales kept as logs, over the blank-interleaved
+    labels (state ``2j + 1`` is character ``j``; a character may follow the previous one
+    directly when they differ).
+    """
+    longest = 0
+    for r in range(text_item.shape[0]):
+        longest = max(longest, label_start[r + 1] - label_start[r])
+    alpha = np.zeros(2 * longest + 1)
+    for r in range(text_item.shape[0]):
+        item = text_item[r]
+        n_frames, row0 = item_frames[item], item_start[item]
+        if n_frames == 0:
+            continue
+        lab0, n_chars = label_start[r], label_start[r + 1] - label_start[r]
+        n_states = 2 * n_chars + 1
+        alpha[:n_states] = 0.0
+        alpha[0] = frames[row0, 0]
+        if n_states > 1:
+            alpha[1] = frames[row0, labels[lab0]]
+        log_scale = 0.0
+        for t in range(1, n_frames):
+            row = row0 + t
+            for s in range(n_states - 1, -1, -1):  # downwards, so states below still hold frame t - 1
+                value = alpha[s]
+                if s >= 1:
+                    value += alpha[s - 1]
+                if s >= 3 and s % 2 == 1 and labels[lab0 + s // 2] != labels[lab0 + s // 2 - 1]:
+                    value += alpha[s - 2]
+                alpha[s] = value * frames[row, labels[lab0 + s // 2] if s % 2 == 1 else 0]
+            if t % RESCALE_EVERY == 0 or t == n_frames - 1:
+                top = 0.0
+                for s in range(n_states):
+                    top = max(top, alpha[s])
+                if top <= 0.0:
+                    top = 1.0
+                for s in range(n_states):
+                    alpha[s] /= top
+                log_scale += math.log(top)
+        at = out_start[r]
+        out[at] = math.log(alpha[0]) + log_scale if alpha[0] > 0.0 else NEG_INF
+        for k in range(1, n_chars + 1):
+            ends = alpha[2 * k - 1] + alpha[2 * k]  # the prefix's last character, or a blank after it
+            out[at + k] = math.log(ends) + log_scale if ends > 0.0 else NEG_INF
+
+
+def as_int64(values: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """``values`` as a contiguous int64 array (what the kernels take for indices)."""
+    return np.ascontiguousarray(values, dtype=np.int64)
