@@ -203,3 +203,39 @@ def forward_prefixes(
 def as_int64(values: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """``values`` as a contiguous int64 array (what the kernels take for indices)."""
     return np.ascontiguousarray(values, dtype=np.int64)
+
+
+@njit(cache=True)
+def viterbi_states(emit: np.ndarray, skip: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The most likely alignment's state per frame, for ``emit`` (``(T, S)`` log-probabilities of
+    each frame emitting each state's class) and ``skip`` (where a state may be reached from two
+    states back, over a blank); ``False`` when no alignment reaches the end.
+
+    Ties go to staying, then to one step, as in :func:`anpr.ocr_ctc.char_confidences`' alignments
+    since they were first written in numpy (the same sums, so the same paths).
+    """
+    n_frames, n_states = emit.shape
+    back = np.zeros((n_frames, n_states), np.int8)
+    score = np.full(n_states, NEG_INF)
+    score[0] = emit[0, 0]
+    if n_states > 1:
+        score[1] = emit[0, 1]
+    previous = np.empty(n_states)
+    for t in range(1, n_frames):
+        previous[:] = score
+        for s in range(n_states):
+            best, move = previous[s], 0
+            if s >= 1 and previous[s - 1] > best:
+                best, move = previous[s - 1], 1
+            if s >= 2 and skip[s] and previous[s - 2] > best:
+                best, move = previous[s - 2], 2
+            back[t, s] = move
+            score[s] = best + emit[t, s]
+    end = n_states - 1 if n_states == 1 or score[n_states - 1] >= score[n_states - 2] else n_states - 2
+    path = np.empty(n_frames, np.int64)
+    if score[end] <= NEG_INF / 2:
+        return path[:0], False
+    path[n_frames - 1] = end
+    for t in range(n_frames - 1, 0, -1):
+        path[t - 1] = path[t] - back[t, path[t]]
+    return path, True

@@ -31,7 +31,15 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from anpr.ctc_kernels import FLOOR, NEG_INF, as_int64, forward_prefixes, max_code_length, prefix_beams
+from anpr.ctc_kernels import (
+    FLOOR,
+    NEG_INF,
+    as_int64,
+    forward_prefixes,
+    max_code_length,
+    prefix_beams,
+    viterbi_states,
+)
 
 Probs = npt.NDArray[np.float32]
 """``(T, C)`` per-frame class probabilities, column 0 the CTC blank."""
@@ -287,36 +295,12 @@ def char_distributions(probs: Probs, text: str, alphabet: str) -> list[dict[str,
 
 
 def _viterbi(probs: Probs, labels: Sequence[int]) -> list[int] | None:
-    """The extended-label state of each frame on the most likely alignment, or ``None``.
-
-    Each frame's step works in place on preallocated arrays (the states are few, so numpy's cost per
-    call outweighs the arithmetic): a gate frame's container reads align several texts each, and
-    stacking the three moves per frame took twice as long. Ties go to staying, then to one step."""
+    """The extended-label state of each frame on the most likely alignment, or ``None``
+    (compiled: :func:`~anpr.ctc_kernels.viterbi_states`; a gate frame's container reads align
+    several texts each). Ties go to staying, then to one step."""
+    if not len(probs):
+        return None
     ext, skip = _extended(labels)
     emit = np.log(np.maximum(probs[:, ext].astype(np.float64), _FLOOR))
-    n_t, n_s = emit.shape
-    back = np.zeros((n_t, n_s), np.int8)
-    score = np.full(n_s, _NEG_INF)
-    score[0] = emit[0, 0]
-    if n_s > 1:
-        score[1] = emit[0, 1]
-    no_skip = ~skip
-    one, two = np.full(n_s, _NEG_INF), np.full(n_s, _NEG_INF)  # arrivals from one and two states back
-    for t in range(1, n_t):
-        one[1:] = score[:-1]
-        two[2:] = score[:-2]
-        two[no_skip] = _NEG_INF
-        moves = back[t]
-        best = np.maximum(score, one)
-        moves[one > score] = 1
-        moves[two > best] = 2
-        np.maximum(best, two, out=best)
-        score = best + emit[t]
-    end = n_s - 1 if n_s == 1 or score[-1] >= score[-2] else n_s - 2
-    if score[end] <= _NEG_INF / 2:
-        return None
-    path = [end]
-    for t in range(n_t - 1, 0, -1):
-        path.append(path[-1] - int(back[t, path[-1]]))
-    path.reverse()
-    return path
+    path, found = viterbi_states(emit, skip)
+    return path.tolist() if found else None
