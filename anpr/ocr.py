@@ -31,6 +31,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from anpr import containers
 from anpr.config import AnprSettings, get_settings
+from anpr.ctc_kernels import warm_up
 from anpr.errors import ModelLoadError
 from anpr.ocr_ctc import Probs, fold, fold_matrix
 from anpr.ocr_grammar import (
@@ -322,6 +323,7 @@ class EasyOcrEngine:
             self._plate_model, self.plate_info = load_recogniser(self.settings, self.ocr_settings, plate_network)
             self._plate_fold = fold_matrix(self.plate_info.alphabet, ALPHABET)
         self._decode = self.ocr_settings.decode_config()
+        warm_up()  # the decoding's compiled kernels, now rather than on the first frame
 
     def tap(self, plates: bool) -> list[np.ndarray]:
         """From now on, keep every batch of prepared lines the plate (``plates``) or the other

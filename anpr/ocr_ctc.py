@@ -113,7 +113,7 @@ def beam_search(probs: Probs, alphabet: str, beam_width: int = 8, prune: float =
     _check(probs, alphabet)
     if beam_width < 1:
         raise ValueError("beam_width must be >= 1")
-    values = probs.astype(np.float64)
+    values = np.ascontiguousarray(probs, dtype=np.float64)  # the layout the kernel was compiled for
     hit_rows, hit_cols = np.nonzero(values[:, 1:] >= prune)
     starts = np.zeros(len(values) + 1, np.int64)
     np.cumsum(np.bincount(hit_rows, minlength=len(values)), out=starts[1:])
@@ -301,6 +301,6 @@ def _viterbi(probs: Probs, labels: Sequence[int]) -> list[int] | None:
     if not len(probs):
         return None
     ext, skip = _extended(labels)
-    emit = np.log(np.maximum(probs[:, ext].astype(np.float64), _FLOOR))
+    emit = np.ascontiguousarray(np.log(np.maximum(probs[:, ext].astype(np.float64), _FLOOR)))
     path, found = viterbi_states(emit, skip)
     return path.tolist() if found else None

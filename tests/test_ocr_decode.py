@@ -485,3 +485,36 @@ def test_a_stretched_crop_completes_a_cut_number_only_when_it_keeps_the_known_pa
     assert decoded is not None
     assert (decoded.text, decoded.valid, decoded.formatted) == (expected.replace(" ", ""), True, expected)
     assert len(decoded.char_confidences) == 11 and 0.0 < decoded.confidence <= 1.0
+
+
+WARM_UP_CHECK = """
+import json
+import numpy as np
+from anpr import ctc_kernels
+from anpr.ocr_ctc import char_confidences
+from anpr.ocr_grammar import ALPHABET, decode_container, decode_plates, score_many
+
+kernels = (ctc_kernels.prefix_beams, ctc_kernels.forward_prefixes, ctc_kernels.viterbi_states)
+ctc_kernels.warm_up()
+compiled = [[str(s) for s in k.signatures] for k in kernels]
+rng = np.random.default_rng(0)
+lines = [rng.dirichlet(np.full(len(ALPHABET) + 1, 0.05), size=n).astype(np.float32) for n in (30, 12, 40)]
+decode_plates([[lines[0]], [lines[1], lines[2]]])
+decode_container([lines[2]])
+score_many([([lines[1], lines[2]], ["51F12385", "29A1"])], ALPHABET)
+char_confidences(lines[0][::-1], "15", ALPHABET)  # a reversed, not contiguous, line too
+print(json.dumps({"warm": compiled, "after": [[str(s) for s in k.signatures] for k in kernels]}))
+"""
+
+
+def test_the_warm_up_compiles_what_decoding_uses() -> None:
+    """The engine compiles the kernels when it loads (``warm_up``); decoding afterwards must find its
+    argument types (array layouts included) compiled, or the first frame would pay for compiling
+    after all. A fresh interpreter, so nothing compiled by other tests hides a missing type."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", WARM_UP_CHECK], capture_output=True, text=True, check=True)
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert all(got["warm"])
+    assert got["after"] == got["warm"]
