@@ -8,15 +8,36 @@ keeps the checks and the conversion from and to texts.
 
 Compiled code is cached beside this file (``cache=True``), so a process after the first loads it
 in a fraction of a second; numba falls back to a per-user cache where that folder is read-only.
+Without numba (a lent training machine has only what training needs) the kernels run as plain
+Python: the same results, many times slower (:data:`COMPILED` says which).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_numba_njit: Any
+try:
+    from numba import njit as _numba_njit
+except ImportError:  # a bare training machine (anpr.training.parallel_ocr) has no numba
+    _numba_njit = None
+COMPILED = _numba_njit is not None
+"""Whether the kernels run compiled (numba is installed) or as plain Python."""
+
+
+def njit(**options: Any) -> Callable[[F], F]:
+    """numba's ``njit`` with these options; without numba, the function as it is."""
+    if _numba_njit is None:
+        return lambda function: function
+    return cast(Callable[[F], F], _numba_njit(**options))
+
 
 RESCALE_EVERY = 4
 """The forward recursion rescales each text's states by their largest every this many frames."""

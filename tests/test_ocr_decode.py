@@ -518,3 +518,43 @@ def test_the_warm_up_compiles_what_decoding_uses() -> None:
     got = json.loads(done.stdout.strip().splitlines()[-1])
     assert all(got["warm"])
     assert got["after"] == got["warm"]
+
+
+WITHOUT_NUMBA = """
+import json, sys
+sys.modules["numba"] = None  # importing it now fails, as on a machine without it
+import numpy as np
+import anpr.training.parallel_ocr, anpr.training.train_ocr  # what a lent training machine runs
+from anpr import ctc_kernels
+from anpr.ocr_ctc import beam_search
+from anpr.ocr_grammar import ALPHABET, decode_container, decode_plates
+
+rng = np.random.default_rng(5)
+lines = [rng.dirichlet(np.full(len(ALPHABET) + 1, 0.05), size=n).astype(np.float32) for n in (30, 12, 40)]
+print(json.dumps({
+    "compiled": ctc_kernels.COMPILED,
+    "beams": beam_search(lines[0], ALPHABET, 6),
+    "plates": [d.text for d in decode_plates([[lines[0]], [lines[1], lines[2]]])],
+    "container": decode_container([lines[2]]).text,
+}))
+"""
+
+
+def test_without_numba_the_kernels_run_as_python_with_the_same_results() -> None:
+    """A lent training machine has no numba (``anpr.training.parallel_ocr``): training and decoding
+    still import, and the kernels, run as plain Python, decode as the compiled ones do."""
+    import subprocess
+    import sys
+
+    from anpr import ctc_kernels
+
+    done = subprocess.run([sys.executable, "-c", WITHOUT_NUMBA], capture_output=True, text=True, check=True)
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["compiled"] is False and ctc_kernels.COMPILED is True
+    rng = np.random.default_rng(5)
+    lines = [rng.dirichlet(np.full(len(ALPHABET) + 1, 0.05), size=n).astype(np.float32) for n in (30, 12, 40)]
+    beams = beam_search(lines[0], ALPHABET, 6)
+    assert [t for t, _ in got["beams"]] == [t for t, _ in beams]
+    assert [s for _, s in got["beams"]] == pytest.approx([s for _, s in beams], rel=1e-12)
+    assert got["plates"] == [d.text for d in decode_plates([[lines[0]], [lines[1], lines[2]]])]
+    assert got["container"] == decode_container([lines[2]]).text

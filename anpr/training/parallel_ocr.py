@@ -17,9 +17,8 @@ the next lent machine runs it without a script written on the spot::
    every run's settings and training record (or its error).
 
 It imports neither easyocr nor the settings, which a bare GPU machine lacks: only torch,
-OpenCV, Pillow, NumPy, PyYAML and python-stdnum (the container grammar's check digit). The
-lent H200 had all but python-stdnum; a copy of its pure-Python package, carried beside the pack
-and put on ``PYTHONPATH``, was enough.
+OpenCV, Pillow, NumPy and PyYAML. Without numba the decoding's kernels run as plain Python
+(:data:`anpr.ctc_kernels.COMPILED`); validation only needs the greedy read, which is Python anyway.
 """
 
 from __future__ import annotations
