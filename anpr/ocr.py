@@ -156,8 +156,8 @@ class OcrSettings(BaseSettings):
         3,
         ge=1,
         le=9,
-        description="A container box whose own read fails the check digit takes a number from its nudged reads only "
-        "when at least this many of them (of eight) read it.",
+        description="A container box whose own read fails the check digit, or passes it but no nudged read repeats it, "
+        "takes a number from its nudged reads only when at least this many of them (of eight) read it.",
     )
 
     def decode_config(self) -> DecodeConfig:

@@ -435,14 +435,18 @@ def rescore_container(
     Every view with as many lines as the first proposes its valid number; each proposal is scored by
     its CTC log-likelihood summed over those views, and the best one wins, measured on the view that
     likes it best. With no valid proposal, the first decode is returned as it was. When the first
-    view's own read is not valid, a proposal is taken only when at least ``min_votes`` views read it
-    and it beats the next proposal by the tie margin: a misread passes the check digit about one
-    time in ten, and a number only one or two nudged boxes read is as often one of those as the
-    painted one. (Proposals carry the owner prior already: :func:`decode_container`.)
+    view's own read does not stand (it is not valid, or, below, no other view repeats it), a
+    proposal is taken only when at least ``min_votes`` views read it and it beats the next proposal
+    by the tie margin: a misread passes the check digit about one time in ten, and a number only one
+    or two nudged boxes read is as often one of those as the painted one. (Proposals carry the
+    owner prior already: :func:`decode_container`.)
 
     With :data:`CONFIRMING_VIEWS` views or more, a number only one view reads is no proposal, the
-    box's own included: a valid own read that none of the nudged boxes repeats is reported as the
-    text the views make likeliest, invalid (:func:`_unconfirmed`).
+    box's own included: a valid own read that none of the nudged boxes repeats, and that no other
+    number replaces as above, is reported as the text the views make likeliest, invalid
+    (:func:`_unconfirmed`). On a real vertical stack whose box cut the check digit, two of eleven
+    nudged boxes read a wrong number that passes (``TEIU8912521`` for ``TEMU8912520``) where the
+    box's own read was another (``TFIU8912523``).
     Returns the index of the view the reading was measured on, and the reading.
     """
     if not views or len(views) != len(decoded):
@@ -467,10 +471,11 @@ def rescore_container(
     totals = per_view.sum(axis=0)
     order = np.argsort(-totals)
     best = int(order[0])
-    if not decoded[0].valid:
+    own_stands = decoded[0].valid and decoded[0].text in votes
+    if not own_stands:
         clear = len(texts) == 1 or totals[best] - totals[int(order[1])] >= config.tie_margin
         if votes[texts[best]] < min_votes or not clear:
-            return 0, decoded[0]
+            return _unconfirmed(views, decoded, same, alphabet) if decoded[0].valid else (0, decoded[0])
     row = int(np.argmax(per_view[:, best]))
     view = same[row]
     number = containers.parse(texts[best])

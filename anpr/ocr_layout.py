@@ -41,6 +41,7 @@ from anpr.ocr_prep import (
     rotate,
     skew_angle,
     stretch,
+    stroke_mask,
     to_grey,
     upscale,
 )
@@ -175,14 +176,15 @@ def _join_broken(spans: list[tuple[int, int]], median: float) -> list[tuple[int,
 def stacked_cells(grey: GreyImage) -> list[tuple[int, int]]:
     """``[y1, y2)`` spans of the characters of a vertical stack, top to bottom.
 
-    Rows count as ink when they rise a tenth of the way (at least 2 % of the
-    width) from the profile's floor (corrugation and dirt add a floor) to its
-    peak, so a thin stroke such as the stem of a 7 still counts. Spans closer
+    Strokes are found by local contrast (:func:`~anpr.ocr_prep.stroke_mask`), so a pale halo
+    around sunlit paint does not join the characters. Rows count as ink when they rise a tenth
+    of the way (at least 2 % of the width) from the profile's floor (corrugation and dirt add a
+    floor) to its peak, so a thin stroke such as the stem of a 7 still counts. Spans closer
     than 2 px are merged, short neighbours that fit one character joined,
     slivers under a third of the median height dropped, and spans much taller
     than the median (touching characters) cut into equal parts.
     """
-    mask = ink_mask(grey)
+    mask = stroke_mask(grey)
     profile = mask.mean(axis=1).astype(np.float64)
     floor, peak = np.percentile(profile, (10, 90))
     if peak - floor < 0.05:

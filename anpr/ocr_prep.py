@@ -109,6 +109,33 @@ def ink_mask(grey: GreyImage) -> Mask:
     return mask
 
 
+STROKE_KERNEL = 5
+""":func:`stroke_mask`'s structuring element is the crop's width over this (a vertical stack is about
+one character wide, and its strokes about a fifth of that)."""
+
+
+def stroke_mask(grey: GreyImage) -> Mask:
+    """Stroke pixels by local contrast: brighter (or darker) than the background within about a
+    character, whatever the light across the crop.
+
+    :func:`ink_mask` thresholds the whole crop at one level. Painted container codes are often lit
+    unevenly, and bright paint blooms into a pale halo on camera: on a real vertical stack the halo
+    around sunlit letters was brighter than the level, so the letters and the gaps between them
+    became one blob. Here the strokes are first separated from anything wider than a stroke (a
+    morphological top-hat, or black-hat for dark ink, the polarity :func:`ink_mask` decides), then
+    thresholded (Otsu).
+    """
+    w = grey.shape[1]
+    ink = ink_mask(grey)
+    bright = bool(ink.any() and (~ink).any() and grey[ink].mean() > grey[~ink].mean())
+    size = max(3, (w // STROKE_KERNEL) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    contrast = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT if bright else cv2.MORPH_BLACKHAT, kernel)
+    level, _ = cv2.threshold(contrast, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    mask: Mask = contrast > level
+    return mask
+
+
 def _profile_sharpness(mask: npt.NDArray[np.uint8], angle: float) -> float:
     """Sum of squared steps between row sums of ``mask`` rotated by ``angle``.
 

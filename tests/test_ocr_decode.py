@@ -446,6 +446,24 @@ def test_a_valid_own_read_that_no_nudged_view_repeats_is_reported_unverified(rep
     assert rescore_container(few, decoded[: len(few)], min_votes=3)[1].text == "DERU5013288"
 
 
+@pytest.mark.parametrize(("agreeing", "read"), [(2, ("CAIU89796", False)), (3, ("CAIU8979622", True))])
+def test_a_valid_own_read_no_view_repeats_gives_way_only_to_a_number_enough_views_read(
+    agreeing: int, read: tuple[str, bool]
+) -> None:
+    """As on a real vertical stack whose box cut the check digit: the box read ``TFIU8912523``, two of
+    eleven nudged boxes ``TEIU8912521`` (both pass), none the painted ``TEMU8912520``. An own read no
+    view repeats is as good as none, so another number needs ``min_votes`` views and a clear margin,
+    as for a box read invalid; short of that the box is reported unverified."""
+    own = [frames(list("CAIU8979638"))]
+    cut = [frames(list("CAIU89796"))]
+    views = [own, *[_container_view(0.9)] * agreeing, *[cut] * (6 - agreeing)]
+    decoded = [decode_container(v) for v in views]
+    assert decoded[0].valid and decoded[1].valid and decoded[1].text != decoded[0].text
+    assert len(views) >= CONFIRMING_VIEWS
+    _, best = rescore_container(views, decoded, min_votes=3)
+    assert (best.text, best.valid) == read
+
+
 CHECK_DIGIT, OWNER_CODE = ("MSCU500627", True), ("6889054", False)
 
 

@@ -130,6 +130,30 @@ def test_vertical_codes_are_cut_into_their_characters() -> None:
     assert hits >= 5
 
 
+def _haloed_stack(text: str, cell: int = 60, width: int = 140) -> np.ndarray:
+    """A vertical stack of white characters on dark paint, each in a ``cell``-px slot from y = 10,
+    glowing into a pale halo that fades down the stack (sunlit paint as a gate camera sees it: on
+    a real frame the halo between the top letters was brighter than one threshold for the crop)."""
+    grey = np.full((cell * len(text) + 20, width), 60, np.uint8)
+    for i, ch in enumerate(text):
+        (tw, th), _ = cv2.getTextSize(ch, cv2.FONT_HERSHEY_SIMPLEX, 1.5, 5)
+        org = ((width - tw) // 2, 10 + i * cell + (cell + th) // 2)
+        cv2.putText(grey, ch, org, cv2.FONT_HERSHEY_SIMPLEX, 1.5, 250, 5)
+    ink = grey > 150
+    glow = cv2.GaussianBlur(cv2.dilate(ink.astype(np.uint8) * 255, np.ones((25, 25), np.uint8)), (31, 31), 0)
+    fade = np.linspace(1.0, 0.2, grey.shape[0])[:, None]
+    halo = np.clip(60 + glow.astype(np.float32) / 255 * 120 * fade, 0, 255)
+    return as_grey(np.where(ink, grey, halo).astype(np.uint8))
+
+
+def test_a_stack_of_glowing_characters_is_cut_into_its_characters() -> None:
+    grey = _haloed_stack("TEMU8912520")
+    cells = stacked_cells(grey)
+    assert len(cells) == 11
+    for i, (a, b) in enumerate(cells):
+        assert 10 + 60 * i <= (a + b) / 2 < 10 + 60 * (i + 1)  # each cell on its own character
+
+
 def test_stacked_size_type_becomes_one_line() -> None:
     rng = np.random.default_rng(2)
     spec = ContainerSpec("CAIU8979622", "45G1", Orientation.VERTICAL)
