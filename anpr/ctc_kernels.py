@@ -14,6 +14,7 @@ Python: the same results, many times slower (:data:`COMPILED` says which).
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -22,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 _numba_njit: Any
 try:
@@ -33,10 +35,25 @@ COMPILED = _numba_njit is not None
 
 
 def njit(**options: Any) -> Callable[[F], F]:
-    """numba's ``njit`` with these options; without numba, the function as it is."""
-    if _numba_njit is None:
-        return lambda function: function
-    return cast(Callable[[F], F], _numba_njit(**options))
+    """numba's ``njit`` with these options; without numba, the function as it is.
+
+    With ``cache=True`` and nowhere to write the cache (a read-only install with no writable home
+    or ``NUMBA_CACHE_DIR``), numba refuses the function at import; it is then compiled uncached,
+    in every process, rather than not at all.
+    """
+
+    def compile_(function: F) -> F:
+        if _numba_njit is None:
+            return function
+        try:
+            return cast(F, _numba_njit(**options)(function))
+        except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
+            if not options.get("cache"):
+                raise
+            log.warning("numba cannot cache %s (%s); compiling it in each process", function.__name__, exc)
+            return cast(F, _numba_njit(**{**options, "cache": False})(function))
+
+    return compile_
 
 
 RESCALE_EVERY = 4

@@ -576,3 +576,33 @@ def test_without_numba_the_kernels_run_as_python_with_the_same_results() -> None
     assert [s for _, s in got["beams"]] == pytest.approx([s for _, s in beams], rel=1e-12)
     assert got["plates"] == [d.text for d in decode_plates([[lines[0]], [lines[1], lines[2]]])]
     assert got["container"] == decode_container([lines[2]]).text
+
+
+NOWHERE_TO_CACHE = """
+import json
+import numba.core.caching
+numba.core.caching.CacheImpl._locator_classes = []  # as a read-only install with no writable cache folder
+import numpy as np
+from anpr import ctc_kernels
+from anpr.ocr_ctc import beam_search
+from anpr.ocr_grammar import ALPHABET
+
+probs = np.random.default_rng(5).dirichlet(np.full(len(ALPHABET) + 1, 0.05), size=30).astype(np.float32)
+beams = beam_search(probs, ALPHABET, 6)
+signatures = getattr(ctc_kernels.prefix_beams, "signatures", None)  # a numba dispatcher has them
+print(json.dumps({"compiled": ctc_kernels.COMPILED, "signatures": signatures and len(signatures), "beams": beams}))
+"""
+
+
+def test_kernels_compile_uncached_where_numba_cannot_write_a_cache() -> None:
+    """numba refuses ``cache=True`` at import when no cache folder is writable; the kernels are then
+    compiled in the process, not lost, and decode as usual."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", NOWHERE_TO_CACHE], capture_output=True, text=True, check=True)
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["compiled"] is True and got["signatures"] == 1
+    probs = np.random.default_rng(5).dirichlet(np.full(len(ALPHABET) + 1, 0.05), size=30).astype(np.float32)
+    assert [tuple(b) for b in got["beams"]] == beam_search(probs, ALPHABET, 6)
+    assert "cannot cache" in done.stderr
