@@ -64,15 +64,31 @@ FLOOR = 1e-12
 """Probabilities under this count as this in logs."""
 
 
+def word_length(classes: int) -> int:
+    """Characters of base ``classes`` one int64 word of a prefix code holds, with room to shift in one more."""
+    return int((63 * math.log(2)) // math.log(classes)) - 1
+
+
 def max_code_length(classes: int) -> int:
-    """The longest prefix :func:`prefix_beams` can hold as one int64 code in base ``classes``."""
-    return int((63 * math.log(2)) // math.log(classes))
+    """The longest prefix :func:`prefix_beams` can hold: two int64 words in base ``classes``."""
+    return 2 * word_length(classes)
+
+
+def spelled(high: int, low: int, length: int, alphabet: str) -> str:
+    """The text of a prefix code of :func:`prefix_beams` (classes written in base ``len(alphabet) + 1``)."""
+    base = len(alphabet) + 1
+    code = high * base ** word_length(base) + low
+    chars = []
+    for _ in range(length):
+        code, k = divmod(code, base)
+        chars.append(alphabet[k - 1])
+    return "".join(reversed(chars))
 
 
 @njit(cache=True)
-def _find(codes: np.ndarray, lengths: np.ndarray, used: int, code: int, length: int) -> int:
+def _find(high: np.ndarray, low: np.ndarray, lengths: np.ndarray, used: int, hi: int, lo: int, length: int) -> int:
     for r in range(used):
-        if codes[r] == code and lengths[r] == length:
+        if low[r] == lo and high[r] == hi and lengths[r] == length:
             return r
     return -1
 
@@ -86,28 +102,35 @@ def prefix_beams(
     beam_width: int,
     base: int,
     max_length: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """CTC prefix beam search over ``values`` (``(T, C)`` float64 probabilities, column 0 blank).
 
     Frame ``t`` expands the classes ``hit_class[hit_start[t]:hit_start[t + 1]]`` (with their
     probabilities ``hit_prob``), in that order. A prefix is held as its classes written in base
-    ``base`` (every class is at least 1, so the length tells ``"0"`` from ``""``). Returns the
-    final beams' codes, lengths and ``log p(prefix | frames)``, and ``False`` (with nothing else)
-    when a prefix would outgrow ``max_length`` classes.
+    ``base`` over two int64 words, ``high * base**w + low`` with ``w`` :func:`word_length`
+    characters in ``low`` (every class is at least 1, so the length tells ``"0"`` from ``""``).
+    Returns the final beams' high and low words, lengths and ``log p(prefix | frames)``, and
+    ``False`` (with nothing else) when a prefix would outgrow ``max_length`` classes
+    (:func:`max_code_length`).
 
     Step for step this is :func:`anpr.ocr_ctc.beam_search_reference`: prefixes are visited and
     created in the same order, sums are added in the same order and ties keep that order, so both
     give the same texts and the same numbers.
     """
     n_frames, n_classes = values.shape
+    word = 1
+    for _ in range(max_length // 2):
+        word *= base
     room = beam_width * (1 + n_classes)
-    codes = np.zeros(beam_width, np.int64)
+    high = np.zeros(beam_width, np.int64)
+    low = np.zeros(beam_width, np.int64)
     lengths = np.zeros(beam_width, np.int64)
     p_blank = np.zeros(beam_width)
     p_char = np.zeros(beam_width)
     p_blank[0] = 1.0
     held = 1
-    next_codes = np.zeros(room, np.int64)
+    next_high = np.zeros(room, np.int64)
+    next_low = np.zeros(room, np.int64)
     next_lengths = np.zeros(room, np.int64)
     next_blank = np.zeros(room)
     next_char = np.zeros(room)
@@ -129,23 +152,25 @@ def prefix_beams(
             continue
         used = 0
         for i in range(held):
-            code, length = codes[i], lengths[i]
-            same = _find(next_codes, next_lengths, used, code, length)
+            hi, lo, length = high[i], low[i], lengths[i]
+            same = _find(next_high, next_low, next_lengths, used, hi, lo, length)
             if same < 0:
                 same = used
-                next_codes[used], next_lengths[used], next_blank[used], next_char[used] = code, length, 0.0, 0.0
+                next_high[used], next_low[used], next_lengths[used] = hi, lo, length
+                next_blank[used], next_char[used] = 0.0, 0.0
                 used += 1
             next_blank[same] += (p_blank[i] + p_char[i]) * blank
-            last = code % base if length > 0 else -1
+            last = lo % base if length > 0 else -1
             for h in range(first, last_hit):
                 if length >= max_length:
-                    return codes[:0], lengths[:0], p_blank[:0], False
+                    return high[:0], low[:0], lengths[:0], p_blank[:0], False
                 k, p = hit_class[h], hit_prob[h]
-                grown_code = code * base + k
-                grown = _find(next_codes, next_lengths, used, grown_code, length + 1)
+                shifted = lo * base + k  # below base**(w + 1): fits
+                grown_hi, grown_lo = hi * base + shifted // word, shifted % word
+                grown = _find(next_high, next_low, next_lengths, used, grown_hi, grown_lo, length + 1)
                 if grown < 0:
                     grown = used
-                    next_codes[used], next_lengths[used] = grown_code, length + 1
+                    next_high[used], next_low[used], next_lengths[used] = grown_hi, grown_lo, length + 1
                     next_blank[used], next_char[used] = 0.0, 0.0
                     used += 1
                 if k == last:
@@ -165,12 +190,12 @@ def prefix_beams(
         log_scale += math.log(total)
         for r in range(held):
             o = order[r]
-            codes[r], lengths[r] = next_codes[o], next_lengths[o]
+            high[r], low[r], lengths[r] = next_high[o], next_low[o], next_lengths[o]
             p_blank[r], p_char[r] = next_blank[o] / total, next_char[o] / total
     scores = np.empty(held)
     for i in range(held):
         scores[i] = math.log(max(p_blank[i] + p_char[i], FLOOR)) + log_scale
-    return codes[:held].copy(), lengths[:held].copy(), scores, True
+    return high[:held].copy(), low[:held].copy(), lengths[:held].copy(), scores, True
 
 
 @njit(cache=True)

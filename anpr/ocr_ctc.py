@@ -38,6 +38,7 @@ from anpr.ctc_kernels import (
     forward_prefixes,
     max_code_length,
     prefix_beams,
+    spelled,
     viterbi_states,
 )
 
@@ -107,7 +108,7 @@ def beam_search(probs: Probs, alphabet: str, beam_width: int = 8, prune: float =
     is likely) moves every prefix's mass onto its blank ending, in one step.
 
     The search runs compiled (:func:`~anpr.ctc_kernels.prefix_beams`); a line whose prefixes
-    grow too long for its codes (a dozen characters of a 37-class alphabet) runs through
+    grow too long for its codes (22 characters of a 37-class alphabet) runs through
     :func:`beam_search_reference`, which gives the same results.
     """
     _check(probs, alphabet)
@@ -119,23 +120,14 @@ def beam_search(probs: Probs, alphabet: str, beam_width: int = 8, prune: float =
     np.cumsum(np.bincount(hit_rows, minlength=len(values)), out=starts[1:])
     classes = as_int64(hit_cols + 1)
     base = len(alphabet) + 1
-    codes, lengths, scores, fits = prefix_beams(
+    high, low, lengths, scores, fits = prefix_beams(
         values, starts, classes, values[hit_rows, classes], beam_width, base, max_code_length(base)
     )
     if not fits:
         return beam_search_reference(probs, alphabet, beam_width, prune)
-    texts = [_spelled(code, length, alphabet) for code, length in zip(codes.tolist(), lengths.tolist(), strict=True)]
+    codes = zip(high.tolist(), low.tolist(), lengths.tolist(), strict=True)
+    texts = [spelled(hi, lo, length, alphabet) for hi, lo, length in codes]
     return sorted(zip(texts, scores.tolist(), strict=True), key=lambda item: item[1], reverse=True)
-
-
-def _spelled(code: int, length: int, alphabet: str) -> str:
-    """The text of a prefix code of :func:`~anpr.ctc_kernels.prefix_beams` (classes in base ``len(alphabet) + 1``)."""
-    base = len(alphabet) + 1
-    chars = []
-    for _ in range(length):
-        code, k = divmod(code, base)
-        chars.append(alphabet[k - 1])
-    return "".join(reversed(chars))
 
 
 def beam_search_reference(

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from anpr import containers
-from anpr.ctc_kernels import max_code_length
+from anpr.ctc_kernels import max_code_length, word_length
 from anpr.ocr_ctc import (
     beam_search,
     beam_search_reference,
@@ -265,16 +265,28 @@ def test_compiled_beam_search_gives_the_reference_texts_and_numbers() -> None:
                 assert beam_search(probs, ALPHABET, width, prune) == expected
 
 
-def test_beam_search_of_a_line_longer_than_the_compiled_codes_hold() -> None:
-    """Prefixes are held as int64 codes of at most a dozen characters of this alphabet; a longer
-    line (a container number with marks beside it) is searched by the reference and read whole."""
-    assert max_code_length(len(ALPHABET) + 1) == 12
-    assert (len(ALPHABET) + 1) ** 12 < 2**63 < (len(ALPHABET) + 1) ** 13
-    text = "MSCU1234566 22G1"
+@pytest.mark.parametrize(("text", "compiled"), [("MSCU1234566 22G1", True), ("MSCU1234566 22G1 TARE 2200KG", False)])
+def test_long_lines_are_searched_whole(text: str, compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prefixes are held as two int64 words of 11 characters each of this alphabet: a container
+    number with its size/type code beside it is searched compiled, and a line longer than 22
+    characters by the reference; either way it is read whole, as the reference reads it."""
+    from anpr import ocr_ctc
+
+    base = len(ALPHABET) + 1
+    assert (word_length(base), max_code_length(base)) == (11, 22)
+    assert base**12 < 2**63  # a word of 11 characters shifted by one more still fits
     probs = frames([c for c in text if c != " "])
-    beams = beam_search(probs, ALPHABET, 6)
-    assert beams[0][0] == "MSCU123456622G1"
-    assert beams == beam_search_reference(probs, ALPHABET, 6)
+    expected = beam_search_reference(probs, ALPHABET, 6)
+    assert expected[0][0] == text.replace(" ", "")
+    calls: list[int] = []
+
+    def reference(*args: Any) -> list[tuple[str, float]]:
+        calls.append(1)
+        return beam_search_reference(*args)
+
+    monkeypatch.setattr(ocr_ctc, "beam_search_reference", reference)
+    assert beam_search(probs, ALPHABET, 6) == expected
+    assert calls == ([] if compiled else [1])
 
 
 def test_beam_search_sums_alignments_and_ranks_the_runner_up() -> None:
