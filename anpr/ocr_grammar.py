@@ -329,32 +329,52 @@ def change_cost(candidate: str, read: str, dists: Sequence[Mapping[str, float]])
     return max(0.0, cost)
 
 
+LONGER_READS = (12, 13)
+"""Lengths of a read that may hold a number and a mark or two beside it (a bracket above a vertical
+stack, a rust streak below): :func:`_container_candidates` also repairs each 11 characters of it."""
+
+
 def _container_candidates(
     lines: Sequence[Probs], reads: Sequence[tuple[tuple[str, ...], float]], alphabet: str, max_cost: float
-) -> list[str]:
+) -> dict[str, int]:
     """Check-digit-valid numbers near any of the likeliest reads as long as the likeliest, each change
     supported by the frames and the likeliest read's check digit kept (it is what proves the repair).
 
     A read of another length is not a repair of the likeliest: a 10-character likeliest read has
     no check digit to keep, and a runner-up that repeats a character of it (``CAIU8979962`` beside
-    ``CAIU897962``, a vertical stack cut before its check digit) passes one time in ten."""
-    out: list[str] = []
+    ``CAIU897962``, a vertical stack cut before its check digit) passes one time in ten.
+
+    A read one or two characters longer (:data:`LONGER_READS`) is repaired 11 characters at a
+    time, the marks beside them kept as read (``L`` + ``TGHU2703360`` for ``LT6HU2703360``), so
+    every candidate is scored against the same frames. Only the likeliest read is repaired, and only
+    by stencil look-alikes (:data:`LOOK_ALIKES`, at no cost), since where the number lies in the read
+    is a guess as well: with supported same-class changes too, a roof marking read ``TENU270954U0``
+    became the valid ``TEMU2709644`` beside the painted ``TEMU2709541``. Returns each candidate as
+    scored, with where its number starts in it."""
+    out: dict[str, int] = {}
     likeliest = "".join(reads[0][0]) if reads else ""
-    check = likeliest[-1:]  # the likeliest read's check digit
-    for parts, _ in reads:
+    longer = len(likeliest) in LONGER_READS
+    starts = range(len(likeliest) - 10) if longer else range(1)
+    for parts, _ in reads[:1] if longer else reads:
         read = "".join(parts)
         if len(read) != len(likeliest):
             continue
         dists = _dists(lines, parts, alphabet)
         if dists is None:
             continue
-        pool = [read, *(c.number for c in containers.candidates(read)), *positional_reads(dists, CONTAINER_CLASSES)]
-        # The check digit as read must confirm a repair: another one would "validate" any misread.
-        out.extend(
-            t
-            for t in pool
-            if t[-1:] == check and containers.parse(t) is not None and change_cost(t, read, dists) <= max_cost
-        )
+        for at in starts:
+            budget = max_cost
+            if longer:  # which characters are the number is a guess too: look-alikes only
+                number, near, budget = read[at : at + 11], dists[at : at + 11], 0.0
+            else:
+                number, near = read, dists
+            check = likeliest[at + 10 : at + 11]  # the likeliest read's check digit
+            pool = [number, *(c.number for c in containers.candidates(number))]
+            pool += positional_reads(near, CONTAINER_CLASSES)
+            # The check digit as read must confirm a repair: another one would "validate" any misread.
+            for t in pool:
+                if t[-1:] == check and containers.parse(t) is not None and change_cost(t, number, near) <= budget:
+                    out.setdefault(read[:at] + t + read[at + len(number) :], at)
     return out
 
 
@@ -379,21 +399,26 @@ def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
     raw = " / ".join(raw_parts)
     number = containers.parse(raw_text)
     start: int | None = None  # where a number read within a longer text begins
+    measured = raw_parts  # the text, cut into the lines, whose characters' confidences the number takes
     if number is None:
         inside = containers.numbers_within(raw_text)
         if len(inside) == 1:  # the box read marks beyond the number too
             start, number = inside[0]
         else:
-            ranked = _ranked(lines, alphabet, _container_candidates(lines, reads, alphabet, config.container_max_drop))
+            found = _container_candidates(lines, reads, alphabet, config.container_max_drop)
+            ranked = _ranked(lines, alphabet, found)
             if ranked and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= config.tie_margin):
-                number = containers.parse(ranked[0][1])
+                _, text, cut = ranked[0]
+                number = containers.parse(text[found[text] : found[text] + 11])
                 assert number is not None  # candidates are valid by construction
+                if len(text) > 11:  # marks beside the number were read too: measure the number alone
+                    start, measured = found[text], cut
     if number is None:
         return _decoded(lines, alphabet, raw_text, raw_text, False, raw, len(lines))
     if config.owner_prior:
         number = containers.prefer_known_owner(number)
     if start is not None:
-        confs = _confidences(lines, raw_parts, alphabet)[start : start + 11]
+        confs = _confidences(lines, measured, alphabet)[start : start + 11]
         return Decoded(number.number, number.formatted, True, confs, _mean(confs), raw, len(lines))
     return _decoded(lines, alphabet, number.number, number.formatted, True, raw, len(lines))
 

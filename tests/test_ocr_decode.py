@@ -618,3 +618,24 @@ def test_kernels_compile_uncached_where_numba_cannot_write_a_cache() -> None:
     probs = np.random.default_rng(5).dirichlet(np.full(len(ALPHABET) + 1, 0.05), size=30).astype(np.float32)
     assert [tuple(b) for b in got["beams"]] == beam_search(probs, ALPHABET, 6)
     assert "cannot cache" in done.stderr
+
+
+def test_a_number_with_a_mark_beside_it_is_repaired_in_place() -> None:
+    """A vertical stack's box also read the bracket above it, and a stencil G as a 6 (as on a real
+    frame): ``LT6HU2703360``. Its 11 characters after the mark are repaired by look-alikes, and the
+    number's confidences are its own characters'."""
+    lines = [frames(["L", *"T", {"6": 0.6, "G": 0.35}, *"HU2703360"])]
+    decoded = decode_container(lines)
+    assert (decoded.text, decoded.valid) == ("TGHU2703360", True)
+    assert len(decoded.char_confidences) == 11 and decoded.char_confidences[1] == pytest.approx(0.35, abs=0.01)
+
+
+@pytest.mark.parametrize(("mark", "valid"), [("", True), ("L", False)])
+def test_a_longer_read_takes_look_alikes_only(mark: str, valid: bool) -> None:
+    """``N`` for ``M`` is a change the frames must support, not a look-alike. An 11-character read
+    takes it (``TEMU2709541`` passes); a read with a mark beside it does not, since which characters
+    are the number is a guess there as well (a roof marking became another valid number that way)."""
+    lines = [frames([*mark, "T", "E", {"N": 0.6, "M": 0.35}, *"U2709541"])]
+    decoded = decode_container(lines)
+    assert decoded.valid is valid
+    assert decoded.text == ("TEMU2709541" if valid else f"{mark}TENU2709541")
