@@ -535,7 +535,10 @@ def decode_completed(
 
 
 def decode_size_type(lines: Sequence[Probs], alphabet: str = ALPHABET, config: DecodeConfig | None = None) -> Decoded:
-    """The first of the likeliest reads that is an ISO 6346 size/type code, else the raw read."""
+    """The first of the likeliest reads that is an ISO 6346 size/type code; else the one code read
+    within the likeliest read, when a box also read a mark or two beside it (the handle bracket above
+    a stacked ``22G1`` read as ``422G1``; the code's characters keep their own confidences); else
+    the raw read."""
     config = config or DecodeConfig()
     reads = joint_reads(lines, alphabet, config)
     raw_parts, _ = reads[0]
@@ -545,4 +548,14 @@ def decode_size_type(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
         if code is not None:
             return _decoded(lines, alphabet, code.code, code.code, True, raw, len(lines))
     text = "".join(raw_parts)
+    if len(text) in SIZE_TYPE_LONGER_READS:
+        inside = [(at, c) for at in range(len(text) - 3) if (c := containers.parse_size_type(text[at : at + 4]))]
+        if len(inside) == 1:
+            at, code = inside[0]
+            confs = _confidences(lines, raw_parts, alphabet)[at : at + 4]
+            return Decoded(code.code, code.code, True, confs, _mean(confs), raw, len(lines))
     return _decoded(lines, alphabet, text, text, False, raw, len(lines))
+
+
+SIZE_TYPE_LONGER_READS = (5, 6)
+"""Lengths of a size/type read that may hold the 4-character code and a mark or two beside it."""

@@ -639,3 +639,16 @@ def test_a_longer_read_takes_look_alikes_only(mark: str, valid: bool) -> None:
     decoded = decode_container(lines)
     assert decoded.valid is valid
     assert decoded.text == ("TEMU2709541" if valid else f"{mark}TENU2709541")
+
+
+@pytest.mark.parametrize(("read", "code"), [("X22G1X", "22G1"), ("22G145G1", None), ("4221", None)])
+def test_a_size_type_code_read_with_a_mark_beside_it(read: str, code: str | None) -> None:
+    """A box that also read marks beside a stacked code (on a real frame the handle bracket above a
+    ``22G1`` read as a ``4``): the one code within a read a character or two longer is taken, with its
+    own characters' confidences. A longer read, or one without a code, stays as read, invalid."""
+    decoded = decode_size_type([frames(list(read))])
+    if code is None:
+        assert (decoded.text, decoded.valid) == (read, False)
+        return
+    assert (decoded.text, decoded.valid) == (code, True)
+    assert len(decoded.char_confidences) == 4
