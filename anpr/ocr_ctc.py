@@ -45,9 +45,6 @@ from anpr.ctc_kernels import (
 Probs = npt.NDArray[np.float32]
 """``(T, C)`` per-frame class probabilities, column 0 the CTC blank."""
 
-_FLOOR = FLOOR
-_NEG_INF = NEG_INF
-
 
 def _check(probs: Probs, alphabet: str) -> None:
     if probs.ndim != 2 or probs.shape[1] != len(alphabet) + 1:
@@ -75,7 +72,7 @@ def fold(probs: Probs, matrix: npt.NDArray[np.float32]) -> Probs:
     """``probs`` folded through :func:`fold_matrix` and renormalised per frame."""
     out = (probs @ matrix).astype(np.float32)
     total = out.sum(axis=1, keepdims=True)
-    folded: Probs = out / np.maximum(total, _FLOOR)
+    folded: Probs = out / np.maximum(total, FLOOR)
     return folded
 
 
@@ -175,7 +172,7 @@ def beam_search_reference(
             break
         log_scale += math.log(total)
         beams = {prefix: (b / total, n / total) for prefix, (b, n) in ranked}
-    out = [(prefix, math.log(max(b + n, _FLOOR)) + log_scale) for prefix, (b, n) in beams.items()]
+    out = [(prefix, math.log(max(b + n, FLOOR)) + log_scale) for prefix, (b, n) in beams.items()]
     return sorted(out, key=lambda item: item[1], reverse=True)
 
 
@@ -231,16 +228,16 @@ def prefix_log_likelihoods_many(
     np.cumsum([len(t) if ok else 0 for (_, t), ok in zip(rows, known, strict=True)], out=label_start[1:])
     out_start = np.zeros(len(rows) + 1, np.int64)
     np.cumsum([len(t) + 1 for _, t in rows], out=out_start[1:])
-    out = np.full(int(out_start[-1]), _NEG_INF)
+    out = np.full(int(out_start[-1]), NEG_INF)
     if rows and int(item_frames.sum()):
-        frames = np.concatenate([np.maximum(probs.astype(np.float64), _FLOOR) for probs, _ in items])
+        frames = np.concatenate([np.maximum(probs.astype(np.float64), FLOOR) for probs, _ in items])
         text_item = as_int64([item for item, _ in rows])
         forward_prefixes(frames, item_start, item_frames, text_item, labels, label_start, out, out_start)
     found: list[list[npt.NDArray[np.float64]]] = [[] for _ in items]
     for row, (item, _) in enumerate(rows):
         prefix = out[out_start[row] : out_start[row + 1]].copy()
         if not known[row]:
-            prefix[:] = _NEG_INF
+            prefix[:] = NEG_INF
         elif not item_frames[item]:
             prefix[0] = 0.0  # no frames: only the empty text
         found[item].append(prefix)
@@ -293,6 +290,6 @@ def _viterbi(probs: Probs, labels: Sequence[int]) -> list[int] | None:
     if not len(probs):
         return None
     ext, skip = _extended(labels)
-    emit = np.ascontiguousarray(np.log(np.maximum(probs[:, ext].astype(np.float64), _FLOOR)))
+    emit = np.ascontiguousarray(np.log(np.maximum(probs[:, ext].astype(np.float64), FLOOR)))
     path, found = viterbi_states(emit, skip)
     return path.tolist() if found else None

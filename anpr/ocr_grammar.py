@@ -173,6 +173,15 @@ def _decoded(
     return Decoded(text, formatted, valid, confs, _mean(confs), raw, rows)
 
 
+def _decoded_within(
+    lines: Sequence[Probs], alphabet: str, parts: Sequence[str], at: int, text: str, formatted: str, raw: str
+) -> Decoded:
+    """The valid reading of ``text``, found from character ``at`` of a longer text (``parts``, cut
+    into the lines) that also holds marks beside it: ``text`` takes those characters' confidences."""
+    confs = _confidences(lines, parts, alphabet)[at : at + len(text)]
+    return Decoded(text, formatted, True, confs, _mean(confs), raw, len(lines))
+
+
 def _ranked(lines: Sequence[Probs], alphabet: str, texts: Iterable[str]) -> list[tuple[float, str, tuple[str, ...]]]:
     """The distinct texts, likeliest first: ``(log p, text, its cut into the lines)``."""
     unique = list(dict.fromkeys(texts))
@@ -363,11 +372,10 @@ def _container_candidates(
         if dists is None:
             continue
         for at in starts:
-            budget = max_cost
             if longer:  # which characters are the number is a guess too: look-alikes only
                 number, near, budget = read[at : at + 11], dists[at : at + 11], 0.0
             else:
-                number, near = read, dists
+                number, near, budget = read, dists, max_cost
             check = likeliest[at + 10 : at + 11]  # the likeliest read's check digit
             pool = [number, *(c.number for c in containers.candidates(number))]
             pool += positional_reads(near, CONTAINER_CLASSES)
@@ -418,8 +426,7 @@ def decode_container(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
     if config.owner_prior:
         number = containers.prefer_known_owner(number)
     if start is not None:
-        confs = _confidences(lines, measured, alphabet)[start : start + 11]
-        return Decoded(number.number, number.formatted, True, confs, _mean(confs), raw, len(lines))
+        return _decoded_within(lines, alphabet, measured, start, number.number, number.formatted, raw)
     return _decoded(lines, alphabet, number.number, number.formatted, True, raw, len(lines))
 
 
@@ -552,8 +559,7 @@ def decode_size_type(lines: Sequence[Probs], alphabet: str = ALPHABET, config: D
         inside = [(at, c) for at in range(len(text) - 3) if (c := containers.parse_size_type(text[at : at + 4]))]
         if len(inside) == 1:
             at, code = inside[0]
-            confs = _confidences(lines, raw_parts, alphabet)[at : at + 4]
-            return Decoded(code.code, code.code, True, confs, _mean(confs), raw, len(lines))
+            return _decoded_within(lines, alphabet, raw_parts, at, code.code, code.code, raw)
     return _decoded(lines, alphabet, text, text, False, raw, len(lines))
 
 

@@ -99,14 +99,20 @@ def ink_mask(grey: GreyImage) -> Mask:
     covers less area than its background, so the smaller class there is the ink,
     whichever way round the colours are.
     """
+    level, dark = _ink_level(grey)
+    mask: Mask = (grey <= level) if dark else (grey > level)
+    return mask
+
+
+def _ink_level(grey: GreyImage) -> tuple[float, bool]:
+    """:func:`ink_mask`'s Otsu level from the centre of the crop, and whether the ink is the dark
+    side of it (the smaller class there)."""
     h, w = grey.shape[:2]
     centre = grey[h // 6 : h - h // 6 or h, w // 10 : w - w // 10 or w]
     if centre.size < 16:
         centre = grey
     level, _ = cv2.threshold(centre, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    dark_share = float((centre <= level).mean())
-    mask: Mask = (grey <= level) if dark_share <= 0.5 else (grey > level)
-    return mask
+    return level, float((centre <= level).mean()) <= 0.5
 
 
 STROKE_KERNEL = 5
@@ -125,12 +131,10 @@ def stroke_mask(grey: GreyImage) -> Mask:
     morphological top-hat, or black-hat for dark ink, the polarity :func:`ink_mask` decides), then
     thresholded (Otsu).
     """
-    w = grey.shape[1]
-    ink = ink_mask(grey)
-    bright = bool(ink.any() and (~ink).any() and grey[ink].mean() > grey[~ink].mean())
-    size = max(3, (w // STROKE_KERNEL) | 1)
+    _, dark = _ink_level(grey)
+    size = max(3, (grey.shape[1] // STROKE_KERNEL) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
-    contrast = cv2.morphologyEx(grey, cv2.MORPH_TOPHAT if bright else cv2.MORPH_BLACKHAT, kernel)
+    contrast = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT if dark else cv2.MORPH_TOPHAT, kernel)
     level, _ = cv2.threshold(contrast, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     mask: Mask = contrast > level
     return mask
