@@ -124,7 +124,8 @@ def evaluate_folder(
     """Score every labelled photo (see :mod:`anpr.ocr_metrics`); unreadable photos count as misses.
 
     ``on_miss`` gets one dict per photo whose labelled plate was not read exactly
-    (image, category, label, what was read, whether it was located), for error analysis.
+    (image, category, label, what was read, whether it was located), for error analysis. The
+    report also splits the photos by the width of the labelled plate's box (``per_plate_width``).
     """
     images_dir = folder / "images" if (folder / "images").is_dir() else folder
     scores: list[PhotoScore] = []
@@ -137,7 +138,7 @@ def evaluate_folder(
         except ImageReadError as exc:
             log.warning("%s", exc)
             errors += 1
-            scores.append(score_photo(row["plate_text"], [], category))
+            scores.append(score_photo(row["plate_text"], [], category, widths=[]))
             if on_miss is not None:
                 on_miss({"image": row["image"], "category": category, "label": row["plate_text"], "error": str(exc)})
             continue
@@ -147,7 +148,9 @@ def evaluate_folder(
         started = time.perf_counter()
         (result,) = recognizer.recognize([image])
         ms = (time.perf_counter() - started) * 1000
-        score = score_photo(row["plate_text"], [p.text for p in result.plates], category, ms)
+        reads = [p.text for p in result.plates]
+        widths = [p.bbox.width if p.bbox is not None else None for p in result.plates]
+        score = score_photo(row["plate_text"], reads, category, ms, widths)
         scores.append(score)
         if on_miss is not None and not score.exact:
             on_miss(
@@ -159,7 +162,7 @@ def evaluate_folder(
                     "reads": [_miss_read(p) for p in result.plates],
                 }
             )
-    return {**summarize(scores), "unreadable": errors}
+    return {**summarize(scores, by_width=True), "unreadable": errors}
 
 
 def _miss_read(reading: Reading) -> dict[str, Any]:
@@ -201,7 +204,8 @@ def register(app: typer.Typer, recognizer_factory: RecognizerFactory = build_rec
             None, help="Also write one JSON line per photo not read exactly (label, reads) to this file."
         ),
     ) -> None:
-        """Exact plate match (overall and per category), character accuracy, detection recall, median and p99 ms."""
+        """Exact plate match (overall, per category and per plate width), character accuracy, detection recall,
+        median and p99 ms."""
         if split not in ("val", "train", "all"):
             raise InvalidInputError("--split must be val, train or all")
         rows = labelled_photos(folder, split, limit)

@@ -9,7 +9,12 @@ A pure module. Per photo (one labelled plate, possibly other plates in view):
 * **located**: some returned plate is the labelled one read with at most a
   third of its characters wrong (confusion-aware distance,
   :func:`anpr.plates.confusion_distance`); without boxes in the labels this is
-  how detection recall is measured.
+  how detection recall is measured;
+* **plate width**: the width in pixels of the box of the located read closest to
+  the label. Scores are also summarised per band of it (:data:`PLATE_WIDTH_BANDS`),
+  because how many pixels a character gets decides more than anything else
+  whether it can be read: a gate camera's plates are wide, a street photo's often
+  a few dozen pixels.
 """
 
 from __future__ import annotations
@@ -18,12 +23,22 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from anpr import plates
 
 LOCATED_SHARE = 1 / 3
 """A read within this share of the label's length (confusion-aware) counts as the right box."""
+
+PLATE_WIDTH_BANDS = (40, 60, 80)
+"""Edges (pixels, each the start of a band) of the plate-width bands ``anpr eval`` reports."""
+
+NOT_LOCATED = "not_located"
+"""The band of photos with no located read (no box of theirs to measure)."""
+
+NO_WIDTH = "no_width"
+"""The band of photos whose located read came without a box width."""
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -48,23 +63,61 @@ class PhotoScore:
     char_accuracy: float
     located: bool
     ms: float | None = None
+    plate_width: float | None = None
+    """Pixel width of the located read's box (the one closest to the label); None when none is located
+    or no widths were given."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.char_accuracy <= 1.0:
             raise ValueError("char_accuracy must be in [0, 1]")
+        if self.plate_width is not None and (self.plate_width < 0 or not self.located):
+            raise ValueError("plate_width is the width of a located read's box, at least 0")
 
 
-def score_photo(label: str, reads: Sequence[str], category: str = "all", ms: float | None = None) -> PhotoScore:
-    """Score the plate texts ``reads`` returned for a photo labelled ``label``."""
+def score_photo(
+    label: str,
+    reads: Sequence[str],
+    category: str = "all",
+    ms: float | None = None,
+    widths: Sequence[float | None] | None = None,
+) -> PhotoScore:
+    """Score the plate texts ``reads`` returned for a photo labelled ``label``; ``widths`` (pixels, one
+    per read, same order) give the located read's box width (:attr:`PhotoScore.plate_width`)."""
     target = plates.normalize(label)
     texts = [plates.normalize(r) for r in reads]
     if not target:
         raise ValueError(f"empty plate label {label!r}")
+    if widths is not None and len(widths) != len(texts):
+        raise ValueError(f"{len(widths)} widths for {len(texts)} reads")
     if not texts:
         return PhotoScore(category, False, 0.0, False, ms)
     closest = min(levenshtein(t, target) for t in texts)
-    located = any(plates.confusion_distance(t, target) <= LOCATED_SHARE * len(target) for t in texts)
-    return PhotoScore(category, target in texts, max(0.0, 1.0 - closest / len(target)), located, ms)
+    distances = [plates.confusion_distance(t, target) for t in texts]
+    near = [i for i, d in enumerate(distances) if d <= LOCATED_SHARE * len(target)]
+    width = None
+    if near and widths is not None:  # an exact read first, then the nearest; the first such read on a tie
+        found = widths[min(near, key=lambda i: (texts[i] != target, distances[i]))]
+        width = None if found is None else float(found)
+    return PhotoScore(category, target in texts, max(0.0, 1.0 - closest / len(target)), bool(near), ms, width)
+
+
+def width_band(width: float) -> str:
+    """The plate-width band (:data:`PLATE_WIDTH_BANDS`) of a located read's box width in pixels, e.g.
+    ``"40-59"`` or ``"80+"``."""
+    if width < 0:
+        raise ValueError(f"a width is at least 0, not {width}")
+    edges = (0, *PLATE_WIDTH_BANDS)
+    for low, high in pairwise(edges):
+        if width < high:
+            return f"{low}-{high - 1}"
+    return f"{edges[-1]}+"
+
+
+def band_of(score: PhotoScore) -> str:
+    """The band :func:`summarize` counts ``score`` in: its width's, :data:`NOT_LOCATED` or :data:`NO_WIDTH`."""
+    if not score.located:
+        return NOT_LOCATED
+    return NO_WIDTH if score.plate_width is None else width_band(score.plate_width)
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -91,9 +144,16 @@ def _summary(scores: Sequence[PhotoScore]) -> dict[str, Any]:
     }
 
 
-def summarize(scores: Sequence[PhotoScore]) -> dict[str, Any]:
-    """Overall numbers (median and p99 milliseconds among them) plus the same per category (sorted by name)."""
+def summarize(scores: Sequence[PhotoScore], by_width: bool = False) -> dict[str, Any]:
+    """Overall numbers (median and p99 milliseconds among them) plus the same per category (sorted by
+    name) and, with ``by_width``, per plate-width band (:func:`band_of`: narrowest first, then
+    :data:`NO_WIDTH` and :data:`NOT_LOCATED`; bands no photo fell in are left out)."""
     report = _summary(scores)
     categories = sorted({s.category for s in scores})
     report["per_category"] = {c: _summary([s for s in scores if s.category == c]) for c in categories}
+    if by_width:
+        bands = [width_band(w) for w in (0, *PLATE_WIDTH_BANDS)] + [NO_WIDTH, NOT_LOCATED]
+        report["per_plate_width"] = {
+            band: _summary(chosen) for band in bands if (chosen := [s for s in scores if band_of(s) == band])
+        }
     return report

@@ -155,6 +155,11 @@ def test_eval_scores_a_labelled_folder(tmp_path: Path) -> None:
     assert type2["char_accuracy"] == pytest.approx(8 / 9, abs=1e-4)
     assert report["per_category"]["type7"]["exact"] == 0.5
     assert report["median_ms"] is not None and report["median_ms"] >= 0
+    # the labelled plate's box is the fake's first one, 9 px wide; the missing file located nothing
+    bands = report["per_plate_width"]
+    assert list(bands) == ["0-39", "not_located"]
+    assert (bands["0-39"]["images"], bands["0-39"]["exact"]) == (4, 0.75)
+    assert (bands["not_located"]["images"], bands["not_located"]["exact"]) == (1, 0.0)
 
 
 def test_eval_writes_the_misses_for_error_analysis(tmp_path: Path) -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from anpr.ocr_metrics import levenshtein, percentile, score_photo, summarize
+from anpr.ocr_metrics import (
+    NO_WIDTH,
+    NOT_LOCATED,
+    band_of,
+    levenshtein,
+    percentile,
+    score_photo,
+    summarize,
+    width_band,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,3 +71,52 @@ def test_levenshtein() -> None:
 def test_empty_label_is_rejected() -> None:
     with pytest.raises(ValueError):
         score_photo("--", ["51L33660"])
+
+
+def test_plate_width_is_the_located_reads_box() -> None:
+    # another vehicle's plate first: the width is the labelled plate's box, not the first box
+    assert score_photo("51L33660", ["29A12345", "51L33660"], widths=[120, 48]).plate_width == 48.0
+    # an exact read wins over a located misread of the same plate (a second crop, say)
+    assert score_photo("51L33660", ["51L33666", "51L33660"], widths=[30, 52]).plate_width == 52.0
+    # a misread that still locates the plate gives its box
+    assert score_photo("51L33660", ["51L33666", "29A12345"], widths=[30, 90]).plate_width == 30.0
+    # nothing located, or no widths given: no width
+    assert score_photo("51L33660", ["29A12345"], widths=[90]).plate_width is None
+    assert score_photo("51L33660", ["51L33660"]).plate_width is None
+    with pytest.raises(ValueError, match="2 widths for 1 reads"):
+        score_photo("51L33660", ["51L33660"], widths=[30, 40])
+
+
+@pytest.mark.parametrize(
+    ("width", "band"),
+    [(0.0, "0-39"), (39.9, "0-39"), (40.0, "40-59"), (59.5, "40-59"), (60, "60-79"), (80, "80+"), (640, "80+")],
+)  # fmt: skip
+def test_width_bands(width: float, band: str) -> None:
+    assert width_band(width) == band
+
+
+def test_band_of_a_photo() -> None:
+    assert band_of(score_photo("51L33660", ["51L33660"], widths=[45])) == "40-59"
+    assert band_of(score_photo("51L33660", ["29A12345"], widths=[45])) == NOT_LOCATED
+    assert band_of(score_photo("51L33660", ["51L33660"], widths=[None])) == NO_WIDTH  # a read without a box
+    assert band_of(score_photo("51L33660", [])) == NOT_LOCATED
+
+
+def test_a_negative_width_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        width_band(-1.0)
+
+
+def test_summary_per_plate_width() -> None:
+    scores = [
+        score_photo("51L33660", ["51L33660"], "type1", ms=10.0, widths=[35]),
+        score_photo("51L33660", ["51L33666"], "type1", ms=30.0, widths=[38]),
+        score_photo("60F407922", ["60F407922"], "type2", ms=20.0, widths=[95]),
+        score_photo("29A12345", ["51L33660"], "type1", ms=20.0, widths=[95]),  # another plate only
+    ]
+    bands = summarize(scores, by_width=True)["per_plate_width"]
+    assert list(bands) == ["0-39", "80+", NOT_LOCATED]  # no photo in 40-79: those bands are left out
+    assert (bands["0-39"]["images"], bands["0-39"]["exact"]) == (2, 0.5)
+    assert (bands["80+"]["images"], bands["80+"]["exact"]) == (1, 1.0)
+    assert (bands[NOT_LOCATED]["images"], bands[NOT_LOCATED]["detection_recall"]) == (1, 0.0)
+    assert "per_plate_width" not in summarize(scores)
