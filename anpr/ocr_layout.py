@@ -159,14 +159,13 @@ def _runs(on: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _join_broken(spans: list[tuple[int, int]], median: float) -> list[tuple[int, int]]:
+def _join_broken(spans: list[tuple[int, int]], median: float, max_gap: float = float("inf")) -> list[tuple[int, int]]:
     """Join neighbouring short spans that together are no taller than a character (a 7 whose
-    thin diagonal breaks the profile is two short spans)."""
+    thin diagonal breaks the profile is two short spans), and at most ``max_gap`` rows apart."""
     out: list[tuple[int, int]] = []
     for a, b in spans:
-        if (out and (b - a) < 0.7 * median and b - out[-1][0] <= 1.3 * median) or (
-            out and (out[-1][1] - out[-1][0]) < 0.7 * median and b - out[-1][0] <= 1.3 * median
-        ):
+        near = bool(out) and a - out[-1][1] <= max_gap and b - out[-1][0] <= 1.3 * median
+        if near and ((b - a) < 0.7 * median or (out[-1][1] - out[-1][0]) < 0.7 * median):
             out[-1] = (out[-1][0], b)
         else:
             out.append((a, b))
@@ -203,10 +202,41 @@ def stacked_cells(grey: GreyImage) -> list[tuple[int, int]]:
         height = b - a
         if height < median / 3:
             continue
-        parts = max(1, round(height / median)) if height > 1.6 * median else 1
-        step = height / parts
-        out.extend((round(a + i * step), round(a + (i + 1) * step)) for i in range(parts))
+        if height <= 1.6 * median:
+            out.append((a, b))
+            continue
+        for c, d in _gaps_within(profile, a, b, median) or [(a, b)]:
+            parts = max(1, round((d - c) / median)) if d - c > 1.6 * median else 1
+            step = (d - c) / parts
+            out.extend((round(c + i * step), round(c + (i + 1) * step)) for i in range(parts))
     return out
+
+
+def _gaps_within(profile: npt.NDArray[np.float64], a: int, b: int, median: float) -> list[tuple[int, int]] | None:
+    """The characters of a span ``[a, b)`` of a stack's row profile much taller than one, cut where
+    the profile falls back towards the span's own floor; ``None`` unless every piece kept is about a
+    character tall and together they cover most of the span.
+
+    A bright rib edge or bar running down beside the characters lifts the whole stack's profile
+    over the ink threshold, so the gaps between characters stay above it and several characters
+    join into one span. Their gaps still fall to the bar's level, the span's floor. Touching
+    characters give no such gaps: cut at their own profile's dips (the middle of a 0 or an 8) they
+    would fall apart into slivers, so such a span is refused and cut into equal parts instead.
+    """
+    own = profile[a:b]
+    floor, peak = np.percentile(own, (10, 90))
+    if peak - floor < 0.05:
+        return None
+    # a gap between characters may be one row; a stroke's break is no wider than a fifth of one
+    pieces = _join_broken(_runs(own > floor + 0.25 * (peak - floor)), median, max(2.0, median / 5))
+    tall = [d - c >= median / 3 for c, d in pieces]
+    kept = [(a + c, a + d) for (c, d), keep in zip(pieces, tall, strict=True) if keep]
+    if len(kept) < 2 or any(not 0.6 * median <= d - c <= 1.6 * median for c, d in kept):
+        return None
+    first, last = tall.index(True), len(tall) - 1 - tall[::-1].index(True)
+    if not all(tall[first : last + 1]):  # a sliver between characters: one of them lost its middle
+        return None
+    return kept if sum(d - c for c, d in kept) >= 0.6 * (b - a) else None
 
 
 def stack_to_line(grey: GreyImage, cells: list[tuple[int, int]], cell_height: int = CELL_HEIGHT) -> GreyImage:

@@ -8,6 +8,7 @@ import pytest
 
 from anpr import plates
 from anpr.ocr_layout import (
+    _gaps_within,
     glyph_row_break,
     nudged_boxes,
     plate_layouts,
@@ -152,6 +153,52 @@ def test_a_stack_of_glowing_characters_is_cut_into_its_characters() -> None:
     assert len(cells) == 11
     for i, (a, b) in enumerate(cells):
         assert 10 + 60 * i <= (a + b) / 2 < 10 + 60 * (i + 1)  # each cell on its own character
+
+
+def _painted_stack(text: str, cell: int = 60, width: int = 140) -> np.ndarray:
+    """White characters on plain dark paint, each in a ``cell``-px slot from y = 10."""
+    grey = np.full((cell * len(text) + 20, width), 60, np.uint8)
+    for i, ch in enumerate(text):
+        (tw, th), _ = cv2.getTextSize(ch, cv2.FONT_HERSHEY_SIMPLEX, 1.5, 5)
+        org = ((width - tw) // 2, 10 + i * cell + (cell + th) // 2)
+        cv2.putText(grey, ch, org, cv2.FONT_HERSHEY_SIMPLEX, 1.5, 250, 5)
+    return as_grey(grey)
+
+
+def test_a_bar_beside_the_top_characters_does_not_join_them() -> None:
+    # a rib's highlight runs down beside the owner code, from the crop's top to below its U: on a real
+    # frame it kept every row of SEGU over the ink threshold, and the four letters were cut into five
+    grey = _painted_stack("SEGU6263148")
+    grey[0:250, 30:34] = 250
+    cells = stacked_cells(grey)
+    assert len(cells) == 11
+    for i, (a, b) in enumerate(cells):
+        assert 10 + 60 * i <= (a + b) / 2 < 10 + 60 * (i + 1)  # each cell on its own character
+
+
+def test_touching_characters_are_still_cut_into_equal_parts() -> None:
+    # two stencil 0s, one on the other with no gap: their own profile falls only inside each (between
+    # the bars, where just the sides are ink), so cutting there would leave bars as slivers; the span
+    # is cut into two character-tall parts instead
+    tops = (20, 80, 150, 220)  # the first two touch, the others stand apart
+    grey = np.full((300, 80), 60, np.uint8)
+    for top in tops:
+        cv2.rectangle(grey, (20, top), (59, top + 59), 250, 6)
+    cells = stacked_cells(as_grey(grey))
+    assert len(cells) == 4
+    for (a, b), top in zip(cells, tops, strict=True):
+        assert abs(a - top) <= 4 and abs(b - (top + 60)) <= 4
+
+
+def test_a_character_that_loses_its_middle_is_not_a_gap() -> None:
+    # a 2 whose thin diagonal falls under the span's own threshold between two other characters: the
+    # span is not cut at its dips (the 2's top would be dropped as a sliver), but into equal parts
+    profile = np.full(198, 0.25)  # three characters, 58 rows each, 2 apart, under 20 rows of a bar alone
+    profile[:20] = profile[78:80] = profile[138:140] = 0.07  # the bar beside them keeps these over 0
+    profile[97:120] = 0.1  # the middle character's thin diagonal
+    assert _gaps_within(profile, 0, 198, 58.0) is None
+    profile[97:120] = 0.25  # the same characters with a solid middle one: cut at the two gaps
+    assert _gaps_within(profile, 0, 198, 58.0) == [(20, 78), (80, 138), (140, 198)]
 
 
 def test_stacked_size_type_becomes_one_line() -> None:
