@@ -12,8 +12,15 @@ from PIL import Image
 
 from anpr.training import real_labels
 from anpr.training.craft_gates import markings, proposals
-from anpr.training.eval_detector import GATE_TRUTH, TruthNumber, covers, eval_containers_audited, load_gate_truth
-from anpr.training.splits import gate_split, split_of
+from anpr.training.eval_detector import (
+    GATE_TRUTH,
+    GATE_TRUTH_TRAIN,
+    TruthNumber,
+    covers,
+    eval_containers_audited,
+    load_gate_truth,
+)
+from anpr.training.splits import gate_pass_id, gate_split, split_of
 from anpr.types import BBox, DetClass, Detection, ImageArray, Reading
 
 
@@ -55,8 +62,29 @@ def test_a_truth_line_with_a_failing_check_digit_or_a_training_frame_is_refused(
     with pytest.raises(ValueError, match="no box"):
         load_gate_truth(bad)
     training_frame = _train_names(1)[0]
+    bad.write_text(json.dumps({**held_out, "image": training_frame}))
     with pytest.raises(ValueError, match="not a held-out frame"):
-        TruthNumber(training_frame, held_out["number"], BBox(0, 0, 10, 10), "side", "horizontal")
+        load_gate_truth(bad)
+    assert load_gate_truth(bad, "train")[0].image == training_frame
+    with pytest.raises(ValueError, match="not a training frame"):
+        load_gate_truth(GATE_TRUTH, "train")
+    with pytest.raises(ValueError, match="layout"):
+        TruthNumber(training_frame, held_out["number"], BBox(0, 0, 10, 10), "side", "diagonal")
+
+
+def test_the_training_frames_truth_is_valid_and_apart_from_the_held_out_passes() -> None:
+    truth = load_gate_truth(GATE_TRUTH_TRAIN, "train")
+    assert len(truth) >= 60
+    assert {t.marking for t in truth} == {"side", "roof"}
+    assert {t.layout for t in truth} == {"horizontal", "two_line", "vertical"}
+    for t in truth:
+        assert 0 <= t.box.x1 < t.box.x2 <= 1920 and 0 <= t.box.y1 < t.box.y2 <= 1080
+        if t.layout == "vertical":
+            assert t.box.height > 3 * t.box.width
+        elif t.layout == "horizontal":
+            assert t.box.width > 3 * t.box.height
+    held_out = {gate_pass_id(t.image) for t in load_gate_truth()}
+    assert not held_out & {gate_pass_id(t.image) for t in truth}  # no truck on both sides of the split
 
 
 def test_a_box_covers_a_number_when_it_holds_it_without_being_the_whole_wall() -> None:
@@ -94,10 +122,16 @@ def test_the_audit_counts_covering_boxes_and_exact_reads_per_marking() -> None:
     truth = [t for t in load_gate_truth() if t.image == "1-153823001-OCR-AS-B01.jpg"]
     side = next(t for t in truth if t.marking == "side")
     got = eval_containers_audited(_Boxes([side.box]), _Reads(side.number), truth)
-    assert got["side"] == {"numbers": 1, "boxed": 1, "read": 1, "recall": 1.0}
+    assert got["side"] == {"numbers": 1, "boxed": 1, "read": 1, "wrong_valid": 0, "recall": 1.0}
     assert got["roof"]["boxed"] == 0 and got["all"]["numbers"] == len(truth)
     misread = eval_containers_audited(_Boxes([side.box]), _Reads("MSCU5006271"), truth)
     assert misread["side"]["boxed"] == 1 and misread["side"]["read"] == 0
+    assert misread["side"]["wrong_valid"] == 1 and misread["roof"]["wrong_valid"] == 0  # a silent misread
+    stray = BBox(10, 1000, 400, 1050)  # a box on no hand-checked number, read as a valid number
+    both = eval_containers_audited(_Boxes([side.box, stray]), _Reads(side.number), truth)
+    assert both["side"]["wrong_valid"] == 0 and both["all"]["wrong_valid"] == 0  # one of the frame's numbers
+    other = eval_containers_audited(_Boxes([stray]), _Reads("MSCU5006271"), truth)
+    assert other["side"]["wrong_valid"] == 0 and other["all"]["wrong_valid"] == 1
 
 
 def test_proposals_join_words_along_a_line_and_stacked_characters() -> None:
@@ -158,7 +192,7 @@ def test_the_model_card_reports_the_hand_checked_recall(tmp_path: Path) -> None:
     (tmp_path / "detector-eval.json").write_text(json.dumps({"containers_audited": audit}))
     card = write_card(tmp_path).read_text()
     assert "**Recall 37.5%** of 16 numbers" in card
-    assert "| roof | 5 | 0 | 0.0% | 0 |" in card
+    assert "| roof | 5 | 0 | 0.0% | 0 | n/a |" in card
     (tmp_path / "detector-eval.json").write_text(json.dumps({}))
     assert "not measured" in write_card(tmp_path).read_text()
 
