@@ -30,7 +30,11 @@ Sections (each prints its numbers, and a JSON summary comes last):
   detector + OCR milliseconds per 1080p frame (each frame alone, median and p99), then
   frames grouped by pass id, fused with ``anpr pass`` logic; how many passes
   yield two valid numbers, whether fused numbers agree with the check-digit-valid
-  per-image reads, and that no fused number failing the check digit is marked valid.
+  per-image reads, and that no fused number failing the check digit is marked valid;
+  then, per split, the passes against the hand-checked numbers of every frame
+  (``anpr/training/gate_truth*.jsonl``): containers fused right, containers left
+  without a valid number, and valid numbers fused wrong (a misread the check digit
+  passed).
 """
 
 from __future__ import annotations
@@ -330,6 +334,36 @@ def time_frames(paths: Sequence[Path], recognizer: Recognizer) -> dict[str, Any]
     return out
 
 
+def truth_per_pass() -> dict[str, set[str]]:
+    """The hand-checked container numbers of every real gate pass (held-out and training frames)."""
+    from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, load_gate_truth
+    from anpr.training.splits import gate_pass_id
+
+    out: dict[str, set[str]] = defaultdict(set)
+    for t in load_gate_truth(GATE_TRUTH, "val") + load_gate_truth(GATE_TRUTH_TRAIN, "train"):
+        out[gate_pass_id(t.image)].add(t.number)
+    return out
+
+
+def against_truth(fused_valid: dict[str, set[str]], truth: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+    """Per split (``val``, ``train``): the passes' hand-checked containers, how many of them a pass
+    fused as a valid number (``right``), the valid numbers fused that are none of the pass's
+    (``wrong_valid``: what a cross-check would trust wrongly), and the containers left without a
+    valid number (``missed``: reported unverified, or not at all)."""
+    from anpr.training.splits import gate_split
+
+    out: dict[str, dict[str, int]] = {}
+    for pass_id, numbers in fused_valid.items():
+        split = gate_split(f"1-{pass_id}-OCR-AH-A01.jpg")  # frames split by pass id
+        c = out.setdefault(split, {"containers": 0, "right": 0, "wrong_valid": 0, "missed": 0})
+        known = truth.get(pass_id, set())
+        c["containers"] += len(known)
+        c["right"] += len(known & numbers)
+        c["wrong_valid"] += len(numbers - known)
+        c["missed"] += len(known - numbers)
+    return dict(sorted(out.items()))
+
+
 def bench_real(dataset: Path, recognizer: Recognizer) -> dict[str, Any]:
     passes: dict[str, list[str]] = defaultdict(list)
     paths = list(expand_images(str(dataset)))
@@ -339,6 +373,7 @@ def bench_real(dataset: Path, recognizer: Recognizer) -> dict[str, Any]:
         passes[stamp.pass_id or path.stem].append(str(path))
     two_valid = agree = invalid_marked_valid = 0
     per_pass = {}
+    fused_valid: dict[str, set[str]] = {}
     for pass_id, paths in sorted(passes.items()):
         data, _ = run_pass([(p, file_stamp(p).camera or "camera") for p in paths], recognizer, lane="gate")
         fused = data["containers"]
@@ -353,6 +388,7 @@ def bench_real(dataset: Path, recognizer: Recognizer) -> dict[str, Any]:
         invalid_marked_valid += sum(c["check_digit_ok"] and containers.parse(c["number"]) is None for c in fused)
         two_valid += len(valid) == 2
         agree += agrees(valid, reads)
+        fused_valid[pass_id] = valid
         per_pass[pass_id] = {
             "frames": len(paths),
             "fused": [(c["number"], c["check_digit_ok"]) for c in fused],
@@ -364,11 +400,19 @@ def bench_real(dataset: Path, recognizer: Recognizer) -> dict[str, Any]:
         f"real gate frames: {len(passes)} passes, {two_valid} with two valid numbers, "
         f"{agree} agree with the valid reads, {invalid_marked_valid} failing numbers marked valid"
     )
+    truth = against_truth(fused_valid, truth_per_pass()) if dataset.resolve() == DATASET.resolve() else {}
+    for split, c in truth.items():
+        print(
+            f"  {'held-out' if split == 'val' else 'training'} passes against the hand-checked numbers: "
+            f"{c['right']} of {c['containers']} containers fused right, {c['missed']} without a valid number, "
+            f"{c['wrong_valid']} valid numbers fused wrong"
+        )
     return {
         "passes": len(passes),
         "two_valid": two_valid,
         "agree_with_valid_reads": agree,
         "failing_marked_valid": invalid_marked_valid,
+        "against_truth": truth,
         "per_frame": timing,
         "per_pass": per_pass,
     }
