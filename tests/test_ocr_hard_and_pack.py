@@ -313,39 +313,44 @@ def _gate_frame(root: Path, pass_id: str, camera: str, seed: int, number: str) -
     return name, [400, 300, 400 + w, 300 + h]
 
 
-def test_gate_crops_come_from_verified_boxes_with_nudged_copies(tmp_path: Path) -> None:
+def test_gate_crops_come_from_the_hand_checked_numbers_with_nudged_copies(tmp_path: Path) -> None:
     from anpr.training.ocr_data import gate_crop_samples, lines_of
 
-    frames, pseudo = tmp_path / "frames", tmp_path / "pseudo"
+    frames = tmp_path / "frames"
     frames.mkdir()
-    pseudo.mkdir()
     ids = _gate_pass_ids()
-    records = []
-    # A training pass: one number, and a size/type box and a failing read that must not be used.
     name, box = _gate_frame(frames, ids["train"], "AS", 1, "MSCU1234566")
-    records.append({"image": name, "boxes": [
-        {"cls": "container_number", "box": box, "read": "MSCU1234566"},
-        {"cls": "container_number", "box": box, "read": "MSCU1234567"},
-        {"cls": "size_type", "box": box, "read": "22G1"},
-    ]})  # fmt: skip
-    # A held-out pass whose two frames read two look-alike valid numbers once each: neither is trusted.
-    for camera, read in (("LF", "TCLU0723796"), ("RF", "TCLU0733794")):
-        name, box = _gate_frame(frames, ids["val"], camera, 2, "TCLU0723796")
-        records.append({"image": name, "boxes": [{"cls": "container_number", "box": box, "read": read}]})
-    (pseudo / "containers_det.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    turned, turned_box = _gate_frame(frames, ids["train"], "AH", 4, "TCLU0723796")
+    truth = tmp_path / "truth_train.jsonl"
+    lines = [
+        {"image": name, "number": "MSCU1234566", "box": box, "marking": "side", "layout": "horizontal"},
+        {"image": turned, "number": "TCLU0723796", "box": turned_box, "marking": "roof", "layout": "horizontal",
+         "upside_down": True},  # the engine reads no number upside down: not trained on
+    ]  # fmt: skip
+    truth.write_text("".join(json.dumps(r) + "\n" for r in lines))
 
-    train = list(gate_crop_samples("train", pseudo, 4, seed=0, root=frames))
+    train = list(gate_crop_samples("train", 4, seed=0, root=frames, truth=truth))
     assert len(train) == 5 and {s.text for s in train} == {"MSCU1234566"}
     assert {s.source for s in train} == {"gate-frames"} and {s.rows for s in train} == {("MSCU1234566",)}
-    shapes = {s.image.shape for s in train}
-    assert len(shapes) > 1  # the copies are cut from nudged boxes
+    assert len({s.image.shape for s in train}) > 1  # the copies are cut from nudged boxes
     assert all(lines_of(s, 32, 400) for s in train)
-    again = list(gate_crop_samples("train", pseudo, 4, seed=0, root=frames))
+    again = list(gate_crop_samples("train", 4, seed=0, root=frames, truth=truth))
     assert all(np.array_equal(a.image, b.image) for a, b in zip(train, again, strict=True))
-    assert list(gate_crop_samples("val", pseudo, 0, seed=0, root=frames)) == []
-    # With a second frame agreeing on one of them, that one is kept and the other dropped.
-    name, box = _gate_frame(frames, ids["val"], "AH", 3, "TCLU0723796")
-    records.append({"image": name, "boxes": [{"cls": "container_number", "box": box, "read": "TCLU0723796"}]})
-    (pseudo / "containers_det.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    assert [s.text for s in gate_crop_samples("val", pseudo, 0, seed=0, root=frames)] == ["TCLU0723796"] * 2
-    assert list(gate_crop_samples("train", tmp_path / "none", 4, seed=0, root=frames)) == []
+    with pytest.raises(ValueError, match="not a held-out frame"):  # a truth file holds one split's frames
+        list(gate_crop_samples("val", 0, seed=0, root=frames, truth=truth))
+    assert list(gate_crop_samples("train", 4, seed=0, root=frames, truth=tmp_path / "none.jsonl")) == []
+    assert list(gate_crop_samples("train", 4, seed=0, root=tmp_path / "no-frames", truth=truth)) == []
+
+
+def test_the_shipped_gate_truth_gives_crops_of_both_splits() -> None:
+    from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, load_gate_truth
+    from anpr.training.ocr_data import gate_crop_samples
+    from anpr.training.real_labels import GATE_FRAMES
+
+    if not GATE_FRAMES.is_dir():
+        pytest.skip("needs ../shared/datasets")
+    val = list(gate_crop_samples("val", 0, seed=0))
+    assert {s.text for s in val} == {t.number for t in load_gate_truth(GATE_TRUTH)}
+    train = [s.text for s in gate_crop_samples("train", 0, seed=0)]
+    assert "APZU3008030" in {t.number for t in load_gate_truth(GATE_TRUTH_TRAIN, "train")}
+    assert len(train) == len(load_gate_truth(GATE_TRUTH_TRAIN, "train")) - 1  # all but the upside-down roof

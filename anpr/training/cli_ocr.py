@@ -45,8 +45,8 @@ def register(train_app: typer.Typer) -> None:
             0,
             min=0,
             max=100,
-            help="Train on the real gate frames' check-digit-verified container boxes, each with this many "
-            "nudged copies, and validate on the held-out passes' (0: none).",
+            help="Train on the training gate frames' hand-checked container numbers, each with this many "
+            "nudged copies, and validate on the held-out frames' (0: none).",
         ),
         lines: Path | None = typer.Option(
             None, help="Line pack: train on it when it exists, else write it once the data is assembled."

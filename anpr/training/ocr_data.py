@@ -52,7 +52,7 @@ from anpr.synth import plates as synth_plates
 from anpr.synth.dataset import render_container_crop, render_plate_crop
 from anpr.synth.degrade import jpeg
 from anpr.training import HARD_CONF
-from anpr.training.splits import Split, gate_pass_id, gate_split, split_of
+from anpr.training.splits import Split, split_of
 from anpr.types import BBox, DetClass, ImageArray, Orientation
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
@@ -204,79 +204,61 @@ def nudged(box: BBox, rng: np.random.Generator, jitter: float, size: tuple[int, 
 
 def gate_crop_samples(
     split: Split,
-    pseudo_dir: Path,
     copies: int,
     seed: int,
     root: Path | None = None,
     margin: float = 0.1,
+    truth: Path | None = None,
 ) -> Iterator[CropSample]:
-    """Container-number crops of the real gate frames of ``split``, from the relabelling's boxes.
+    """Container-number crops of the real gate frames of ``split``, at the hand-checked numbers.
 
-    A box counts when the project's OCR read it as a number that passes the ISO 6346 check digit
-    (``containers_det.jsonl``; a misread passes it about one time in ten, so these labels are
-    checked, not certain). Each box gives its own crop and ``copies`` more whose edges each moved
-    by up to :data:`GATE_JITTER` of the box (seeded): the reads of the stage-8 recogniser, trained on
-    rendered numbers only, change under such nudges (``benchmarks/container_jitter.py``), and a
-    new detector's boxes differ by about that much. Rows follow the run-time layout of the crop
-    (owner code over serial for a two-line box). Source ``gate-frames``.
+    Every legible number of every frame was checked by eye (``truth``; by default
+    :data:`~anpr.training.eval_detector.GATE_TRUTH_TRAIN` for ``train`` and
+    :data:`~anpr.training.eval_detector.GATE_TRUTH` for ``val``), so the labels are certain and
+    take in the numbers the recogniser gets wrong: vertical stacks a box cut short, roof markings,
+    a misread that passes its check digit. Numbers painted upside down (``upside_down`` in the
+    truth line) are left out: the engine does not turn a crop round. Each number gives its own
+    crop and ``copies`` more whose edges each moved by up to :data:`GATE_JITTER` of the box
+    (seeded): the reads of the stage-8 recogniser, trained on rendered numbers only, change under
+    such nudges (``benchmarks/container_jitter.py``), and a new detector's boxes differ by about that
+    much. Rows follow the run-time layout of the crop (owner code over serial for a two-line box).
+    Source ``gate-frames``.
     """
-    from anpr.containers import parse
     from anpr.imageio import try_load
+    from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, load_gate_truth
     from anpr.training.real_labels import GATE_FRAMES
+    from anpr.training.yolo_data import load_jsonl
 
     frames = root if root is not None else GATE_FRAMES
-    path = pseudo_dir / "containers_det.jsonl"
+    path = truth if truth is not None else (GATE_TRUTH_TRAIN if split == "train" else GATE_TRUTH)
     if not path.exists():
         return
+    turned = [
+        (str(r.get("image")), [round(float(v)) for v in r.get("box") or []])
+        for r in load_jsonl(path)
+        if r.get("upside_down")
+    ]
     rng = np.random.default_rng([seed, 0 if split == "train" else 1, 11])
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    doubtful = _look_alike_numbers(records)
-    for rec in records:
-        name = str(rec.get("image", ""))
-        if not name or gate_split(name) != split:
+    images: dict[str, ImageArray | None] = {}
+    for number in load_gate_truth(path, split):
+        if (number.image, number.box.as_list()) in turned:
             continue
-        image = try_load(frames / name)
+        if number.image not in images:
+            images[number.image] = try_load(frames / number.image)
+        image = images[number.image]
         if image is None:
             continue
         h, w = image.shape[:2]
-        for box in rec.get("boxes", []):
-            text = str(box.get("read", ""))
-            if box.get("cls") != DetClass.CONTAINER_NUMBER.value or parse(text) is None:
+        text = number.number
+        for k in range(copies + 1):
+            crop = cut(image, nudged(number.box, rng, GATE_JITTER, (w, h)) if k else number.box, margin)
+            if crop is None:
                 continue
-            if (gate_pass_id(name), text) in doubtful:
+            prepared = prepare(crop, DetClass.CONTAINER_NUMBER, 32)
+            if prepared is None:
                 continue
-            own = BBox(*(float(v) for v in box["box"]))
-            for k in range(copies + 1):
-                crop = cut(image, nudged(own, rng, GATE_JITTER, (w, h)) if k else own, margin)
-                if crop is None:
-                    continue
-                prepared = prepare(crop, DetClass.CONTAINER_NUMBER, 32)
-                if prepared is None:
-                    continue
-                rows = (text[:4], text[4:]) if prepared.rows == 2 else (text,)
-                yield CropSample(crop, text, rows, DetClass.CONTAINER_NUMBER, "gate-frames", prepared.orientation.value)
-
-
-def _look_alike_numbers(records: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
-    """``(pass, number)`` pairs not to train on: a valid number read in a pass where another valid
-    number within three characters of it was read as often or more. Both pass the check digit, so one may be the
-    other misread (a roof ``TCLU0723796`` read ``TCLU0733794``); of a tie, neither is kept."""
-    from anpr.containers import parse
-
-    counts: dict[str, dict[str, int]] = {}
-    for rec in records:
-        for box in rec.get("boxes", []):
-            if box.get("cls") == DetClass.CONTAINER_NUMBER.value and parse(str(box.get("read", ""))) is not None:
-                per_pass = counts.setdefault(gate_pass_id(str(rec.get("image", ""))), {})
-                per_pass[str(box["read"])] = per_pass.get(str(box["read"]), 0) + 1
-    doubtful: set[tuple[str, str]] = set()
-    for pass_id, numbers in counts.items():
-        for a, seen in numbers.items():
-            for b, other in numbers.items():
-                close = a != b and len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 3
-                if close and other >= seen:
-                    doubtful.add((pass_id, a))
-    return doubtful
+            rows = (text[:4], text[4:]) if prepared.rows == 2 else (text,)
+            yield CropSample(crop, text, rows, DetClass.CONTAINER_NUMBER, "gate-frames", prepared.orientation.value)
 
 
 def _pseudo_records(pseudo_dir: Path) -> Iterator[dict[str, Any]]:
@@ -445,7 +427,7 @@ def real_train_crops(config: DataConfig) -> Iterator[CropSample]:
     if config.hard_photos:
         yield from hard_photo_crop_samples("train", config.pseudo_dir, config.hard_photos)
     if config.gate_crops and not config.plates_only:
-        yield from gate_crop_samples("train", config.pseudo_dir, config.gate_crops, config.seed)
+        yield from gate_crop_samples("train", config.gate_crops, config.seed)
 
 
 def synth_train_crops(config: DataConfig) -> Iterator[CropSample]:
@@ -473,7 +455,7 @@ def val_crops(config: DataConfig) -> list[CropSample]:
     ]
     if config.plates_only:
         return plates_
-    gates = gate_crop_samples("val", config.pseudo_dir, 0, s) if config.gate_crops else iter(())
+    gates = gate_crop_samples("val", 0, s) if config.gate_crops else iter(())
     return [
         *plates_,
         *gates,

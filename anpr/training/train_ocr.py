@@ -78,9 +78,9 @@ class TrainConfig:
     """Also train on the unverified "hard" photo boxes whose read is at most this many edits from
     the label (:func:`~anpr.training.ocr_data.hard_photo_crop_samples`); 0 leaves them out."""
     gate_crops: int = 0
-    """Train on the real gate frames' check-digit-verified container boxes, each with this many nudged
-    copies (:func:`~anpr.training.ocr_data.gate_crop_samples`), and validate on the held-out passes'
-    boxes; 0 leaves them out (stages up to 13)."""
+    """Train on the training gate frames' hand-checked container numbers, each with this many nudged
+    copies (:func:`~anpr.training.ocr_data.gate_crop_samples`), and validate on the held-out frames'
+    numbers; 0 leaves them out (stages up to 13)."""
     lines: Path | None = None
     """A line pack (:mod:`anpr.training.line_pack`): trained on when the file exists, otherwise
     written once the data is assembled."""
