@@ -12,9 +12,9 @@ container box covers (``boxed``), how many a covering box reads exactly (``read`
 (overall also a valid read of a box on no hand-checked number). A number reported valid is what a
 customs cross-check trusts, so ``wrong_valid`` should stay 0.
 
-The detector learned the training frames' boxes, so ``boxed`` flatters it there; the container
-recogniser was trained on rendered numbers only, so ``read`` and ``wrong_valid`` measure it on both.
-Nothing is timed. Needs ``../shared/datasets/gate-containers-unlabelled``.
+The detector learned the training frames' boxes, and the shipped container recogniser their numbers
+(``anpr train ocr --gate-crops``), so the training split flatters both; the held-out split measures
+them. Nothing is timed. Needs ``../shared/datasets/gate-containers-unlabelled``.
 """
 
 from __future__ import annotations

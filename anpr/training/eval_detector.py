@@ -41,9 +41,9 @@ GATE_TRUTH = Path(__file__).with_name("gate_truth.jsonl")
 ``image``, ``number`` (check-digit valid), ``box`` (x1, y1, x2, y2 px), ``marking`` (``side``:
 doors and side walls; ``roof``: the roof marking the top cameras see) and ``layout``."""
 GATE_TRUTH_TRAIN = Path(__file__).with_name("gate_truth_train.jsonl")
-"""The same for the training gate frames. The detector learned their boxes, so its recall there
-flatters it; the container recogniser never saw them (it is trained on rendered numbers), so they
-measure its reads, and every valid number it reads wrongly, over five times as many numbers."""
+"""The same for the training gate frames: the labels ``anpr train ocr --gate-crops`` trains the container
+recogniser on. The detector learned their boxes and the shipped recogniser their numbers, so they flatter
+both; only a recogniser not trained on them (stage 8, rendered numbers only) is measured by them."""
 LAYOUTS = ("horizontal", "two_line", "vertical")
 PLATE_BOX_AUDIT = Path(__file__).with_name("plate_box_audit.jsonl")
 """Held-out photos the pipeline did not locate, each checked by eye for a box on the labelled plate
