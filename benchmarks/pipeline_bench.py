@@ -350,12 +350,11 @@ def against_truth(fused_valid: dict[str, set[str]], truth: dict[str, set[str]]) 
     fused as a valid number (``right``), the valid numbers fused that are none of the pass's
     (``wrong_valid``: what a cross-check would trust wrongly), and the containers left without a
     valid number (``missed``: reported unverified, or not at all)."""
-    from anpr.training.splits import gate_split
+    from anpr.training.splits import pass_split
 
     out: dict[str, dict[str, int]] = {}
     for pass_id, numbers in fused_valid.items():
-        split = gate_split(f"1-{pass_id}-OCR-AH-A01.jpg")  # frames split by pass id
-        c = out.setdefault(split, {"containers": 0, "right": 0, "wrong_valid": 0, "missed": 0})
+        c = out.setdefault(pass_split(pass_id), {"containers": 0, "right": 0, "wrong_valid": 0, "missed": 0})
         known = truth.get(pass_id, set())
         c["containers"] += len(known)
         c["right"] += len(known & numbers)

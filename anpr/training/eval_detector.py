@@ -66,6 +66,8 @@ class TruthNumber:
     box: BBox
     marking: str
     layout: str
+    upside_down: bool = False
+    """Painted upside down (``upside_down`` in its line): visible, but no crop of it is read as laid out."""
 
     def __post_init__(self) -> None:
         if iso6346.parse(self.number) is None or iso6346.normalize(self.number) != self.number:
@@ -85,7 +87,14 @@ def load_gate_truth(path: Path = GATE_TRUTH, split: str = "val") -> list[TruthNu
         if box is None:
             raise ValueError(f"{path}:{i}: no box")
         try:
-            number = TruthNumber(str(rec["image"]), str(rec["number"]), box, str(rec["marking"]), str(rec["layout"]))
+            number = TruthNumber(
+                str(rec["image"]),
+                str(rec["number"]),
+                box,
+                str(rec["marking"]),
+                str(rec["layout"]),
+                bool(rec.get("upside_down", False)),
+            )
         except KeyError as exc:
             raise ValueError(f"{path}:{i}: missing {exc}") from exc
         if gate_split(number.image) != split:

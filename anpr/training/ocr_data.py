@@ -227,25 +227,18 @@ def gate_crop_samples(
     from anpr.imageio import try_load
     from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, load_gate_truth
     from anpr.training.real_labels import GATE_FRAMES
-    from anpr.training.yolo_data import load_jsonl
 
     frames = root if root is not None else GATE_FRAMES
     path = truth if truth is not None else (GATE_TRUTH_TRAIN if split == "train" else GATE_TRUTH)
     if not path.exists():
         return
-    turned = [
-        (str(r.get("image")), [round(float(v)) for v in r.get("box") or []])
-        for r in load_jsonl(path)
-        if r.get("upside_down")
-    ]
     rng = np.random.default_rng([seed, 0 if split == "train" else 1, 11])
-    images: dict[str, ImageArray | None] = {}
-    for number in load_gate_truth(path, split):
-        if (number.image, number.box.as_list()) in turned:
+    loaded, image = "", None  # numbers of one frame follow each other: one frame in memory at a time
+    for number in sorted(load_gate_truth(path, split), key=lambda t: t.image):
+        if number.upside_down:
             continue
-        if number.image not in images:
-            images[number.image] = try_load(frames / number.image)
-        image = images[number.image]
+        if number.image != loaded:
+            loaded, image = number.image, try_load(frames / number.image)
         if image is None:
             continue
         h, w = image.shape[:2]

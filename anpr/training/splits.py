@@ -31,6 +31,11 @@ def gate_pass_id(file_name: str) -> str:
     return match.group(1) if match else file_name
 
 
+def pass_split(pass_id: str) -> Split:
+    """The split of a gate pass: all its frames fall on the same side, so no truck is seen in both halves."""
+    return split_of("gate:" + pass_id)
+
+
 def gate_split(file_name: str) -> Split:
-    """Gate frames are split by pass, so no truck is seen in both halves."""
-    return split_of("gate:" + gate_pass_id(file_name))
+    """The split of a gate frame: its pass's (:func:`pass_split`)."""
+    return pass_split(gate_pass_id(file_name))
