@@ -12,6 +12,7 @@ import typer
 
 from anpr.errors import InvalidInputError
 from anpr.training import RELABEL_CONF
+from anpr.types import BBox, DetClass
 
 log = logging.getLogger(__name__)
 train_app = typer.Typer(help="Train the detector and the OCR recogniser (seeded, CPU or GPU).", no_args_is_help=True)
@@ -29,9 +30,13 @@ def _build_dataset(
     mask_conf: float | None = None,
     wide_probability: float = 0.0,
     roof_probability: float = 0.0,
+    gate_truth: bool = False,
+    background: int = 0,
+    own_plates: Path | None = None,
 ) -> Path:
     from anpr.synth.dataset import write_yolo_dataset
-    from anpr.training.real_labels import gate_images, plate_images
+    from anpr.training.eval_detector import GATE_TRUTH_TRAIN, load_gate_truth
+    from anpr.training.real_labels import background_photos, gate_images, plate_images
     from anpr.training.yolo_data import add_real_images, write_data_yaml
 
     data = work / "data"
@@ -45,11 +50,25 @@ def _build_dataset(
     if plate_photos is not None and plate_photos < len(photos):
         photos = random.Random(seed).sample(photos, plate_photos)
     plates = add_real_images(data, "train", photos, "plate")
-    frames = gate_images(pseudo)
+    extra = background_photos(background, seed, photos)
+    if own_plates is not None and extra:
+        from anpr.config import get_settings
+        from anpr.detector import load_detector
+        from anpr.training.real_labels import with_own_plates
+
+        settings = get_settings().model_copy(update={"detector_weights": own_plates})
+        extra = with_own_plates(extra, load_detector(settings))
+    plain = add_real_images(data, "train", extra, "background")
+    truth: dict[str, list[BBox]] = {}
+    for number in load_gate_truth(GATE_TRUTH_TRAIN, "train") if gate_truth else []:
+        truth.setdefault(number.image, []).append(number.box)
+    frames = gate_images(pseudo, truth)
     gates = sum(add_real_images(data, "train", frames, "gate" if k == 0 else f"gate{k}") for k in range(gate_repeat))
     counts = {"synthetic": summary.images, "synthetic_objects": summary.objects,
               "synthetic_wide_probability": wide_probability, "synthetic_roof_probability": roof_probability,
-              "real_plate_photos": plates,
+              "real_plate_photos": plates, "background_photos": plain,
+              "background_own_plates": sum(len(e.boxes) for e in extra) if own_plates else None,
+              "gate_truth": gate_truth,
               "real_plate_photos_painted": sum(bool(p.masked) for p in photos),
               "real_gate_frames": len(frames), "real_gate_frames_shown": gates}  # fmt: skip
     (work / "dataset.json").write_text(json.dumps(counts, indent=2))
@@ -106,12 +125,43 @@ def train_detector(
     ),
     freeze: int = typer.Option(0, min=0, max=22, help="Keep the first N layers as they are (10: the backbone)."),
     lr0: float | None = typer.Option(None, min=1e-7, help="AdamW learning rate (default: ultralytics' choice)."),
+    gate_truth: bool = typer.Option(
+        False,
+        help="Label the training gate frames' container numbers from the hand-checked truth "
+        "(anpr/training/gate_truth_train.jsonl: roof markings included) instead of the relabelling.",
+    ),
+    tune_class: DetClass | None = typer.Option(
+        None,
+        help="Learn only this class's scores (needs --init): boxes and the other classes' scores "
+        "stay exactly those of --init.",
+    ),
+    background_photos: int = typer.Option(
+        0,
+        min=0,
+        help="Add this many train-split plate photos with no boxes (only with --tune-class: "
+        "background for the tuned class; the plates in them are not labelled; with --class-branch they carry "
+        "--init's own plate boxes).",
+    ),
+    class_branch: bool = typer.Option(
+        False,
+        help="Train the head's whole class branch only (needs --init): boxes stay those of --init, and every "
+        "class's scores are learned.",
+    ),
 ) -> None:
     """Train the YOLO gate detector on synthetic scenes plus verified real pseudo-labels."""
     from anpr.training.train_detector import TrainConfig, save_run_record, ship, train
 
     if imgsz % 32 or infer_imgsz % 32:
         raise InvalidInputError("--imgsz and --infer-imgsz must be multiples of 32")
+    if (tune_class is not None or class_branch) and (init is None or freeze or rounds):
+        raise InvalidInputError("--tune-class and --class-branch need --init, and no --freeze or relabelling --rounds")
+    if tune_class is not None and class_branch:
+        raise InvalidInputError("--tune-class and --class-branch are two ways to tune: choose one")
+    if background_photos and tune_class is None and not class_branch:
+        raise InvalidInputError(
+            "--background-photos would teach that their plates are background: use it with --tune-class "
+            "or --class-branch"
+        )
     if bootstrap:
         from anpr.training import craft_bootstrap
 
@@ -120,11 +170,12 @@ def train_detector(
     for round_no in range(rounds + 1):
         data_yaml = _build_dataset(
             work, synth_train, synth_val, imgsz, seed + round_no, pseudo, gate_repeat, plate_photos, mask_unverified,
-            wide_probability, roof_probability,
+            wide_probability, roof_probability, gate_truth, background_photos, init if class_branch else None,
         )  # fmt: skip
         cfg = TrainConfig(data_yaml=data_yaml, run_dir=work / f"run{round_no}", epochs=epochs, imgsz=imgsz,
                           batch=batch, seed=seed, device=device, init_weights=weights, time_hours=hours,
-                          freeze=freeze, lr0=lr0)  # fmt: skip
+                          freeze=freeze, lr0=lr0, tune_class=tune_class,
+                          class_branch=class_branch)  # fmt: skip
         best, metrics = train(cfg)
         weights = best
         if round_no < rounds:

@@ -220,3 +220,86 @@ def test_gate_frames_can_be_repeated_and_plate_photos_sampled(tmp_path: Path, mo
     labels = sorted((tmp_path / "work" / "data" / "labels" / "train").glob("gate*.txt"))
     assert len(labels) == 6
     assert {p.read_text() for p in labels} == {"1 0.507812 0.729167 0.859375 0.208333\n"}
+
+
+def test_the_hand_checked_numbers_replace_the_verified_container_boxes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = _train_names(4)
+    _frames(tmp_path, monkeypatch, names)
+    held_out = next(f"1-{i}-OCR-AH-A01.jpg" for i in range(500) if gate_split(f"1-{i}-OCR-AH-A01.jpg") == "val")
+    det = [
+        {"image": names[0], "width": 64, "height": 48, "boxes": [
+            {"cls": "container_number", "box": [10, 10, 50, 20]}, {"cls": "size_type", "box": [10, 22, 30, 28]}]},
+        {"image": names[1], "width": 64, "height": 48, "boxes": [], "reject": "unverified confident box"},
+        {"image": names[2], "width": 64, "height": 48, "boxes": [{"cls": "container_number", "box": [1, 1, 9, 9]}]},
+    ]  # fmt: skip
+    (tmp_path / "containers_det.jsonl").write_text("".join(json.dumps(r) + "\n" for r in det))
+    truth = {
+        names[0]: [BBox(9, 9, 52, 21), BBox(2, 40, 62, 44)],  # the side number and a roof strip
+        names[1]: [BBox(5, 5, 10, 45)],  # rejected by the relabelling: a number it could not read
+        names[3]: [BBox(20, 20, 40, 30)],  # never relabelled
+        held_out: [BBox(1, 1, 5, 5)],
+    }
+    got = {i.path.name: [(c, b.as_list()) for c, b in i.boxes] for i in real_labels.gate_images(tmp_path, truth)}
+    number, code = DetClass.CONTAINER_NUMBER, DetClass.SIZE_TYPE
+    assert got == {
+        names[0]: [(code, [10, 22, 30, 28]), (number, [9, 9, 52, 21]), (number, [2, 40, 62, 44])],
+        names[1]: [(number, [5, 5, 10, 45])],
+        names[2]: [(number, [1, 1, 9, 9])],  # no hand-checked line: the verified box as before
+        names[3]: [(number, [20, 20, 40, 30])],
+    }
+
+
+def test_background_photos_are_unlabelled_training_photos_drawn_by_the_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    names = [f"p{i}.jpg" for i in range(40)]
+    for n in names:
+        Image.new("RGB", (46, 35)).save(photos / n)
+    monkeypatch.setattr(real_labels, "PLATE_PHOTOS", photos)
+    train = [n for n in names if split_of(n) == "train"]
+    labelled = real_labels.LabelledImage(photos / train[0], 46, 35, ((DetClass.PLATE, BBox(1, 1, 9, 5)),))
+    drawn = real_labels.background_photos(5, 7, [labelled])
+    assert len(drawn) == 5 and all(not d.boxes and (d.width, d.height) == (46, 35) for d in drawn)
+    assert {d.path.name for d in drawn} <= set(train) - {train[0]}
+    assert [d.path for d in drawn] == [d.path for d in real_labels.background_photos(5, 7, [labelled])]
+    assert len(real_labels.background_photos(1000, 7)) == len(train)
+
+
+def test_photos_can_carry_a_detectors_own_plate_boxes(tmp_path: Path) -> None:
+    class Fixed:
+        """A detector that finds one plate and one container number in every image."""
+
+        def detect(self, images: Sequence[ImageArray]) -> list[list[Detection]]:
+            return [
+                [
+                    Detection(DetClass.PLATE, BBox(1, 2, 20, 9), 0.9),
+                    Detection(DetClass.CONTAINER_NUMBER, BBox(0, 0, 9, 9), 0.8),
+                ]
+                for _ in images
+            ]
+
+    path = tmp_path / "p.jpg"
+    Image.new("RGB", (46, 35)).save(path)
+    items = [real_labels.LabelledImage(path, 46, 35, ()), real_labels.LabelledImage(tmp_path / "gone.jpg", 46, 35, ())]
+    got = real_labels.with_own_plates(items, Fixed())
+    assert [(i.path, i.boxes) for i in got] == [(path, ((DetClass.PLATE, BBox(1, 2, 20, 9)),))]
+
+
+def test_the_model_card_says_when_only_one_class_was_tuned(tmp_path: Path) -> None:
+    from anpr.training.model_card import write_card
+
+    data = {"real_plate_photos": 0, "background_photos": 600, "real_gate_frames": 57, "gate_truth": True}
+    record = {"epochs": 10, "imgsz": 416, "tune_class": "container_number", "lr0": 0.001, "dataset": data}
+    (tmp_path / "detector-train.json").write_text(json.dumps(record))
+    card = write_card(tmp_path).read_text()
+    assert "learned only the `container_number` scores (10 epochs at 416 px" in card
+    assert "57, every legible number labelled from the hand-checked truth" in card
+    assert "as background for the tuned class, unlabelled: 600." in card
+    assert "with verified pseudo-labels: 0" not in card
+    (tmp_path / "detector-train.json").write_text(json.dumps({"epochs": 5, "dataset": {"real_plate_photos": 2097}}))
+    card = write_card(tmp_path).read_text()
+    assert "last round 5 epochs" in card and "with verified pseudo-labels: 2097." in card

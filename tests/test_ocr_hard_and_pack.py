@@ -354,3 +354,70 @@ def test_the_shipped_gate_truth_gives_crops_of_both_splits() -> None:
     train = [s.text for s in gate_crop_samples("train", 0, seed=0)]
     assert "APZU3008030" in {t.number for t in load_gate_truth(GATE_TRUTH_TRAIN, "train")}
     assert len(train) == len(load_gate_truth(GATE_TRUTH_TRAIN, "train")) - 1  # all but the upside-down roof
+
+
+def _head_state(value: float) -> dict[str, torch.Tensor]:
+    """A YOLOv8 head's class branch for two scales, in the key layout ultralytics saves."""
+    state: dict[str, torch.Tensor] = {}
+    for k in range(2):
+        state[f"model.22.cv3.{k}.0.0.conv.weight"] = torch.full((4, 4, 3, 3), value)
+        state[f"model.22.cv3.{k}.0.0.bn.bias"] = torch.full((4,), value)
+        state[f"model.22.cv3.{k}.2.weight"] = torch.full((3, 4, 1, 1), value)
+        state[f"model.22.cv3.{k}.2.bias"] = torch.full((3,), value)
+    state["model.22.cv2.0.2.weight"] = torch.full((64, 4, 1, 1), value)
+    return state
+
+
+def test_a_tuned_class_brings_only_its_own_scores() -> None:
+    from anpr.training.train_detector import class_rows, merge_class_rows
+
+    start, tuned = _head_state(1.0), _head_state(2.0)
+    assert class_rows(start) == [f"model.22.cv3.{k}.2.{p}" for k in range(2) for p in ("bias", "weight")]
+    merged = merge_class_rows(start, tuned, DetClass.CONTAINER_NUMBER)
+    for key, value in merged.items():
+        if key in class_rows(start):
+            assert value[1].eq(2.0).all() and value[0].eq(1.0).all() and value[2].eq(1.0).all()
+        else:
+            assert torch.equal(value, start[key])  # inner layers and boxes: the start's
+    wrong = {**tuned, "model.22.cv2.0.2.weight": torch.zeros(64, 8, 1, 1)}
+    with pytest.raises(ValueError, match="same network"):
+        merge_class_rows(start, wrong, DetClass.PLATE)
+    with pytest.raises(ValueError, match="no class branch"):
+        merge_class_rows({"w": torch.ones(1)}, {"w": torch.ones(1)}, DetClass.PLATE)
+
+
+def test_tuning_a_class_leaves_only_the_last_class_layer_trainable() -> None:
+    from ultralytics.nn.tasks import DetectionModel
+
+    from anpr.training import train_detector
+
+    yaml = Path(train_detector.__file__).with_name("gate-detector.yaml")
+    net = DetectionModel(str(yaml), verbose=False)
+    frozen = [f"model.{x}." for x in train_detector.class_layer_only(net.model[-1])]
+    # ultralytics freezes every parameter whose name holds one of these prefixes
+    trainable = {k for k, _ in net.named_parameters() if not any(f in k for f in frozen)}
+    last = [f"model.22.cv3.{k}.2.{p}" for k in range(3) for p in ("weight", "bias")]
+    assert trainable == set(last)
+    frozen = [f"model.{x}." for x in train_detector.class_layer_only(net.model[-1], inner=True)]
+    branch = {k for k, _ in net.named_parameters() if not any(f in k for f in frozen)}
+    assert branch > trainable and all(k.startswith("model.22.cv3.") for k in branch)
+    assert {k for k, _ in net.named_parameters() if k.startswith("model.22.cv3.")} == branch
+
+
+def test_tuning_a_class_refuses_what_would_change_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from anpr.cli import main
+
+    cases = (
+        (["--tune-class", "container_number", "--rounds", "0"], "need --init"),
+        (["--class-branch", "--rounds", "0"], "need --init"),
+        (["--tune-class", "container_number", "--init", "x.pt"], "relabelling --rounds"),
+        (["--tune-class", "container_number", "--class-branch", "--init", "x.pt", "--rounds", "0"], "choose one"),
+        (["--background-photos", "5", "--rounds", "0"], "use it with --tune-class"),
+    )
+    for args, reason in cases:
+        with pytest.raises(SystemExit) as exited:
+            main(["train", "detector", "--work", str(tmp_path / "w"), "--out", str(tmp_path / "m"), *args])
+        assert exited.value.code != 0 and reason in capsys.readouterr().err
+    assert not (tmp_path / "w").exists() and not (tmp_path / "m").exists()
