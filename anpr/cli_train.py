@@ -147,6 +147,11 @@ def train_detector(
         help="Train the head's whole class branch only (needs --init): boxes stay those of --init, and every "
         "class's scores are learned.",
     ),
+    containers_only: bool = typer.Option(
+        False,
+        help="The model is for container numbers only: its plate scores are not to be used, so "
+        "--background-photos may leave the plates in them unlabelled.",
+    ),
 ) -> None:
     """Train the YOLO gate detector on synthetic scenes plus verified real pseudo-labels."""
     from anpr.training.train_detector import TrainConfig, save_run_record, ship, train
@@ -157,10 +162,10 @@ def train_detector(
         raise InvalidInputError("--tune-class and --class-branch need --init, and no --freeze or relabelling --rounds")
     if tune_class is not None and class_branch:
         raise InvalidInputError("--tune-class and --class-branch are two ways to tune: choose one")
-    if background_photos and tune_class is None and not class_branch:
+    if background_photos and tune_class is None and not class_branch and not containers_only:
         raise InvalidInputError(
-            "--background-photos would teach that their plates are background: use it with --tune-class "
-            "or --class-branch"
+            "--background-photos would teach that their plates are background: use it with --tune-class, "
+            "--class-branch or --containers-only"
         )
     if bootstrap:
         from anpr.training import craft_bootstrap
@@ -185,7 +190,11 @@ def train_detector(
     assert weights is not None
     shipped = ship(weights, out, infer_imgsz)
     dataset = json.loads((work / "dataset.json").read_text())
-    save_run_record(out / "detector-train.json", cfg, {"synthetic_val": metrics, "dataset": dataset, **shipped})
+    save_run_record(
+        out / "detector-train.json",
+        cfg,
+        {"synthetic_val": metrics, "dataset": dataset, "containers_only": containers_only, **shipped},
+    )
     typer.echo(json.dumps({"shipped": shipped, "synthetic_val": metrics}, indent=2))
 
 
