@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/container_truth.py                 # held-out and training frames
     .venv/bin/python benchmarks/container_truth.py --split val
+    .venv/bin/python benchmarks/container_truth.py --split val --scores models/gate-detector.onnx var/x/a.onnx
 
 Every container number legible in the real gate frames was checked by eye: the held-out frames in
 ``anpr/training/gate_truth.jsonl``, the training frames in ``anpr/training/gate_truth_train.jsonl``
@@ -23,6 +24,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,6 +33,14 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--split", choices=("val", "train", "all"), default="all")
+    parser.add_argument(
+        "--scores",
+        nargs="+",
+        type=Path,
+        metavar="WEIGHTS",
+        help="Instead: print each number's best covering container-box confidence under each of these detectors "
+        "(kept from 0.01), to see how far below the threshold a missed number is and how a round moves it.",
+    )
     args = parser.parse_args(argv)
 
     from anpr.config import get_settings
@@ -43,9 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no gate frames under {GATE_FRAMES}", file=sys.stderr)
         return 2
     settings = get_settings()
-    detector, ocr = load_detector(settings), EasyOcrEngine(settings)
     splits = ("val", "train") if args.split == "all" else (args.split,)
     files = {"val": GATE_TRUTH, "train": GATE_TRUTH_TRAIN}
+    if args.scores:
+        return _scores(args.scores, [t for s in splits for t in load_gate_truth(files[s], s)])
+    detector, ocr = load_detector(settings), EasyOcrEngine(settings)
     report = {}
     for split in splits:
         truth = load_gate_truth(files[split], split)
@@ -57,6 +69,29 @@ def main(argv: list[str] | None = None) -> int:
                 f"{c['wrong_valid']} wrong but valid"
             )
     print(json.dumps(report))
+    return 0
+
+
+def _scores(weights: list[Path], truth: list[Any]) -> int:
+    from anpr.config import get_settings
+    from anpr.detector import load_detector
+    from anpr.errors import AnprError
+    from anpr.training.eval_detector import covering_scores
+
+    columns = []
+    for path in weights:
+        try:
+            detector = load_detector(
+                get_settings().model_copy(update={"detector_weights": path, "detector_conf": 0.01})
+            )
+        except (AnprError, OSError, ValueError) as exc:
+            print(f"cannot load {path}: {exc}", file=sys.stderr)
+            return 2
+        columns.append(covering_scores(detector, truth))
+    print("number       marking layout      " + " ".join(f"{p.parent.name or p.name:>12}" for p in weights) + "  frame")
+    for i, t in enumerate(truth):
+        cells = " ".join(f"{'n/a' if c[i] is None else format(c[i], '.2f'):>12}" for c in columns)
+        print(f"{t.number:12} {t.marking:7} {t.layout:11} {cells}  {t.image}")
     return 0
 
 

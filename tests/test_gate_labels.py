@@ -303,3 +303,27 @@ def test_the_model_card_says_when_only_one_class_was_tuned(tmp_path: Path) -> No
     (tmp_path / "detector-train.json").write_text(json.dumps({"epochs": 5, "dataset": {"real_plate_photos": 2097}}))
     card = write_card(tmp_path).read_text()
     assert "last round 5 epochs" in card and "with verified pseudo-labels: 2097." in card
+
+
+def test_each_hand_checked_number_gets_its_best_covering_container_score(tmp_path: Path) -> None:
+    from anpr.training.eval_detector import TruthNumber, covering_scores
+
+    frame = _train_names(1)[0]
+    Image.new("RGB", (64, 48)).save(tmp_path / frame)
+    number = BBox(10, 10, 50, 20)
+
+    class Found:
+        def detect(self, images: Sequence[ImageArray]) -> list[list[Detection]]:
+            return [[
+                Detection(DetClass.CONTAINER_NUMBER, BBox(9, 9, 51, 21), 0.4),
+                Detection(DetClass.CONTAINER_NUMBER, BBox(10, 10, 48, 20), 0.2),
+                Detection(DetClass.CONTAINER_NUMBER, BBox(0, 0, 64, 48), 0.9),  # the whole wall: no cover
+                Detection(DetClass.SIZE_TYPE, BBox(10, 10, 50, 20), 0.8),
+            ] for _ in images]  # fmt: skip
+
+    truth = [
+        TruthNumber(frame, "MSCU5006271", number, "side", "horizontal"),
+        TruthNumber(frame, "EITU0175527", BBox(5, 30, 60, 40), "roof", "horizontal"),
+        TruthNumber("missing.jpg", "MSCU5006271", number, "side", "horizontal"),
+    ]
+    assert covering_scores(Found(), truth, tmp_path) == [0.4, 0.0, None]

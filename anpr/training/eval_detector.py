@@ -339,6 +339,26 @@ def eval_containers_audited(detector: Detector, ocr: OcrEngine, truth: Sequence[
     }
 
 
+def covering_scores(detector: Detector, truth: Sequence[TruthNumber], frames: Path = GATE_FRAMES) -> list[float | None]:
+    """For each hand-checked number, the highest confidence of a container box that covers it
+    (:func:`covers`): 0.0 where none does, ``None`` where its frame cannot be read. Run with a
+    detector kept from a low threshold, this shows how far below the run-time threshold a missed
+    number is, and how a new round moves each number (``benchmarks/container_truth.py --scores``)."""
+    scores: list[float | None] = []
+    found: dict[str, list[Detection] | None] = {}
+    for t in truth:
+        if t.image not in found:
+            img = try_load(frames / t.image)
+            found[t.image] = None if img is None else detector.detect([img])[0]
+        dets = found[t.image]
+        if dets is None:
+            scores.append(None)
+            continue
+        hits = [d.confidence for d in dets if d.cls is DetClass.CONTAINER_NUMBER and covers(d.bbox, t.box)]
+        scores.append(max(hits, default=0.0))
+    return scores
+
+
 def time_detector(detector: Detector, size: tuple[int, int] = (640, 480), runs: int = 30) -> float:
     """Median milliseconds per single-frame call on a synthetic frame of ``size`` (w, h)."""
     rng = np.random.default_rng(0)
