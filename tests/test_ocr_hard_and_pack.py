@@ -342,6 +342,28 @@ def test_gate_crops_come_from_the_hand_checked_numbers_with_nudged_copies(tmp_pa
     assert list(gate_crop_samples("train", 4, seed=0, root=tmp_path / "no-frames", truth=truth)) == []
 
 
+def test_a_detectors_boxes_on_a_number_add_crops_of_that_number(tmp_path: Path) -> None:
+    from anpr.training.ocr_data import gate_crop_samples
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    name, box = _gate_frame(frames, _gate_pass_ids()["train"], "AS", 1, "MSCU1234566")
+    truth = tmp_path / "truth_train.jsonl"
+    line = {"image": name, "number": "MSCU1234566", "box": box, "marking": "side", "layout": "horizontal"}
+    truth.write_text(json.dumps(line) + "\n")
+    alone = list(gate_crop_samples("train", 4, seed=0, root=frames, truth=truth))
+    x1, y1, x2, y2 = box
+    detected = {name: [BBox(x1 + 3, y1 - 2, x2 - 6, y2 + 1), BBox(0, 0, 40, 20)]}  # on the number, and elsewhere
+    both = list(gate_crop_samples("train", 4, seed=0, root=frames, truth=truth, boxes=detected))
+    assert len(both) == len(alone) + 3 and {s.text for s in both} == {"MSCU1234566"}  # its crop and 4 // 2 nudges
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(alone, both, strict=False))  # the truth's first
+    assert both[len(alone)].image.shape != alone[0].image.shape
+    none = list(gate_crop_samples("train", 4, seed=0, root=frames, truth=truth, boxes={name: []}))
+    assert len(none) == len(alone) and all(np.array_equal(a.image, b.image) for a, b in zip(alone, none, strict=True))
+    with pytest.raises(ValueError, match="needs gate_crops"):
+        TrainConfig(out_dir=tmp_path / "o", gate_detector=tmp_path / "d.onnx")
+
+
 def test_the_shipped_gate_truth_gives_crops_of_both_splits() -> None:
     from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, load_gate_truth
     from anpr.training.ocr_data import gate_crop_samples

@@ -48,6 +48,11 @@ def register(train_app: typer.Typer) -> None:
             help="Train on the training gate frames' hand-checked container numbers, each with this many "
             "nudged copies, and validate on the held-out frames' (0: none).",
         ),
+        gate_detector: Path | None = typer.Option(
+            None,
+            help="Also train on crops of the container boxes these detector weights find on the training "
+            "gate frames' numbers (needs --gate-crops).",
+        ),
         lines: Path | None = typer.Option(
             None, help="Line pack: train on it when it exists, else write it once the data is assembled."
         ),
@@ -80,7 +85,7 @@ def register(train_app: typer.Typer) -> None:
                 batch_size=batch_size, lr=lr, pseudo_dir=pseudo, photo_repeat=photo_repeat, threads=threads,
                 small_copies=small_copies, plates_only=plates_only, synth_painted=synth_painted,
                 seed=seed, init=init, device=device, frozen_convs=frozen_convs, hard_photos=hard_photos,
-                gate_crops=gate_crops,
+                gate_crops=gate_crops, gate_detector=gate_detector,
                 lines=lines, prepare_only=prepare_only, report=report, width_jitter=(0.8, width_max),
                 geometry=geometry,
             )  # fmt: skip

@@ -449,7 +449,8 @@ Tried and not kept:
     unverified read beside the valid one. Gate frame median 41.2 ms. The container recogniser learned round
     5's boxes and the truth's, and reads this detector's boxes of some numbers differently, so it was
     retrained as stop 33's was (same command, seed 33, from stage 8) with crops of this detector's boxes on
-    the training numbers added (64 boxes, each with 10 nudged copies; 16 minutes). With this detector it reads
+    the training numbers added (64 boxes, each with 10 nudged copies; 16 minutes; `anpr train ocr --gate-detector
+    WEIGHTS` adds them, with its nudges drawn in another order than this run's). With this detector it reads
     14 of the 16 held-out numbers (15 boxed) and 62 training numbers, none wrong but valid; the passes fuse 53
     of 55 right as round 5 does (held out 9 of 9 against 8, training 44 of 46 against 45: `TEMU8912520`, in
     shadow, reads `TEMU8912320`, which fails its check digit), and three passes carry an unverified read

@@ -35,7 +35,7 @@ import hashlib
 import json
 import pickle
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -101,6 +101,8 @@ class DataConfig(Protocol):
     def hard_photos(self) -> int: ...
     @property
     def gate_crops(self) -> int: ...
+    @property
+    def gate_detector(self) -> Path | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +211,7 @@ def gate_crop_samples(
     root: Path | None = None,
     margin: float = 0.1,
     truth: Path | None = None,
+    boxes: Mapping[str, Sequence[BBox]] | None = None,
 ) -> Iterator[CropSample]:
     """Container-number crops of the real gate frames of ``split``, at the hand-checked numbers.
 
@@ -223,9 +226,14 @@ def gate_crop_samples(
     such nudges (``benchmarks/container_jitter.py``), and a new detector's boxes differ by about that
     much. Rows follow the run-time layout of the crop (owner code over serial for a two-line box).
     Source ``gate-frames``.
+
+    ``boxes`` (frame name -> a detector's container boxes, :func:`detector_gate_boxes`) adds the
+    crop of each box that covers a number (:func:`~anpr.training.eval_detector.covers`), with
+    ``copies // 2`` nudged copies, labelled with that number: the reader then learns that
+    detector's boxes as well as the truth's.
     """
     from anpr.imageio import try_load
-    from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, load_gate_truth
+    from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, covers, load_gate_truth
     from anpr.training.real_labels import GATE_FRAMES
 
     frames = root if root is not None else GATE_FRAMES
@@ -243,8 +251,10 @@ def gate_crop_samples(
             continue
         h, w = image.shape[:2]
         text = number.number
-        for k in range(copies + 1):
-            crop = cut(image, nudged(number.box, rng, GATE_JITTER, (w, h)) if k else number.box, margin)
+        found = [b for b in (boxes or {}).get(number.image, ()) if covers(b, number.box)]
+        views = [(number.box, k) for k in range(copies + 1)] + [(b, k) for b in found for k in range(copies // 2 + 1)]
+        for box, k in views:
+            crop = cut(image, nudged(box, rng, GATE_JITTER, (w, h)) if k else box, margin)
             if crop is None:
                 continue
             prepared = prepare(crop, DetClass.CONTAINER_NUMBER, 32)
@@ -252,6 +262,26 @@ def gate_crop_samples(
                 continue
             rows = (text[:4], text[4:]) if prepared.rows == 2 else (text,)
             yield CropSample(crop, text, rows, DetClass.CONTAINER_NUMBER, "gate-frames", prepared.orientation.value)
+
+
+def detector_gate_boxes(weights: Path, split: Split = "train") -> dict[str, list[BBox]]:
+    """The container-number boxes the detector ``weights`` finds (at the settings' thresholds) in
+    each frame of ``split`` that the hand-checked truth names, for :func:`gate_crop_samples`."""
+    from anpr.config import get_settings
+    from anpr.detector import load_detector
+    from anpr.imageio import try_load
+    from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, load_gate_truth
+    from anpr.training.real_labels import GATE_FRAMES
+
+    detector = load_detector(get_settings().model_copy(update={"detector_weights": weights}))
+    out: dict[str, list[BBox]] = {}
+    truth = GATE_TRUTH_TRAIN if split == "train" else GATE_TRUTH
+    for name in sorted({t.image for t in load_gate_truth(truth, split)}):
+        image = try_load(GATE_FRAMES / name)
+        if image is not None:
+            found = detector.detect([image])[0]
+            out[name] = [d.bbox for d in found if d.cls is DetClass.CONTAINER_NUMBER]
+    return out
 
 
 def _pseudo_records(pseudo_dir: Path) -> Iterator[dict[str, Any]]:
@@ -420,7 +450,8 @@ def real_train_crops(config: DataConfig) -> Iterator[CropSample]:
     if config.hard_photos:
         yield from hard_photo_crop_samples("train", config.pseudo_dir, config.hard_photos)
     if config.gate_crops and not config.plates_only:
-        yield from gate_crop_samples("train", config.gate_crops, config.seed)
+        boxes = detector_gate_boxes(config.gate_detector) if config.gate_detector else None
+        yield from gate_crop_samples("train", config.gate_crops, config.seed, boxes=boxes)
 
 
 def synth_train_crops(config: DataConfig) -> Iterator[CropSample]:

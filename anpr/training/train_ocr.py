@@ -81,6 +81,10 @@ class TrainConfig:
     """Train on the training gate frames' hand-checked container numbers, each with this many nudged
     copies (:func:`~anpr.training.ocr_data.gate_crop_samples`), and validate on the held-out frames'
     numbers; 0 leaves them out (stages up to 13)."""
+    gate_detector: Path | None = None
+    """Also cut each training number from the container boxes these detector weights find on it
+    (:func:`~anpr.training.ocr_data.detector_gate_boxes`), so the reader learns that detector's
+    boxes too; needs ``gate_crops``."""
     lines: Path | None = None
     """A line pack (:mod:`anpr.training.line_pack`): trained on when the file exists, otherwise
     written once the data is assembled."""
@@ -106,6 +110,8 @@ class TrainConfig:
             raise ValueError("height must be a multiple of 16 (>= 16) and max_width >= 4 * height")
         if self.small_copies < 0 or self.synth_painted < 0 or self.hard_photos < 0 or self.gate_crops < 0:
             raise ValueError("small_copies, synth_painted, hard_photos and gate_crops must be 0 or more")
+        if self.gate_detector is not None and not self.gate_crops:
+            raise ValueError("gate_detector adds crops to the gate crops: it needs gate_crops")
         if self.prepare_only and self.lines is None:
             raise ValueError("prepare_only needs a line pack path to write (lines)")
         if self.epochs < 1 or self.batch_size < 1 or self.max_minutes <= 0 or self.lr <= 0 or self.photo_repeat < 1:
