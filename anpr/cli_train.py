@@ -35,7 +35,7 @@ def _build_dataset(
     own_plates: Path | None = None,
 ) -> Path:
     from anpr.synth.dataset import write_yolo_dataset
-    from anpr.training.eval_detector import GATE_TRUTH_TRAIN, load_gate_truth
+    from anpr.training.eval_detector import load_gate_truth
     from anpr.training.real_labels import background_photos, gate_images, plate_images
     from anpr.training.yolo_data import add_real_images, write_data_yaml
 
@@ -60,7 +60,7 @@ def _build_dataset(
         extra = with_own_plates(extra, load_detector(settings))
     plain = add_real_images(data, "train", extra, "background")
     truth: dict[str, list[BBox]] = {}
-    for number in load_gate_truth(GATE_TRUTH_TRAIN, "train") if gate_truth else []:
+    for number in load_gate_truth(split="train") if gate_truth else []:
         truth.setdefault(number.image, []).append(number.box)
     frames = gate_images(pseudo, truth)
     gates = sum(add_real_images(data, "train", frames, "gate" if k == 0 else f"gate{k}") for k in range(gate_repeat))

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from anpr.config import get_settings
     from anpr.detector import load_detector
     from anpr.ocr import EasyOcrEngine
-    from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, eval_containers_audited, load_gate_truth
+    from anpr.training.eval_detector import eval_containers_audited, load_gate_truth
     from anpr.training.real_labels import GATE_FRAMES
 
     if not GATE_FRAMES.is_dir():
@@ -54,13 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings = get_settings()
     splits = ("val", "train") if args.split == "all" else (args.split,)
-    files = {"val": GATE_TRUTH, "train": GATE_TRUTH_TRAIN}
     if args.scores:
-        return _scores(args.scores, [t for s in splits for t in load_gate_truth(files[s], s)])
+        return _scores(args.scores, [t for s in splits for t in load_gate_truth(split=s)])
     detector, ocr = load_detector(settings), EasyOcrEngine(settings)
     report = {}
     for split in splits:
-        truth = load_gate_truth(files[split], split)
+        truth = load_gate_truth(split=split)
         report[split] = eval_containers_audited(detector, ocr, truth)
         name = "held-out" if split == "val" else "training"
         for marking, c in report[split].items():

@@ -336,11 +336,11 @@ def time_frames(paths: Sequence[Path], recognizer: Recognizer) -> dict[str, Any]
 
 def truth_per_pass() -> dict[str, set[str]]:
     """The hand-checked container numbers of every real gate pass (held-out and training frames)."""
-    from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, load_gate_truth
+    from anpr.training.eval_detector import load_gate_truth
     from anpr.training.splits import gate_pass_id
 
     out: dict[str, set[str]] = defaultdict(set)
-    for t in load_gate_truth(GATE_TRUTH, "val") + load_gate_truth(GATE_TRUTH_TRAIN, "train"):
+    for t in load_gate_truth(split="val") + load_gate_truth(split="train"):
         out[gate_pass_id(t.image)].add(t.number)
     return out
 

@@ -74,6 +74,7 @@ def test_a_truth_line_with_a_failing_check_digit_or_a_training_frame_is_refused(
 
 def test_the_training_frames_truth_is_valid_and_apart_from_the_held_out_passes() -> None:
     truth = load_gate_truth(GATE_TRUTH_TRAIN, "train")
+    assert load_gate_truth(split="train") == truth and load_gate_truth(split="val") == load_gate_truth(GATE_TRUTH)
     assert len(truth) >= 60
     assert {t.marking for t in truth} == {"side", "roof"}
     assert {t.layout for t in truth} == {"horizontal", "two_line", "vertical"}

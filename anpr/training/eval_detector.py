@@ -78,9 +78,17 @@ class TruthNumber:
             raise ValueError(f"{self.image}: layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
 
 
-def load_gate_truth(path: Path = GATE_TRUTH, split: str = "val") -> list[TruthNumber]:
-    """The hand-checked numbers in ``path``, all of frames in ``split`` (``val``: held out, or
-    ``train``); a malformed line, or a frame of the other split, raises ``ValueError`` naming it."""
+def gate_truth_file(split: str) -> Path:
+    """The hand-checked numbers of ``split``'s gate frames: :data:`GATE_TRUTH_TRAIN` for ``train``,
+    :data:`GATE_TRUTH` for ``val``."""
+    return GATE_TRUTH_TRAIN if split == "train" else GATE_TRUTH
+
+
+def load_gate_truth(path: Path | None = None, split: str = "val") -> list[TruthNumber]:
+    """The hand-checked numbers in ``path`` (default: ``split``'s, :func:`gate_truth_file`), all of
+    frames in ``split`` (``val``: held out, or ``train``); a malformed line, or a frame of the other
+    split, raises ``ValueError`` naming it."""
+    path = path if path is not None else gate_truth_file(split)
     out: list[TruthNumber] = []
     for i, rec in enumerate(load_jsonl(path), 1):
         box = _bbox(rec.get("box"))

@@ -233,11 +233,11 @@ def gate_crop_samples(
     detector's boxes as well as the truth's.
     """
     from anpr.imageio import try_load
-    from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, covers, load_gate_truth
+    from anpr.training.eval_detector import covers, gate_truth_file, load_gate_truth
     from anpr.training.real_labels import GATE_FRAMES
 
     frames = root if root is not None else GATE_FRAMES
-    path = truth if truth is not None else (GATE_TRUTH_TRAIN if split == "train" else GATE_TRUTH)
+    path = truth if truth is not None else gate_truth_file(split)
     if not path.exists():
         return
     rng = np.random.default_rng([seed, 0 if split == "train" else 1, 11])
@@ -270,13 +270,12 @@ def detector_gate_boxes(weights: Path, split: Split = "train") -> dict[str, list
     from anpr.config import get_settings
     from anpr.detector import load_detector
     from anpr.imageio import try_load
-    from anpr.training.eval_detector import GATE_TRUTH, GATE_TRUTH_TRAIN, load_gate_truth
+    from anpr.training.eval_detector import load_gate_truth
     from anpr.training.real_labels import GATE_FRAMES
 
     detector = load_detector(get_settings().model_copy(update={"detector_weights": weights}))
     out: dict[str, list[BBox]] = {}
-    truth = GATE_TRUTH_TRAIN if split == "train" else GATE_TRUTH
-    for name in sorted({t.image for t in load_gate_truth(truth, split)}):
+    for name in sorted({t.image for t in load_gate_truth(split=split)}):
         image = try_load(GATE_FRAMES / name)
         if image is not None:
             found = detector.detect([image])[0]
