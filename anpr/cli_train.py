@@ -248,7 +248,6 @@ def eval_detector_command(
         load_gate_truth,
         time_detector,
     )
-    from anpr.types import DetClass
 
     settings = get_settings()
     look = settings.detector_second_look_imgsz if second_look < 0 else second_look
@@ -256,7 +255,7 @@ def eval_detector_command(
         weights,
         imgsz=imgsz,
         conf=settings.detector_conf,
-        class_conf={DetClass.PLATE: settings.detector_plate_conf},
+        class_conf=settings.detector_class_conf(),
         second_look_imgsz=second_look_size(imgsz, look),
         closer_look_imgsz=settings.detector_closer_look_imgsz,
     )
@@ -267,6 +266,7 @@ def eval_detector_command(
         "second_look_imgsz": detector.second_look_imgsz,
         "closer_look_imgsz": detector.closer_look_imgsz,
         "plate_conf": settings.detector_plate_conf,
+        "container_conf": settings.detector_container_conf,
         "plates_val": eval_plates(detector, ocr, pseudo, limit=limit),
         "containers_val": eval_containers(detector, pseudo),
         "containers_audited": eval_containers_audited(detector, ocr, load_gate_truth()),

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from anpr.types import DetClass
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
 
@@ -54,6 +56,14 @@ class AnprSettings(BaseSettings):
         description="Minimum confidence of plate boxes (detector_conf applies to the other classes). Every plate "
         "box is read, and the weak ones are mostly other vehicles' distant plates.",
     )
+    detector_container_conf: float = Field(
+        0.1,
+        gt=0.0,
+        lt=1.0,
+        description="Minimum confidence of container-number boxes. A container read is only reported valid when "
+        "its check digit passes, so weak boxes are worth reading: faint roof markings and widely spaced door "
+        "numbers score 0.1-0.25. Boxes under detector_conf never keep an image from the detector's second look.",
+    )
     detector_iou: float = Field(0.5, gt=0.0, lt=1.0, description="NMS IoU threshold.")
     detector_batch: int = Field(8, ge=1, le=256, description="Images per inference batch.")
     ocr_model_dir: Path | None = Field(
@@ -62,6 +72,13 @@ class AnprSettings(BaseSettings):
     ocr_min_crop_height: int = Field(32, ge=8, le=256, description="Crops are upscaled to at least this.")
     evidence_dir: Path = Field(Path("var/evidence"), description="Where evidence JPEGs are written.")
     torch_threads: int = Field(2, ge=1, le=256, description="CPU threads for torch and onnxruntime.")
+
+    def detector_class_conf(self) -> dict[DetClass, float]:
+        """The classes whose boxes are kept from their own confidence instead of ``detector_conf``."""
+        return {
+            DetClass.PLATE: self.detector_plate_conf,
+            DetClass.CONTAINER_NUMBER: self.detector_container_conf,
+        }
 
     def detector_path(self) -> Path:
         """The weights file the configured backend loads."""

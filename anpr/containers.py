@@ -43,6 +43,7 @@ __all__ = [
     "candidates",
     "check_digit",
     "correct",
+    "could_be_number",
     "normalize",
     "numbers_within",
     "parse",
@@ -261,6 +262,49 @@ def correct(text: str) -> ContainerNumber | None:
     lowest = ranked[0][0]
     at_lowest = [number for subs, _, number in ranked if subs == lowest]
     return at_lowest[0] if len(at_lowest) == 1 else None
+
+
+MAX_SHAPE_EDITS = 2
+"""The most edits :func:`could_be_number` allows: look-alike swaps, and one character missed or one too many."""
+
+
+def _shape_swaps(norm: str) -> int | None:
+    """The class-crossing look-alike swaps that give 11 characters a number's shape (3 letters, a
+    category, 7 digits); ``None`` if a character has no look-alike of its class. ``?`` stands for a
+    character not read."""
+    swaps = 0
+    for i, ch in enumerate(norm):
+        if ch == "?":
+            continue
+        options = _options(ch, i)
+        if not options:
+            return None
+        swaps += options[0][1] != 0  # not as read: a look-alike of the other class
+    return swaps
+
+
+def could_be_number(text: str) -> bool:
+    """Whether ``text`` may be a container number misread, though its check digit fails.
+
+    An unverified read is worth reporting only if it is near a number's shape: the owner code's
+    letters, a category (``U``, ``J``, ``Z`` or a look-alike of one) and seven digits, within
+    :data:`MAX_SHAPE_EDITS` edits, each a look-alike swap of letter and digit or, at most once, a
+    character missed or one read too many. Other stencilled text a container box may land on
+    (``GR0SS30480K6`` from ``MAX GROSS 30480 KG``, ``MAXRSS716608``) is far from it. Valid
+    numbers always pass.
+    """
+    norm = normalize(text)
+    if norm is None or not 10 <= len(norm) <= 12:
+        return False
+    if len(norm) == 11:
+        shapes = [norm]
+    elif len(norm) == 12:
+        shapes = [norm[:i] + norm[i + 1 :] for i in range(12)]
+    else:
+        shapes = [norm[:i] + "?" + norm[i:] for i in range(11)]
+    length_edits = int(len(norm) != 11)
+    swaps = [n for n in map(_shape_swaps, shapes) if n is not None]
+    return bool(swaps) and min(swaps) + length_edits <= MAX_SHAPE_EDITS
 
 
 def _letter_values() -> dict[str, int]:

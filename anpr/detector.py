@@ -244,7 +244,7 @@ class UltralyticsDetector:
     def detect(self, images: Sequence[ImageArray]) -> list[list[Detection]]:
         results = self._detect(images, self.imgsz)
         if self.second_look_imgsz:
-            empty = [i for i, found in enumerate(results) if not found]
+            empty = [i for i, found in enumerate(results) if not any(self._sure(d) for d in found)]
             if empty:
                 again = self._detect([images[i] for i in empty], self.second_look_imgsz)
                 for i, found in zip(empty, again, strict=True):
@@ -252,6 +252,13 @@ class UltralyticsDetector:
         if self.closer_look_imgsz:
             results = self.closer_look(images, results)
         return results
+
+    def _sure(self, det: Detection) -> bool:
+        """Whether ``det`` keeps its image from a second look: it scores at least ``conf`` and its
+        class's own threshold. A class kept from below ``conf`` (weak container boxes, whose reads
+        the check digit verifies) must not stand in for a plate the second look would find."""
+        own = self.class_conf[det.cls] if self.class_conf is not None else self.conf
+        return det.confidence >= max(self.conf, own)
 
     def closer_look(self, images: Sequence[ImageArray], found: Sequence[Sequence[Detection]]) -> list[list[Detection]]:
         """``found`` with each small plate box's :attr:`Detection.closer` set: the plate box the
@@ -360,7 +367,7 @@ def load_detector(settings: AnprSettings) -> UltralyticsDetector:
         settings.detector_path(),
         imgsz=settings.detector_imgsz,
         conf=settings.detector_conf,
-        class_conf={DetClass.PLATE: settings.detector_plate_conf},
+        class_conf=settings.detector_class_conf(),
         iou=settings.detector_iou,
         batch=settings.detector_batch,
         threads=settings.torch_threads,

@@ -140,13 +140,15 @@ def pick_plates(
 
 def pick_containers(results: Sequence[Consensus], min_invalid_support: int = 2) -> list[Consensus]:
     """Up to two container numbers in the order they were first seen: valid ones first by weight;
-    invalid ones (10-12 characters, not near a chosen number) only to fill up, and beside a valid
-    one only with at least ``min_invalid_support`` reads."""
+    invalid ones (shaped like a misread number, :func:`~anpr.containers.could_be_number`, and not
+    near a chosen number) only to fill up, and beside a valid one only with at least
+    ``min_invalid_support`` reads. Other stencilled text a container box landed on (``MAX GROSS``
+    read as ``GR0SS30480K6``) is no container."""
     chosen = [c for c in results if c.valid][:2]
     for c in results:
         if len(chosen) >= 2:
             break
-        if c.valid or not 10 <= len(c.text) <= 12:
+        if c.valid or not containers.could_be_number(c.text):
             continue
         if chosen and len(c.observations) < min_invalid_support:
             continue

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from anpr.containers import could_be_number
 from anpr.detector import Detector
 from anpr.types import DetClass, Detection, ImageArray, Reading
 
@@ -81,9 +82,15 @@ def attach_size_types(containers: Sequence[Reading], size_types: Sequence[Readin
 
 
 def assemble(readings: Sequence[Reading | None]) -> ImageResult:
-    """Group one image's readings into the sorted plate and container lists."""
+    """Group one image's readings into the sorted plate and container lists.
+
+    A container box whose read cannot be a number, even misread (other stencilled text such as
+    ``MAX GROSS``: :func:`~anpr.containers.could_be_number`), is left out."""
     plates = [r for r in readings if r is not None and r.target is DetClass.PLATE]
-    containers = [r for r in readings if r is not None and r.target is DetClass.CONTAINER_NUMBER]
+    containers = [
+        r for r in readings
+        if r is not None and r.target is DetClass.CONTAINER_NUMBER and could_be_number(r.text)
+    ]  # fmt: skip
     sizes = [r for r in readings if r is not None and r.target is DetClass.SIZE_TYPE]
     containers = attach_size_types(containers, sizes)
 

@@ -21,6 +21,7 @@ from anpr.containers import (
     candidates,
     check_digit,
     correct,
+    could_be_number,
     lacks_check_digit,
     lacks_owner_start,
     numbers_within,
@@ -319,3 +320,47 @@ def test_numbers_within_a_longer_read(text: str, found: list[tuple[int, str]]) -
 def test_every_number_within_passes_its_check_digit_where_it_was_read(text: str) -> None:
     for start, number in numbers_within(text):
         assert text[start : start + 11] == number.number and iso6346.is_valid(number.number)
+
+
+@pytest.mark.parametrize(
+    ("text", "shaped"),
+    [
+        ("MSCU5006271", True),  # valid
+        ("MSCU5006270", True),  # check digit fails: still a number misread
+        ("MSCU 500627 1", True),  # spacing is free
+        ("F0IU5977394", True),  # a digit in the owner code (0 for C): one look-alike swap
+        ("MSCU500627", True),  # the check digit not read
+        ("TSU6889054", True),  # the box began inside the owner code
+        ("F0IU59773940", True),  # one character too many and one look-alike
+        ("F01U40016936", False),  # one too many and two look-alikes: three edits
+        ("GR0SS30480K6", False),  # MAX GROSS 30480 KG
+        ("MAXRSS716608", False),
+        ("MSCA5006271", False),  # no category where one must be
+        ("0000U5006271", False),  # three owner letters as digits: three swaps
+        ("MSCU50062", False),  # too short
+        ("MSCU50062711X", False),  # too long
+        ("MSCUKKK6271", False),  # letters no digit looks like in the serial
+        ("", False),
+        ("MSCU-500627-1!", False),  # not something a reader outputs
+    ],
+)
+def test_could_be_number(text: str, shaped: bool) -> None:
+    assert could_be_number(text) is shaped
+
+
+@given(seed=seeds, data=st.data())
+@settings(max_examples=300)
+def test_a_misread_number_keeps_its_shape(seed: int, data: Any) -> None:
+    """A valid number with one character dropped, one added, or one class-crossing look-alike is
+    still taken for a number: the shape check drops only text that was never one."""
+    number = random_container(random.Random(seed)).number
+    assert could_be_number(number)
+    i = data.draw(st.integers(0, 10))
+    extra = data.draw(st.sampled_from("ABCDEFGHKMNPRSTUVXY0123456789"))
+    assert could_be_number(number[:i] + number[i + 1 :])
+    assert could_be_number(number[:i] + extra + number[i:])
+    letter, digit = data.draw(st.sampled_from(CROSSING))
+    if i < 4 and number[i] == letter:
+        assert could_be_number(number[:i] + digit + number[i + 1 :])
+    if i >= 4 and number[i] == digit:
+        assert could_be_number(number[:i] + letter + number[i + 1 :])

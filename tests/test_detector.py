@@ -255,6 +255,25 @@ def test_a_second_look_reruns_only_the_images_in_which_nothing_was_found() -> No
     assert looking.detect([np.full((480, 640, 3), 128, np.uint8)]) == [[]]  # a blank frame: nothing either way
 
 
+def test_weak_boxes_of_a_class_kept_below_conf_do_not_stop_a_second_look() -> None:
+    """Container boxes are kept from a lower confidence than the rest (their reads are verified by
+    the check digit); an image whose first look found only such weak boxes is still looked at
+    again, as it was before they were kept."""
+    weights = MODELS / "gate-detector.onnx"
+    scenes = [render_plate_scene(np.random.default_rng(4200 + i), (1920, 1080), degrade=0.2) for i in range(6)]
+    images = [s.image for s in scenes]
+    weak = {DetClass.CONTAINER_NUMBER: 0.01}
+    small = UltralyticsDetector(weights, imgsz=160, class_conf=weak).detect(images)
+    large = UltralyticsDetector(weights, imgsz=640, class_conf=weak).detect(images)
+    both = UltralyticsDetector(weights, imgsz=160, class_conf=weak, second_look_imgsz=640).detect(images)
+    looked_again = 0
+    for first, second, got in zip(small, large, both, strict=True):
+        sure = any(d.confidence >= 0.25 for d in first)
+        assert got == (first if sure else second)
+        looked_again += bool(first) and not sure
+    assert looked_again  # some first looks found only weak container boxes, and were looked at again
+
+
 def test_a_second_look_must_be_larger_than_the_first() -> None:
     with pytest.raises(ValueError, match="larger"):
         UltralyticsDetector(MODELS / "gate-detector.onnx", imgsz=480, second_look_imgsz=480)
@@ -264,6 +283,17 @@ def test_the_settings_second_look_applies_only_above_the_input_size() -> None:
     assert load_detector(AnprSettings(models_dir=MODELS)).second_look_imgsz == 640  # the default: 480, then 640
     assert load_detector(AnprSettings(models_dir=MODELS, detector_imgsz=640)).second_look_imgsz == 0
     assert load_detector(AnprSettings(models_dir=MODELS, detector_second_look_imgsz=0)).second_look_imgsz == 0
+
+
+def test_the_settings_keep_plates_and_container_numbers_from_their_own_confidence() -> None:
+    settings = AnprSettings(models_dir=MODELS, detector_plate_conf=0.35, detector_container_conf=0.12)
+    thresholds = load_detector(settings).class_conf
+    assert thresholds is not None
+    assert thresholds[DetClass.PLATE] == 0.35
+    assert thresholds[DetClass.CONTAINER_NUMBER] == 0.12
+    assert thresholds[DetClass.SIZE_TYPE] == settings.detector_conf
+    with pytest.raises(ValueError, match="detector_container_conf"):
+        AnprSettings(detector_container_conf=0)
 
 
 def test_a_closer_look_boxes_small_plates_again_and_changes_nothing_reported() -> None:

@@ -127,6 +127,22 @@ def test_at_most_two_containers_and_junk_needs_support_beside_a_valid_one() -> N
     assert len(fuse(three, "l").containers) == 2
 
 
+def test_stencilled_text_in_a_container_box_is_no_container() -> None:
+    # MAX GROSS markings a container box landed on read like these, on two cameras each.
+    gross = [track(cam, DetClass.CONTAINER_NUMBER, [("GR0SS30480K6", 0.8)] * 2) for cam in ("side", "top")]
+    cargo = [track("side", DetClass.CONTAINER_NUMBER, [("MAXRSS716608", 0.7)] * 2)]
+    valid = [track("side", DetClass.CONTAINER_NUMBER, [("MSCU1234566", 0.9)])]
+    assert [c.number for c in fuse(valid + gross + cargo, "l").containers] == ["MSCU1234566"]
+    assert fuse(gross + cargo, "l").containers == ()
+    # A misread number keeps its place beside a valid one: one character short, and one too many.
+    short = [track(cam, DetClass.CONTAINER_NUMBER, [("TGHU987654", 0.6)] * 2) for cam in ("side", "top")]
+    numbers = [(c.number, c.check_digit_ok) for c in fuse(valid + gross + short, "l").containers]
+    assert numbers == [("MSCU1234566", True), ("TGHU987654", False)]
+    # The roof marking of FCIU4601838 on a real pass, read one character long with two look-alikes.
+    roof = [track(cam, DetClass.CONTAINER_NUMBER, [("F01U40016936", 0.6)] * 2) for cam in ("top", "angled")]
+    assert fuse(roof, "l").containers == ()
+
+
 def test_trailer_plate_from_series_or_from_rear_camera() -> None:
     by_series = [
         track("front", DetClass.PLATE, [("51C12345", 0.9)]),

@@ -99,6 +99,19 @@ def test_assemble_sorts_and_serialises_the_contract() -> None:
     assert set(data["plates"][0]) == {"text", "formatted", "confidence", "bbox", "rows", "valid"}
 
 
+def test_assemble_keeps_misread_numbers_but_not_other_stencilled_text() -> None:
+    valid = reading(DetClass.CONTAINER_NUMBER, "MSCU1234566", 0.9, (0, 0, 100, 20))
+    misread, gross = (
+        Reading(DetClass.CONTAINER_NUMBER, text, text, conf, False, bbox=BBox(0, y, 100, y + 20))
+        for text, conf, y in (("MSCU1234567", 0.6, 40), ("GR0SS30480K6", 0.8, 80))
+    )
+    data = assemble([gross, misread, valid]).to_json("door.jpg")
+    assert [(c["number"], c["check_digit_ok"]) for c in data["containers"]] == [
+        ("MSCU1234566", True),
+        ("MSCU1234567", False),
+    ]
+
+
 def test_image_result_rejects_unsorted_or_mixed_lists() -> None:
     a = reading(DetClass.PLATE, "A1", 0.2, (0, 0, 1, 1))
     b = reading(DetClass.PLATE, "B1", 0.9, (0, 0, 1, 1))
