@@ -276,6 +276,9 @@ def _shape_swaps(norm: str) -> int | None:
     for i, ch in enumerate(norm):
         if ch == "?":
             continue
+        if i == 3 and ch.isalpha() and ch not in CATEGORIES:
+            swaps += 1  # a worn category letter (U read as O or L) is one edit, as a look-alike is
+            continue
         options = _options(ch, i)
         if not options:
             return None
@@ -287,7 +290,8 @@ def could_be_number(text: str) -> bool:
     """Whether ``text`` may be a container number misread, though its check digit fails.
 
     An unverified read is worth reporting only if it is near a number's shape: the owner code's
-    letters, a category (``U``, ``J``, ``Z`` or a look-alike of one) and seven digits, within
+    letters, a category (``U``, ``J``, ``Z``; another letter or a digit look-alike costs an edit) and
+    seven digits, within
     :data:`MAX_SHAPE_EDITS` edits, each a look-alike swap of letter and digit or, at most once, a
     character missed or one read too many. Other stencilled text a container box may land on
     (``GR0SS30480K6`` from ``MAX GROSS 30480 KG``, ``MAXRSS716608``) is far from it. Valid

@@ -335,7 +335,10 @@ def test_every_number_within_passes_its_check_digit_where_it_was_read(text: str)
         ("F01U40016936", False),  # one too many and two look-alikes: three edits
         ("GR0SS30480K6", False),  # MAX GROSS 30480 KG
         ("MAXRSS716608", False),
-        ("MSCA5006271", False),  # no category where one must be
+        ("MSCO5006271", True),  # a worn category letter: one edit
+        ("MSC45006271", False),  # a digit no category looks like
+        ("MSCO500627", True),  # a worn category and no check digit: two edits
+        ("MSC0500627XX", False),  # one too many, and a letter no digit looks like in the serial
         ("0000U5006271", False),  # three owner letters as digits: three swaps
         ("MSCU50062", False),  # too short
         ("MSCU50062711X", False),  # too long

@@ -431,11 +431,12 @@ Tried and not kept:
     all 653 held-out photos the plate detections of round 5 and this detector are identical (box, confidence
     and closer box), and `anpr eval` wrote the same misses file byte for byte (74.0% exact). The photos carry
     29 container boxes in all.
-  - **A container read is reported only when it is near a number's shape** (`anpr.containers.could_be_number`:
-    3 owner letters, a category and 7 digits, within two look-alike swaps of letter and digit, one of which may
-    be a character missed or one too many). The three noisy events below (`GR0SS30480K6`, `MAXRSS716608`,
-    `F01U40016936`) are none; a misread number with a failing check digit still is (`MSCU5006270`,
-    `MSCU500627`, `TSU6889054`). Gate passes (`anpr.fusion.pick_containers`) and `anpr recognize` apply it.
+  - **A container read is reported only when it is near a number's shape** (`anpr.containers.could_be_number`: 3
+    owner letters, a category and 7 digits, within two edits: a look-alike swap of letter and digit, another letter
+    where the category is, or, once, a character missed or one too many). The three noisy events below
+    (`GR0SS30480K6`, `MAXRSS716608`, `F01U40016936`) are none; a misread number with a failing check digit still is
+    (`MSCU5006270`, `MSCU500627`, `TSU6889054`). Gate passes (`anpr.fusion.pick_containers`) and `anpr recognize`
+    apply it.
   - **Measured** (`benchmarks/container_truth.py`, `benchmarks/pipeline_bench.py --sections real`): held out
     **15 of 16 boxed** (93.8%, target 95%; roofs 4 of 5, sides and doors 11 of 11), 14 read, none wrong but
     valid; training frames 64 of 67 boxed, 62 read. The 54 real passes fuse **54 of the 55 containers right**
