@@ -223,10 +223,17 @@ def test_model_card_takes_numbers_from_the_records(tmp_path: Path) -> None:
         json.dumps({"imgsz": 320, "epochs": 15, "dataset": {"real_plate_photos": 123}, "sizes": {"a.pt": 4_000_000}})
     )
     (tmp_path / "detector-eval.json").write_text(
-        json.dumps({"plates_val": {"photos": 650, "recall": 0.9123, "per_category": {"type1": 0.95}}})
+        json.dumps(
+            {
+                "plates_val": {"photos": 650, "recall": 0.9123, "per_category": {"type1": 0.95}},
+                "plate_conf": 0.3,
+                "container_conf": 0.12,
+            }
+        )
     )
     card = write_card(tmp_path).read_text()
     assert "**Recall 91.2%**" in card
+    assert "plate boxes from 0.3, container-number boxes from 0.12" in card
     assert "| type1 | 95.0% |" in card
     assert "with verified pseudo-labels: 123" in card
     assert "`a.pt` 4.0 MB" in card

@@ -102,6 +102,13 @@ def _real_data_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _thresholds(ev: dict[str, Any]) -> str:
+    """The box confidences the evaluation kept boxes from, as the runtime does."""
+    kept = [(name, ev.get(key)) for name, key in (("plate", "plate_conf"), ("container-number", "container_conf"))]
+    said = [f"{name} boxes from {value}" for name, value in kept if value is not None]
+    return f"**Kept:** {', '.join(said)} (`ANPR_DETECTOR_PLATE_CONF`, `ANPR_DETECTOR_CONTAINER_CONF`)." if said else ""
+
+
 def detector_section(train: dict[str, Any], ev: dict[str, Any]) -> str:
     data = train.get("dataset", {})
     synth = data.get("synthetic", {})
@@ -126,9 +133,9 @@ def detector_section(train: dict[str, Any], ev: dict[str, Any]) -> str:
         "1.8 M parameters), trained from scratch: no pretrained weights may be downloaded.",
         "- **Classes:** 0 `plate`, 1 `container_number`, 2 `size_type`. "
         f"**Inference input size:** {train.get('export_imgsz')} px, and a second look at "
-        f"{ev.get('second_look_imgsz') or 'no other size'} px at an image in which nothing was found "
+        f"{ev.get('second_look_imgsz') or 'no other size'} px at an image with no box from `ANPR_DETECTOR_CONF` "
         "(`ANPR_DETECTOR_SECOND_LOOK_IMGSZ`); a closer look at 320 px at the region around each plate box "
-        "under 160 px wide (`ANPR_DETECTOR_CLOSER_LOOK_IMGSZ`; see the history below).",
+        "under 160 px wide (`ANPR_DETECTOR_CLOSER_LOOK_IMGSZ`; see the history below). " + _thresholds(ev),
         _training_line(train),
         f"- **Files:** {', '.join(f'`{k}` {v / 1e6:.1f} MB' for k, v in sizes.items())}.",
         "",
