@@ -80,9 +80,8 @@ def _scores(weights: list[Path], truth: list[Any]) -> int:
     columns = []
     for path in weights:
         try:
-            detector = load_detector(
-                get_settings().model_copy(update={"detector_weights": path, "detector_conf": 0.01})
-            )
+            low = {"detector_weights": path, "detector_conf": 0.01, "detector_container_conf": 0.01}
+            detector = load_detector(get_settings().model_copy(update=low))
         except (AnprError, OSError, ValueError) as exc:
             print(f"cannot load {path}: {exc}", file=sys.stderr)
             return 2
