@@ -449,6 +449,8 @@ Tried and not kept:
     valid; training frames 64 of 67 boxed, 62 read. The 54 real passes fuse **54 of the 55 containers right**
     (held out 9 of 9, training 45 of 46), none wrong, and no pass carries an unverified read. 1080p gate frames:
     median 47 ms against 40-44 ms for round 5 in the same session (more boxes read), p99 about 175 ms.
+  - **Reproduced:** the last command of How to retrain, run again in the same session, wrote weights whose 355
+    tensors all equal the shipped ones, and an ONNX graph identical but for its `date` metadata.
   - **Another seed** (35: 16 epochs, AdamW 0.003, the rest the same) gives the same counts at 0.1: held out 15
     boxed, 14 read, none wrong but valid; training 64 and 62; 54 of 55 containers fused right, no unverified
     read. Its scores: the door `OOLU7531290` 0.15, the roof `FCIU5977394` 0.06 (`container_truth.py --scores`,
