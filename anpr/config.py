@@ -48,12 +48,18 @@ class AnprSettings(BaseSettings):
         "box, enlarged to this size, is run through the detector again, and the plate is also read from the box "
         "found there (0: no closer look).",
     )
-    detector_conf: float = Field(0.25, gt=0.0, lt=1.0, description="Minimum box confidence.")
+    detector_conf: float = Field(
+        0.25,
+        gt=0.0,
+        lt=1.0,
+        description="Minimum confidence of size/type boxes (plates and container numbers have their own). An image "
+        "with no box from this confidence, or from its class's own if that is higher, gets the second look.",
+    )
     detector_plate_conf: float = Field(
         0.3,
         gt=0.0,
         lt=1.0,
-        description="Minimum confidence of plate boxes (detector_conf applies to the other classes). Every plate "
+        description="Minimum confidence of plate boxes (detector_conf applies to size/type codes). Every plate "
         "box is read, and the weak ones are mostly other vehicles' distant plates.",
     )
     detector_container_conf: float = Field(

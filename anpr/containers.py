@@ -265,7 +265,8 @@ def correct(text: str) -> ContainerNumber | None:
 
 
 MAX_SHAPE_EDITS = 2
-"""The most edits :func:`could_be_number` allows: look-alike swaps, and one character missed or one too many."""
+"""The most edits :func:`could_be_number` allows: look-alike swaps, another letter for the category, and
+one character missed or one too many."""
 
 
 def _shape_swaps(norm: str) -> int | None:
@@ -291,9 +292,8 @@ def could_be_number(text: str) -> bool:
 
     An unverified read is worth reporting only if it is near a number's shape: the owner code's
     letters, a category (``U``, ``J``, ``Z``; another letter or a digit look-alike costs an edit) and
-    seven digits, within
-    :data:`MAX_SHAPE_EDITS` edits, each a look-alike swap of letter and digit or, at most once, a
-    character missed or one read too many. Other stencilled text a container box may land on
+    seven digits, within :data:`MAX_SHAPE_EDITS` edits, each a look-alike swap of letter and digit
+    or, at most once, a character missed or one read too many. Other stencilled text a container box may land on
     (``GR0SS30480K6`` from ``MAX GROSS 30480 KG``, ``MAXRSS716608``) is far from it. Valid
     numbers always pass.
     """

@@ -94,11 +94,11 @@ def _real_data_lines(data: dict[str, Any]) -> list[str]:
             f"- Real plate photos (train split) as background for the tuned class, unlabelled: "
             f"{data.get('background_photos')}."
         )
-    if data.get("background_photos") and not data.get("real_plate_photos"):
-        lines.append(
-            "- These are the data of the last step alone, which learned one class's scores; the rounds before it, "
-            "whose boxes and other scores it keeps, and their data are under How to retrain."
-        )
+        if not data.get("real_plate_photos"):
+            lines.append(
+                "- These are the data of the last step alone, which learned one class's scores; the rounds before "
+                "it, whose boxes and other scores it keeps, and their data are under How to retrain."
+            )
     return lines
 
 
