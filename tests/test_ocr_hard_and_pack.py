@@ -240,6 +240,41 @@ def test_a_soup_refuses_other_networks_and_keeps_the_old_file(
     assert not list(tmp_path.glob("*.partial"))
 
 
+def test_recognisers_are_scored_on_a_packs_validation_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The shipped plate recogniser reads rendered plates; the same weights with their output layer
+    zeroed read nothing, and the scores come back in the order the files were given."""
+    from anpr.cli import main
+    from anpr.training.train_ocr import score_recognisers
+
+    shipped = Path(__file__).resolve().parent.parent / "models" / "ocr" / "anpr_plate_g2.pth"
+    val = [line for s in ocr_data.synth_plate_samples(6, seed=3, split="val") for line in lines_of(s, 32, 400)]
+    pack = tmp_path / "lines.npz"
+    line_pack.save(pack, val[:1], val, {})
+    state = torch.load(shipped, map_location="cpu", weights_only=True)
+    blind = tmp_path / "blind.pth"
+    torch.save({k: torch.zeros_like(v) if "Prediction" in k else v for k, v in state.items()}, blind)
+    first, second = score_recognisers(pack, [shipped, blind], TrainConfig())
+    assert (first["weights"], second["weights"]) == (str(shipped), str(blind))
+    assert first["val"]["all"] >= 0.75 and second["val"]["all"] == 0.0
+    assert set(first["val"]) == {"synth", "all"}
+
+    with pytest.raises(SystemExit) as exited:
+        main(["train", "ocr-score", str(blind), str(shipped), "--lines", str(pack), "--threads", "1"])
+    assert exited.value.code == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [p["weights"] for p in printed] == [str(blind), str(shipped)]
+    assert printed[1]["val"] == first["val"]
+
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"not weights")
+    empty = tmp_path / "empty.npz"
+    line_pack.save(empty, val[:1], [], {})
+    for weights, lines, reason in ((junk, pack, "not a saved"), (shipped, empty, "no validation lines")):
+        with pytest.raises(SystemExit) as exited:
+            main(["train", "ocr-score", str(weights), "--lines", str(lines)])
+        assert exited.value.code != 0 and reason in capsys.readouterr().err
+
+
 def _detector_ckpt(path: Path, value: float, channels: int = 2) -> Path:
     net = torch.nn.Sequential(torch.nn.Conv2d(1, channels, 1), torch.nn.BatchNorm2d(channels))
     with torch.no_grad():

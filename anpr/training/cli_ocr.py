@@ -113,6 +113,27 @@ def register(train_app: typer.Typer) -> None:
         save_state(state, out)
         typer.echo(json.dumps({"out": str(out), "averaged": [str(w) for w in weights]}))
 
+    @train_app.command("ocr-score")
+    def ocr_score_command(
+        weights: list[Path] = typer.Argument(..., help="Saved <network>.pth recognisers to score."),
+        lines: Path = typer.Option(..., help="The line pack whose validation lines they are scored on."),
+        threads: int = typer.Option(2, min=1, max=64, help="CPU threads for torch."),
+    ) -> None:
+        """Score recognisers on a line pack's validation lines: one JSON line each, the same figures a
+        training run reports per epoch (to choose among runs and their soups without training)."""
+        import torch
+
+        from anpr.training.line_pack import LinePackError
+        from anpr.training.train_ocr import TrainConfig, score_recognisers
+
+        torch.set_num_threads(threads)
+        try:
+            scores = score_recognisers(lines, weights, TrainConfig())
+        except (LinePackError, ValueError) as exc:
+            raise InvalidInputError(str(exc)) from exc
+        for score in scores:
+            typer.echo(json.dumps(score))
+
     @train_app.command("quantize-ocr")
     def quantize_ocr_command(
         containers: bool = typer.Option(

@@ -340,6 +340,29 @@ def average_recognisers(paths: Sequence[Path]) -> dict[str, torch.Tensor]:
     }
 
 
+def score_recognisers(pack: Path, weights: Sequence[Path], config: TrainConfig) -> list[dict[str, Any]]:
+    """Each saved recogniser's exact greedy accuracy on the validation lines of the line pack ``pack``
+    (overall and per source, as :func:`fit` reports its epochs), in the order given.
+
+    The lines are the ones every run from that pack is judged on, so candidates trained elsewhere, or
+    averaged afterwards (:func:`average_recognisers`), are compared on the same footing without a
+    training run. Raises ``ValueError`` when the pack has no validation lines or a file is not a
+    recogniser of ``config.network``'s architecture.
+    """
+    _, val, _ = line_pack.load(pack)
+    if not val:
+        raise ValueError(f"{pack} holds no validation lines")
+    scores = []
+    for path in weights:
+        try:
+            model = start_model(replace(config, init=path))
+        except (OSError, RuntimeError, pickle.UnpicklingError, AttributeError) as exc:
+            raise ValueError(f"{path} is not a saved {config.network} recogniser: {exc}") from exc
+        model.to(config.device)
+        scores.append({"weights": str(path), "val": line_accuracy(model, val, config.height, config.max_width)})
+    return scores
+
+
 def save_state(state: dict[str, torch.Tensor], path: Path) -> None:
     """Write a recogniser's weights through a temporary file, so a failure leaves ``path`` as it was."""
     buffer = io.BytesIO()
