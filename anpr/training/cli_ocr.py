@@ -123,13 +123,12 @@ def register(train_app: typer.Typer) -> None:
         training run reports per epoch (to choose among runs and their soups without training)."""
         import torch
 
-        from anpr.training.line_pack import LinePackError
         from anpr.training.train_ocr import TrainConfig, score_recognisers
 
         torch.set_num_threads(threads)
         try:
             scores = score_recognisers(lines, weights, TrainConfig())
-        except (LinePackError, ValueError) as exc:
+        except ValueError as exc:  # a LinePackError is one too
             raise InvalidInputError(str(exc)) from exc
         for score in scores:
             typer.echo(json.dumps(score))
