@@ -431,12 +431,19 @@ def main(argv: list[str] | None = None) -> int:
         help="Comma-separated sections to run: throughput, idle, synthetic, real (idle alone loads no models).",
     )
     parser.add_argument("--idle-scenes", default="road,noise", help="Idle scenes, comma-separated: road, noise.")
+    parser.add_argument(
+        "--save",
+        type=Path,
+        help="Also write the JSON summary to this file (models/gate-eval.json is what the model card reads).",
+    )
     args = parser.parse_args(argv)
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
     unknown = sections - {"throughput", "idle", "synthetic", "real"}
     scenes = [s.strip() for s in args.idle_scenes.split(",") if s.strip()]
     if unknown or not set(scenes) <= {"road", "noise"}:
         parser.error(f"unknown section or scene: {sorted(unknown) + [s for s in scenes if s not in ('road', 'noise')]}")
+    if args.save is not None and not args.save.parent.is_dir():
+        parser.error(f"--save: no folder {args.save.parent}")
     real = models_present() and bool(sections & {"throughput", "synthetic", "real"})
     recognizer = build_recognizer() if real else Recognizer(NullDetector(), NullOcr())
     summary: dict[str, Any] = {}
@@ -462,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"real gate frames: skipped (models present: {real}, dataset: {args.dataset.is_dir()})")
     print(json.dumps(summary, default=str))
+    if args.save is not None:
+        args.save.write_text(json.dumps(summary, default=str, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

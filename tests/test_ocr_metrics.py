@@ -13,6 +13,7 @@ from anpr.ocr_metrics import (
     score_photo,
     summarize,
     width_band,
+    wilson_interval,
 )
 
 
@@ -46,8 +47,10 @@ def test_summary_per_category_and_median_time() -> None:
     assert report["median_ms"] == 20.0
     assert report["per_category"]["type1"]["exact"] == 0.5
     assert report["per_category"]["type2"] == {
-        "images": 1, "exact": 1.0, "char_accuracy": 1.0, "detection_recall": 1.0, "median_ms": 20.0, "p99_ms": 20.0,
+        "images": 1, "exact": 1.0, "exact_interval": [0.2065, 1.0], "char_accuracy": 1.0, "detection_recall": 1.0,
+        "median_ms": 20.0, "p99_ms": 20.0,
     }  # fmt: skip
+    assert report["exact_interval"] == [round(b, 4) for b in wilson_interval(2, 3)]
     assert report["p99_ms"] == 30.0
 
 
@@ -120,3 +123,19 @@ def test_summary_per_plate_width() -> None:
     assert (bands["80+"]["images"], bands["80+"]["exact"]) == (1, 1.0)
     assert (bands[NOT_LOCATED]["images"], bands[NOT_LOCATED]["detection_recall"]) == (1, 0.0)
     assert "per_plate_width" not in summarize(scores)
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson_interval(15, 16)  # the hand-checked held-out container numbers boxed
+    assert (round(low, 4), round(high, 4)) == (0.7167, 0.9889)
+    assert low < 15 / 16 < high
+    assert wilson_interval(0, 9)[0] == 0.0 and 0.0 < wilson_interval(0, 9)[1] < 0.35
+    assert wilson_interval(9, 9)[1] == 1.0 and 0.65 < wilson_interval(9, 9)[0] < 1.0
+    narrow, wide = wilson_interval(483, 653), wilson_interval(7, 9)
+    assert narrow[1] - narrow[0] < 0.1 < wide[1] - wide[0]  # more photos, a narrower interval
+    assert wilson_interval(15, 16, z=1.0)[0] > low  # a lower confidence, a narrower interval
+    for hits, n in ((1, 0), (-1, 5), (6, 5)):
+        with pytest.raises(ValueError):
+            wilson_interval(hits, n)
+    with pytest.raises(ValueError):
+        wilson_interval(1, 2, z=0.0)

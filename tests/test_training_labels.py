@@ -239,6 +239,65 @@ def test_model_card_takes_numbers_from_the_records(tmp_path: Path) -> None:
     assert "`a.pt` 4.0 MB" in card
 
 
+def _targets_records(models: Path, plates_exact: float, failing: int) -> None:
+    import json
+
+    (models / "detector-eval.json").write_text(
+        json.dumps(
+            {
+                "plates_val": {"photos": 100, "hand_audit": {"photos": 100, "located": 90, "yes": 8, "unsure": 1}},
+                "containers_audited": {"all": {"numbers": 16, "boxed": 15}},
+                "speed_median_ms": {"pt_ms_640x480": 30.8, "onnx_ms_640x480": 13.3, "onnx_ms_1920x1080": 99.0},
+            }
+        )
+    )
+    per_category = {
+        "type1": {"images": 50, "exact": 0.96, "exact_interval": [0.8654, 0.989]},
+        "type2": {"images": 10, "exact": 0.9, "exact_interval": [0.596, 0.9821]},
+    }
+    (models / "plate-eval.json").write_text(
+        json.dumps(
+            {"images": 60, "exact": plates_exact, "median_ms": 58.2, "p99_ms": 150.0, "per_category": per_category}
+        )
+    )
+    gates = {"per_frame": {"frames": 68, "median_ms": 47.0, "p99_ms": 170.0}, "failing_marked_valid": failing}
+    (models / "gate-eval.json").write_text(json.dumps({"real_gate_frames": {**gates, "per_pass": {"1": {}, "2": {}}}}))
+
+
+def test_model_card_puts_every_target_beside_its_measurement(tmp_path: Path) -> None:
+    from anpr.training.model_card import write_card
+
+    _targets_records(tmp_path, plates_exact=0.95, failing=0)
+    card = write_card(tmp_path).read_text()
+    glance = card[card.index("## Targets at a glance") : card.index("## Gate detector")]
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in glance.splitlines() if line.startswith("| ")}
+    boxes = rows["Detector: held-out photos with a box on the labelled plate (checked by hand)"]
+    assert "98.0%-99.0% of 100" in boxes and boxes.endswith("| yes |")  # 98 boxed, 99 with the unsure photo
+    numbers = rows["Detector: hand-checked held-out container numbers boxed"]
+    assert "93.8% (15 of 16) | 71.7%-98.9% | **no** |" in numbers  # under the target, and the set cannot tell
+    assert "| 13.3 ms |" in rows["Detector: median ms per 640 px frame (ONNX or torch, the faster), 2 CPU cores"]
+    exact = rows["OCR: held-out photos whose labelled plate is read exactly"]
+    assert "95.0% (57 of 60)" in exact and exact.endswith("| yes |")
+    categories = rows["OCR: each category read exactly (table below)"]
+    assert "lowest type2 90.0%; 1 of 2 below" in categories and categories.endswith("| **no** |")
+    assert rows["OCR: median ms per 460x350 photo, detector and OCR, 2 CPU cores"].endswith("| yes |")
+    assert "0 in 2 passes" in rows["OCR: container numbers failing the check digit reported valid, real gate passes"]
+    assert "47 ms over 68 frames" in glance
+    assert "| type2 | 10 | 90.0% | 59.6%-98.2% |" in glance  # the interval from the count, not copied
+
+    _targets_records(tmp_path, plates_exact=0.7333, failing=1)
+    glance = write_card(tmp_path).read_text()
+    assert "73.3% (44 of 60) | 61.0%-82.9% | **no** |" in glance
+    assert "1 in 2 passes | - | **no** |" in glance
+
+
+def test_model_card_says_when_no_target_was_measured(tmp_path: Path) -> None:
+    from anpr.training.model_card import write_card
+
+    card = write_card(tmp_path).read_text()
+    assert "## Targets at a glance\n\nNot measured yet" in card
+
+
 def test_best_tier_takes_the_best_of_the_reads() -> None:
     assert best_tier("51F12345", "51F1234", "51F-123.45") == "exact"  # the raw read can beat the decoded one
     assert best_tier("51F12345", "50F12845") == "loose"
