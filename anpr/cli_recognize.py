@@ -125,7 +125,8 @@ def evaluate_folder(
 
     ``on_miss`` gets one dict per photo whose labelled plate was not read exactly
     (image, category, label, what was read, whether it was located), for error analysis. The
-    report also splits the photos by the width of the labelled plate's box (``per_plate_width``).
+    report also splits the photos by the width of the labelled plate's box (``per_plate_width``),
+    and the located reads by the confidence they were reported with (``per_confidence``).
     """
     images_dir = folder / "images" if (folder / "images").is_dir() else folder
     scores: list[PhotoScore] = []
@@ -150,7 +151,8 @@ def evaluate_folder(
         ms = (time.perf_counter() - started) * 1000
         reads = [p.text for p in result.plates]
         widths = [p.bbox.width if p.bbox is not None else None for p in result.plates]
-        score = score_photo(row["plate_text"], reads, category, ms, widths)
+        confidences = [p.confidence for p in result.plates]
+        score = score_photo(row["plate_text"], reads, category, ms, widths, confidences)
         scores.append(score)
         if on_miss is not None and not score.exact:
             on_miss(
@@ -162,7 +164,7 @@ def evaluate_folder(
                     "reads": [_miss_read(p) for p in result.plates],
                 }
             )
-    return {**summarize(scores, by_width=True), "unreadable": errors}
+    return {**summarize(scores, by_width=True, by_confidence=True), "unreadable": errors}
 
 
 def _miss_read(reading: Reading) -> dict[str, Any]:
@@ -204,8 +206,8 @@ def register(app: typer.Typer, recognizer_factory: RecognizerFactory = build_rec
             None, help="Also write one JSON line per photo not read exactly (label, reads) to this file."
         ),
     ) -> None:
-        """Exact plate match (overall, per category and per plate width), character accuracy, detection recall,
-        median and p99 ms."""
+        """Exact plate match (overall, per category, per plate width and per read confidence), character accuracy,
+        detection recall, median and p99 ms."""
         if split not in ("val", "train", "all"):
             raise InvalidInputError("--split must be val, train or all")
         rows = labelled_photos(folder, split, limit)

@@ -34,6 +34,9 @@ LOCATED_SHARE = 1 / 3
 PLATE_WIDTH_BANDS = (40, 60, 80)
 """Edges (pixels, each the start of a band) of the plate-width bands ``anpr eval`` reports."""
 
+CONFIDENCE_BANDS = (0.5, 0.8, 0.9, 0.95, 0.99)
+"""Edges (each the start of a band) of the confidence bands ``anpr eval`` reports reads in."""
+
 NOT_LOCATED = "not_located"
 """The band of photos with no located read (no box of theirs to measure)."""
 
@@ -66,12 +69,17 @@ class PhotoScore:
     plate_width: float | None = None
     """Pixel width of the located read's box (the one closest to the label); None when none is located
     or no widths were given."""
+    confidence: float | None = None
+    """The confidence the located read was reported with (that read is the exact one when there is
+    one); None when none is located or no confidences were given."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.char_accuracy <= 1.0:
             raise ValueError("char_accuracy must be in [0, 1]")
         if self.plate_width is not None and (self.plate_width < 0 or not self.located):
             raise ValueError("plate_width is the width of a located read's box, at least 0")
+        if self.confidence is not None and (not 0.0 <= self.confidence <= 1.0 or not self.located):
+            raise ValueError("confidence is a located read's, in [0, 1]")
 
 
 def score_photo(
@@ -80,25 +88,32 @@ def score_photo(
     category: str = "all",
     ms: float | None = None,
     widths: Sequence[float | None] | None = None,
+    confidences: Sequence[float] | None = None,
 ) -> PhotoScore:
     """Score the plate texts ``reads`` returned for a photo labelled ``label``; ``widths`` (pixels, one
-    per read, same order) give the located read's box width (:attr:`PhotoScore.plate_width`)."""
+    per read, same order) give the located read's box width (:attr:`PhotoScore.plate_width`) and
+    ``confidences`` (one per read) the confidence it was reported with (:attr:`PhotoScore.confidence`)."""
     target = plates.normalize(label)
     texts = [plates.normalize(r) for r in reads]
     if not target:
         raise ValueError(f"empty plate label {label!r}")
-    if widths is not None and len(widths) != len(texts):
-        raise ValueError(f"{len(widths)} widths for {len(texts)} reads")
+    for name, given in (("widths", widths), ("confidences", confidences)):
+        if given is not None and len(given) != len(texts):
+            raise ValueError(f"{len(given)} {name} for {len(texts)} reads")
     if not texts:
         return PhotoScore(category, False, 0.0, False, ms)
     closest = min(levenshtein(t, target) for t in texts)
     distances = [plates.confusion_distance(t, target) for t in texts]
     near = [i for i, d in enumerate(distances) if d <= LOCATED_SHARE * len(target)]
-    width = None
-    if near and widths is not None:  # an exact read first, then the nearest; the first such read on a tie
-        found = widths[min(near, key=lambda i: (texts[i] != target, distances[i]))]
+    width = confidence = None
+    if near:  # an exact read first, then the nearest; the first such read on a tie
+        located = min(near, key=lambda i: (texts[i] != target, distances[i]))
+        found = widths[located] if widths is not None else None
         width = None if found is None else float(found)
-    return PhotoScore(category, target in texts, max(0.0, 1.0 - closest / len(target)), bool(near), ms, width)
+        confidence = float(confidences[located]) if confidences is not None else None
+    return PhotoScore(
+        category, target in texts, max(0.0, 1.0 - closest / len(target)), bool(near), ms, width, confidence
+    )
 
 
 def width_band(width: float) -> str:
@@ -111,6 +126,17 @@ def width_band(width: float) -> str:
         if width < high:
             return f"{low}-{high - 1}"
     return f"{edges[-1]}+"
+
+
+def confidence_band(confidence: float) -> str:
+    """The band (:data:`CONFIDENCE_BANDS`) of a read's confidence, e.g. ``"0.9-0.95"`` or ``"0.99+"``."""
+    if not 0.0 <= confidence <= 1.0:
+        raise ValueError(f"a confidence is in [0, 1], not {confidence}")
+    edges = (0, *CONFIDENCE_BANDS)
+    for low, high in pairwise(edges):
+        if confidence < high:
+            return f"{low:g}-{high:g}"
+    return f"{edges[-1]:g}+"
 
 
 def band_of(score: PhotoScore) -> str:
@@ -169,11 +195,12 @@ def _summary(scores: Sequence[PhotoScore]) -> dict[str, Any]:
     }
 
 
-def summarize(scores: Sequence[PhotoScore], by_width: bool = False) -> dict[str, Any]:
+def summarize(scores: Sequence[PhotoScore], by_width: bool = False, by_confidence: bool = False) -> dict[str, Any]:
     """Overall numbers (median and p99 milliseconds among them, and the 95% interval of the exact
     share: :func:`wilson_interval`) plus the same per category (sorted by name) and, with
     ``by_width``, per plate-width band (:func:`band_of`: narrowest first, then :data:`NO_WIDTH` and
-    :data:`NOT_LOCATED`; bands no photo fell in are left out)."""
+    :data:`NOT_LOCATED`; bands no photo fell in are left out) and, with ``by_confidence``, the located
+    reads per band of their confidence (``per_confidence``: :func:`confidence_band`)."""
     report = _summary(scores)
     categories = sorted({s.category for s in scores})
     report["per_category"] = {c: _summary([s for s in scores if s.category == c]) for c in categories}
@@ -182,4 +209,20 @@ def summarize(scores: Sequence[PhotoScore], by_width: bool = False) -> dict[str,
         report["per_plate_width"] = {
             band: _summary(chosen) for band in bands if (chosen := [s for s in scores if band_of(s) == band])
         }
+    if by_confidence:
+        report["per_confidence"] = _by_confidence(scores)
     return report
+
+
+def _by_confidence(scores: Sequence[PhotoScore]) -> dict[str, dict[str, Any]]:
+    """The located reads per confidence band, lowest first: how many, and the share of them that are
+    the labelled plate exactly (with its 95% interval). What a confidence means on these photos: the
+    threshold below which a site sends reads to an officer can be read off it."""
+    out: dict[str, dict[str, Any]] = {}
+    for band in [confidence_band(c) for c in (0.0, *CONFIDENCE_BANDS)]:
+        chosen = [s for s in scores if s.confidence is not None and confidence_band(s.confidence) == band]
+        if chosen:
+            hits = sum(s.exact for s in chosen)
+            interval = [round(bound, 4) for bound in wilson_interval(hits, len(chosen))]
+            out[band] = {"reads": len(chosen), "exact": round(hits / len(chosen), 4), "exact_interval": interval}
+    return out

@@ -160,6 +160,8 @@ def test_eval_scores_a_labelled_folder(tmp_path: Path) -> None:
     assert list(bands) == ["0-39", "not_located"]
     assert (bands["0-39"]["images"], bands["0-39"]["exact"]) == (4, 0.75)
     assert (bands["not_located"]["images"], bands["not_located"]["exact"]) == (1, 0.0)
+    # the labelled plates were read at 0.6 (the sure 0.95 read is another plate): 3 of those 4 reads right
+    assert report["per_confidence"] == {"0.5-0.8": {"reads": 4, "exact": 0.75, "exact_interval": [0.3006, 0.9544]}}
 
 
 def test_eval_writes_the_misses_for_error_analysis(tmp_path: Path) -> None:

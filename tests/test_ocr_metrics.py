@@ -8,6 +8,7 @@ from anpr.ocr_metrics import (
     NO_WIDTH,
     NOT_LOCATED,
     band_of,
+    confidence_band,
     levenshtein,
     percentile,
     score_photo,
@@ -123,6 +124,50 @@ def test_summary_per_plate_width() -> None:
     assert (bands["80+"]["images"], bands["80+"]["exact"]) == (1, 1.0)
     assert (bands[NOT_LOCATED]["images"], bands[NOT_LOCATED]["detection_recall"]) == (1, 0.0)
     assert "per_plate_width" not in summarize(scores)
+
+
+def test_confidence_is_the_located_reads() -> None:
+    # the labelled plate's read, not another vehicle's, and the exact read over a located misread
+    assert score_photo("51L33660", ["29A12345", "51L33660"], confidences=[0.99, 0.7]).confidence == 0.7
+    assert score_photo("51L33660", ["51L33666", "51L33660"], confidences=[0.99, 0.6]).confidence == 0.6
+    assert score_photo("51L33660", ["51L33666"], confidences=[0.93]).confidence == 0.93  # a located misread
+    assert score_photo("51L33660", ["29A12345"], confidences=[0.99]).confidence is None  # nothing located
+    assert score_photo("51L33660", ["51L33660"]).confidence is None
+    with pytest.raises(ValueError, match="1 confidences for 2 reads"):
+        score_photo("51L33660", ["51L33660", "29A12345"], confidences=[0.9])
+
+
+@pytest.mark.parametrize(
+    ("confidence", "band"),
+    [(0.0, "0-0.5"), (0.49, "0-0.5"), (0.5, "0.5-0.8"), (0.85, "0.8-0.9"), (0.9, "0.9-0.95"), (0.97, "0.95-0.99"),
+     (0.99, "0.99+"), (1.0, "0.99+")],
+)  # fmt: skip
+def test_confidence_bands(confidence: float, band: str) -> None:
+    assert confidence_band(confidence) == band
+
+
+def test_a_confidence_outside_zero_to_one_is_rejected() -> None:
+    for wrong in (-0.1, 1.01):
+        with pytest.raises(ValueError):
+            confidence_band(wrong)
+
+
+def test_summary_per_confidence_says_how_often_a_read_of_that_confidence_is_right() -> None:
+    scores = [
+        score_photo("51L33660", ["51L33660"], confidences=[0.995]),
+        score_photo("51L33660", ["51L33660"], confidences=[0.999]),
+        score_photo("51L33660", ["51L33666"], confidences=[0.992]),  # sure and wrong
+        score_photo("60F407922", ["60F407922"], confidences=[0.62]),
+        score_photo("60F407922", ["60F407929"], confidences=[0.55]),
+        score_photo("29A12345", ["51L33660"], confidences=[0.999]),  # another plate only: no read to judge
+        score_photo("29A12345", []),
+    ]
+    bands = summarize(scores, by_confidence=True)["per_confidence"]
+    assert list(bands) == ["0.5-0.8", "0.99+"]  # lowest first; empty bands left out
+    assert (bands["0.99+"]["reads"], bands["0.99+"]["exact"]) == (3, round(2 / 3, 4))
+    assert bands["0.99+"]["exact_interval"] == [round(b, 4) for b in wilson_interval(2, 3)]
+    assert (bands["0.5-0.8"]["reads"], bands["0.5-0.8"]["exact"]) == (2, 0.5)
+    assert "per_confidence" not in summarize(scores)
 
 
 def test_wilson_interval() -> None:

@@ -255,11 +255,12 @@ def _targets_records(models: Path, plates_exact: float, failing: int) -> None:
         "type1": {"images": 50, "exact": 0.96, "exact_interval": [0.8654, 0.989]},
         "type2": {"images": 10, "exact": 0.9, "exact_interval": [0.596, 0.9821]},
     }
-    (models / "plate-eval.json").write_text(
-        json.dumps(
-            {"images": 60, "exact": plates_exact, "median_ms": 58.2, "p99_ms": 150.0, "per_category": per_category}
-        )
-    )
+    per_confidence = {
+        "0.5-0.8": {"reads": 10, "exact": 0.3, "exact_interval": [0.1078, 0.6032]},
+        "0.99+": {"reads": 40, "exact": 0.95, "exact_interval": [0.8349, 0.9862]},
+    }
+    plates = {"images": 60, "exact": plates_exact, "median_ms": 58.2, "p99_ms": 150.0, "per_category": per_category}
+    (models / "plate-eval.json").write_text(json.dumps({**plates, "per_confidence": per_confidence}))
     gates = {"per_frame": {"frames": 68, "median_ms": 47.0, "p99_ms": 170.0}, "failing_marked_valid": failing}
     (models / "gate-eval.json").write_text(json.dumps({"real_gate_frames": {**gates, "per_pass": {"1": {}, "2": {}}}}))
 
@@ -284,6 +285,9 @@ def test_model_card_puts_every_target_beside_its_measurement(tmp_path: Path) -> 
     assert "0 in 2 passes" in rows["OCR: container numbers failing the check digit reported valid, real gate passes"]
     assert "47 ms over 68 frames" in glance
     assert "| type2 | 10 | 90.0% | 59.6%-98.2% |" in glance  # the interval from the count, not copied
+    # what a confidence means: 3 of the 10 reads under 0.8 right; from 0.99 up 38 of the 40, 80% of all reads
+    assert "| 0.5-0.8 | 10 | 30.0% | 10.8%-60.3% | 100.0% | 82.0% |" in glance
+    assert "| 0.99+ | 40 | 95.0% | 83.5%-98.6% | 80.0% | 95.0% |" in glance
 
     _targets_records(tmp_path, plates_exact=0.7333, failing=1)
     glance = write_card(tmp_path).read_text()

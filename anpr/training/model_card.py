@@ -280,7 +280,41 @@ def targets_section(ev: dict[str, Any], plates: dict[str, Any], gates: dict[str,
             hits, n = _hits(summary)
             interval = _interval(hits, n) if n else "-"
             out.append(f"| {name} | {n} | {_pct(hits / n) if n else 'n/a'} | {interval} |")
+    out += _confidence_table(plates.get("per_confidence", {}))
     return "\n".join(out) + "\n"
+
+
+def _confidence_table(bands: dict[str, Any]) -> list[str]:
+    """What a plate read's confidence means on the held-out photos: per band, the located reads and the
+    share of them that are right (``anpr eval``'s ``per_confidence``), with the share of all located
+    reads at or above the band, so a site can choose the confidence below which an officer checks."""
+    if not bands:
+        return []
+    total = sum(int(b.get("reads", 0)) for b in bands.values())
+    out = [
+        "",
+        "What a plate read's confidence means: the held-out photos' reads of their labelled plate (located reads) "
+        "per confidence band, how often each is exactly right, and the share of reads from that band up. A site "
+        "that sends reads below a band to an officer checks the reads under it and trusts the rest at the share "
+        "right from there up.",
+        "",
+        "| confidence | reads | right | 95% interval | reads from here up | right from here up |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    names = list(bands)
+    for at, name in enumerate(names):
+        band = bands[name]
+        above = [bands[k] for k in names[at:]]
+        reads = sum(int(b.get("reads", 0)) for b in above)
+        right = sum(round(float(b.get("exact", 0)) * int(b.get("reads", 0))) for b in above)
+        hits = round(float(band.get("exact", 0)) * int(band.get("reads", 0)))
+        interval = _interval(hits, int(band["reads"])) if band.get("reads") else "-"
+        share = _pct(reads / total) if total else "n/a"
+        out.append(
+            f"| {name} | {band.get('reads')} | {_pct(band.get('exact'))} | {interval} | {share} | "
+            f"{_pct(right / reads) if reads else 'n/a'} |"
+        )
+    return out
 
 
 def detector_section(train: dict[str, Any], ev: dict[str, Any]) -> str:
