@@ -150,7 +150,7 @@ def _interval(hits: int, n: int, more: int | None = None) -> str:
 
 def _hits(summary: dict[str, Any]) -> tuple[int, int]:
     """Photos read exactly and photos, from an ``anpr eval`` summary (its share is rounded to 4 places,
-    which pins the count for fewer than 5000 photos)."""
+    which pins the count for fewer than 10,000 photos)."""
     n = int(summary.get("images", 0))
     return round(float(summary.get("exact", 0.0)) * n), n
 
