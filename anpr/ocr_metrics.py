@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -116,27 +116,29 @@ def score_photo(
     )
 
 
+def _band(value: float, starts: Sequence[float], name: Callable[[float, float | None], str]) -> str:
+    """The name of the band ``value`` falls in: bands start at 0 and at each of ``starts``, and ``name``
+    gets a band's start and the next band's (None for the last)."""
+    edges = (0, *starts)
+    for low, high in pairwise(edges):
+        if value < high:
+            return name(low, high)
+    return name(edges[-1], None)
+
+
 def width_band(width: float) -> str:
     """The plate-width band (:data:`PLATE_WIDTH_BANDS`) of a located read's box width in pixels, e.g.
     ``"40-59"`` or ``"80+"``."""
     if width < 0:
         raise ValueError(f"a width is at least 0, not {width}")
-    edges = (0, *PLATE_WIDTH_BANDS)
-    for low, high in pairwise(edges):
-        if width < high:
-            return f"{low}-{high - 1}"
-    return f"{edges[-1]}+"
+    return _band(width, PLATE_WIDTH_BANDS, lambda low, high: f"{low}+" if high is None else f"{low}-{high - 1}")
 
 
 def confidence_band(confidence: float) -> str:
     """The band (:data:`CONFIDENCE_BANDS`) of a read's confidence, e.g. ``"0.9-0.95"`` or ``"0.99+"``."""
     if not 0.0 <= confidence <= 1.0:
         raise ValueError(f"a confidence is in [0, 1], not {confidence}")
-    edges = (0, *CONFIDENCE_BANDS)
-    for low, high in pairwise(edges):
-        if confidence < high:
-            return f"{low:g}-{high:g}"
-    return f"{edges[-1]:g}+"
+    return _band(confidence, CONFIDENCE_BANDS, lambda low, high: f"{low:g}+" if high is None else f"{low:g}-{high:g}")
 
 
 def band_of(score: PhotoScore) -> str:
