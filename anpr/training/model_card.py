@@ -734,9 +734,10 @@ Tried and not kept:
     is shrunk four times and a roof marking's 25 px letters become 6 px. The same tune at `--imgsz 800`
     (seed 37, 300 synthetic scenes, 100 background photos, the 57 frames shown 8 times, 9 epochs of 2.6
     minutes) left every roof that round 5 misses (held-out `FCIU5977394`, training `APZU3008030`,
-    `CAXU6844023`, `TRHU2599469`, `TEMU7202478`) with a best covering container score of 0.00-0.01 at 800
-    px, as round 5 itself scores them there. Learning one class's scores cannot make boxes the detector does not
-    propose; those roofs need the box branch trained at a scale where their letters keep their size.
+    `CAXU6844023`, `TRHU2599469`) with a best covering container score of 0.00 at 800 px, as round 5 itself
+    scores them there (and `TEMU7202478`, 0.16 at 480 px, at 0.01). Learning one class's scores cannot make
+    boxes the detector does not propose; those roofs need the box branch trained at a scale where their letters
+    keep their size.
   - What is left is the boxes and their reader. Round 5's roof boxes end short of the check digit, and the
     door number has none, which needs the box branch trained; that moves the plate boxes the plate recogniser
     learned from, and the container boxes the container recogniser learned from. Next: a full round with
