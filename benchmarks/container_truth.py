@@ -63,8 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         report[split] = eval_containers_audited(detector, ocr, truth)
         name = "held-out" if split == "val" else "training"
         for marking, c in report[split].items():
+            low, high = c["recall_interval"] or (0.0, 0.0)
             print(
-                f"{name:>8} {marking:>4}: {c['numbers']:3d} numbers, {c['boxed']:3d} boxed, {c['read']:3d} read, "
+                f"{name:>8} {marking:>4}: {c['numbers']:3d} numbers, {c['boxed']:3d} boxed "
+                f"(95% interval {100 * low:.1f}-{100 * high:.1f}%), {c['read']:3d} read, "
                 f"{c['wrong_valid']} wrong but valid"
             )
     print(json.dumps(report))

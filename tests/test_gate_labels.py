@@ -123,7 +123,9 @@ def test_the_audit_counts_covering_boxes_and_exact_reads_per_marking() -> None:
     truth = [t for t in load_gate_truth() if t.image == "1-153823001-OCR-AS-B01.jpg"]
     side = next(t for t in truth if t.marking == "side")
     got = eval_containers_audited(_Boxes([side.box]), _Reads(side.number), truth)
-    assert got["side"] == {"numbers": 1, "boxed": 1, "read": 1, "wrong_valid": 0, "recall": 1.0}
+    assert got["side"] == {
+        "numbers": 1, "boxed": 1, "read": 1, "wrong_valid": 0, "recall": 1.0, "recall_interval": [0.2065, 1.0],
+    }  # fmt: skip
     assert got["roof"]["boxed"] == 0 and got["all"]["numbers"] == len(truth)
     misread = eval_containers_audited(_Boxes([side.box]), _Reads("MSCU5006271"), truth)
     assert misread["side"]["boxed"] == 1 and misread["side"]["read"] == 0
