@@ -182,6 +182,11 @@ def wilson_interval(hits: int, n: int, z: float = INTERVAL_Z) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def reported_interval(hits: int, n: int) -> list[float]:
+    """:func:`wilson_interval` as the reports give it: a JSON pair rounded to 4 places, like the shares."""
+    return [round(bound, 4) for bound in wilson_interval(hits, n)]
+
+
 def _summary(scores: Sequence[PhotoScore]) -> dict[str, Any]:
     n = len(scores)
     times = [s.ms for s in scores if s.ms is not None]
@@ -189,7 +194,7 @@ def _summary(scores: Sequence[PhotoScore]) -> dict[str, Any]:
     return {
         "images": n,
         "exact": round(hits / n, 4) if n else 0.0,
-        "exact_interval": [round(bound, 4) for bound in wilson_interval(hits, n)] if n else None,
+        "exact_interval": reported_interval(hits, n) if n else None,
         "char_accuracy": round(sum(s.char_accuracy for s in scores) / n, 4) if n else 0.0,
         "detection_recall": round(sum(s.located for s in scores) / n, 4) if n else 0.0,
         "median_ms": round(statistics.median(times), 1) if times else None,
@@ -225,6 +230,9 @@ def _by_confidence(scores: Sequence[PhotoScore]) -> dict[str, dict[str, Any]]:
         chosen = [s for s in scores if s.confidence is not None and confidence_band(s.confidence) == band]
         if chosen:
             hits = sum(s.exact for s in chosen)
-            interval = [round(bound, 4) for bound in wilson_interval(hits, len(chosen))]
-            out[band] = {"reads": len(chosen), "exact": round(hits / len(chosen), 4), "exact_interval": interval}
+            out[band] = {
+                "reads": len(chosen),
+                "exact": round(hits / len(chosen), 4),
+                "exact_interval": reported_interval(hits, len(chosen)),
+            }
     return out

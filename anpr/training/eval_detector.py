@@ -28,7 +28,7 @@ import numpy as np
 from anpr import containers as iso6346
 from anpr.detector import Detector
 from anpr.imageio import try_load
-from anpr.ocr_metrics import score_photo, wilson_interval
+from anpr.ocr_metrics import reported_interval, score_photo
 from anpr.recognition import OcrEngine
 from anpr.training.real_labels import GATE_FRAMES, PLATE_PHOTOS
 from anpr.training.splits import gate_split, split_of
@@ -349,8 +349,7 @@ def _recall(boxed: int, numbers: int) -> dict[str, Any]:
     16 hand-checked numbers pin a recall to within about 25 points."""
     if not numbers:
         return {"recall": None, "recall_interval": None}
-    interval = [round(bound, 4) for bound in wilson_interval(boxed, numbers)]
-    return {"recall": round(boxed / numbers, 4), "recall_interval": interval}
+    return {"recall": round(boxed / numbers, 4), "recall_interval": reported_interval(boxed, numbers)}
 
 
 def covering_scores(detector: Detector, truth: Sequence[TruthNumber], frames: Path = GATE_FRAMES) -> list[float | None]:

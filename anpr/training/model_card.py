@@ -148,10 +148,11 @@ def _interval(hits: int, n: int, more: int | None = None) -> str:
     return f"{_pct(low)}-{_pct(high)}"
 
 
-def _hits(summary: dict[str, Any]) -> tuple[int, int]:
-    """Photos read exactly and photos, from an ``anpr eval`` summary (its share is rounded to 4 places,
-    which pins the count for fewer than 10,000 photos)."""
-    n = int(summary.get("images", 0))
+def _hits(summary: dict[str, Any], size: str = "images") -> tuple[int, int]:
+    """Exact reads and the count they are a share of (``summary[size]``: photos, or a confidence band's
+    reads), from an ``anpr eval`` summary (its share is rounded to 4 places, which pins the count for
+    fewer than 10,000)."""
+    n = int(summary.get(size, 0))
     return round(float(summary.get("exact", 0.0)) * n), n
 
 
@@ -290,7 +291,7 @@ def _confidence_table(bands: dict[str, Any]) -> list[str]:
     reads at or above the band, so a site can choose the confidence below which an officer checks."""
     if not bands:
         return []
-    total = sum(int(b.get("reads", 0)) for b in bands.values())
+    total = sum(int(band.get("reads", 0)) for band in bands.values())
     out = [
         "",
         "What a plate read's confidence means: the held-out photos' reads of their labelled plate (located reads) "
@@ -301,17 +302,13 @@ def _confidence_table(bands: dict[str, Any]) -> list[str]:
         "| confidence | reads | right | 95% interval | reads from here up | right from here up |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    names = list(bands)
-    for at, name in enumerate(names):
-        band = bands[name]
-        above = [bands[k] for k in names[at:]]
-        reads = sum(int(b.get("reads", 0)) for b in above)
-        right = sum(round(float(b.get("exact", 0)) * int(b.get("reads", 0))) for b in above)
-        hits = round(float(band.get("exact", 0)) * int(band.get("reads", 0)))
-        interval = _interval(hits, int(band["reads"])) if band.get("reads") else "-"
+    counts = [_hits(band, "reads") for band in bands.values()]
+    for at, (name, (hits, n)) in enumerate(zip(bands, counts, strict=True)):
+        right, reads = (sum(column) for column in zip(*counts[at:], strict=True))
+        interval = _interval(hits, n) if n else "-"
         share = _pct(reads / total) if total else "n/a"
         out.append(
-            f"| {name} | {band.get('reads')} | {_pct(band.get('exact'))} | {interval} | {share} | "
+            f"| {name} | {n} | {_pct(hits / n) if n else 'n/a'} | {interval} | {share} | "
             f"{_pct(right / reads) if reads else 'n/a'} |"
         )
     return out
