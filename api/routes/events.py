@@ -39,24 +39,41 @@ EXAMPLE = {
 @router.get("", response_model=PageOut[EventSummaryOut])
 def list_events(
     session: SessionDep,
+    state: State,
     audit: Reader,
     window: Window,
     page: Paging,
     direction: Annotated[str | None, Query(pattern="^(in|out|unknown)$")] = None,
     status: Annotated[str | None, Query(pattern="^(unchecked|matched|plate_mismatch|undeclared|unreadable)$")] = None,
     lane: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    needs_review: Annotated[
+        bool,
+        Query(
+            description="Only the events an officer should review: no plate read, a plate read that is invalid "
+            "or under the server's review threshold (ANPR_API_REVIEW_BELOW), or a container number failing its "
+            "check digit. The event detail's `review` says which."
+        ),
+    ] = False,
 ) -> PageOut[EventSummaryOut]:
-    """Events, newest first, filtered by time (``from``/``to``), direction, status and lane."""
-    query = repo.EventQuery(start=window.start, end=window.end, direction=direction, status=status, lane=lane)
+    """Events, newest first, filtered by time (``from``/``to``), direction, status, lane and review."""
+    query = repo.EventQuery(
+        start=window.start,
+        end=window.end,
+        direction=direction,
+        status=status,
+        lane=lane,
+        review_below=state.settings.review_below if needs_review else None,
+    )
     found = repo.list_events(session, query, limit=page.limit, cursor=page.cursor)
     audit.note(results=len(found.items))
     return PageOut(items=[EventSummaryOut.of(s) for s in found.items], next_cursor=found.next_cursor)
 
 
 @router.get("/{event_id}", response_model=EventDetailOut)
-def get_event(event_id: EventId, session: SessionDep, audit: Reader) -> EventDetailOut:
-    """One event with every read, its evidence images (and boxes) and the cross-check findings."""
-    return EventDetailOut.of(repo.get_event_detail(session, event_id))
+def get_event(event_id: EventId, session: SessionDep, state: State, audit: Reader) -> EventDetailOut:
+    """One event with every read, its evidence images (and boxes), the cross-check findings and
+    why it needs an officer's review, if it does."""
+    return EventDetailOut.of(repo.get_event_detail(session, event_id), review_below=state.settings.review_below)
 
 
 @router.get(

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from anpr.review import DEFAULT_REVIEW_BELOW, review_reasons
 from api.config import API_PREFIX as API
 from api.schemas.common import FromData
 from db.views import EventDetail, EventSummary, EvidenceView, FindingView
@@ -77,13 +78,17 @@ class EventDetailOut(BaseModel):
     evidence: list[EvidenceOut]
     findings: list[FindingOut] = Field(description="Why the cross-check gave its status: rule, fields, reason.")
     checked_at: datetime | None
+    review: list[str] = Field(
+        description="Why an officer should look at this event (empty: no need): no_plate, plate_invalid, "
+        "plate_unsure (a plate read under the server's review threshold), container_unverified."
+    )
 
     @classmethod
-    def of(cls, d: EventDetail) -> EventDetailOut:
+    def of(cls, d: EventDetail, review_below: float = DEFAULT_REVIEW_BELOW) -> EventDetailOut:
         return cls(
             summary=EventSummaryOut.of(d.summary), event=d.event.to_json(),
             evidence=[EvidenceOut.of(e) for e in d.evidence], findings=[FindingOut.of(f) for f in d.findings],
-            checked_at=d.checked_at,
+            checked_at=d.checked_at, review=[str(r) for r in review_reasons(d.event, review_below)],
         )  # fmt: skip
 
 

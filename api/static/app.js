@@ -6,7 +6,13 @@ const API = "/api/v1";
 const KEY = "anpr.apiKey";
 const $ = (id) => document.getElementById(id);
 const images = new Map(); // evidence url -> Promise<ImageBitmap>
-const state = { cursor: null, searchUrl: null, discrepancyOffset: 0 };
+const state = { cursor: null, searchUrl: null, discrepancyOffset: 0, reviewCursor: null };
+const REVIEW_REASONS = {
+  no_plate: "no plate read",
+  plate_invalid: "the plate read breaks the plate rules",
+  plate_unsure: "the plate was read with low confidence",
+  container_unverified: "a container number fails its check digit",
+};
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -79,6 +85,7 @@ function show(view) {
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
   document.querySelectorAll(".view").forEach((v) => { v.hidden = v.id !== `view-${view}`; });
   if (view === "discrepancies") loadDiscrepancies(true);
+  if (view === "review") loadReview(true);
   if (view === "cameras") loadCameras();
 }
 
@@ -202,6 +209,8 @@ async function openEvent(eventId) {
     body.replaceChildren(
       el("h2", {}, `${s.plate_formatted || s.plate || "no plate"} - ${s.direction} - ${time(s.first_seen)}`),
       el("p", {}, badge(s.status), " ", s.status_reason, el("br"), `event ${s.event_id}, lane ${s.lane}, checked ${time(d.checked_at)}`),
+      d.review.length ? el("p", { class: "review" }, el("span", { class: "bad" }, "Needs review: "),
+        d.review.map((r) => REVIEW_REASONS[r] || r).join("; "), ". Check the reads against the evidence.") : null,
       el("h3", {}, "Evidence"),
       el("div", { class: "thumbs" }, d.evidence.length ? d.evidence.map((e) => evidenceCanvas(e, e.kind === "crop" ? 300 : 520)) : "no images kept"),
       el("h3", {}, "Reads"), readsTable(d.event),
@@ -245,6 +254,24 @@ async function loadDiscrepancies(reset) {
     $("discrepancies-more").hidden = !page.next_offset;
   } catch (error) {
     $("discrepancy-rows").replaceChildren(el("tr", {}, el("td", { colspan: "5", class: "error" }, error.message)));
+  }
+}
+
+async function loadReview(reset) {
+  if (reset) { state.reviewCursor = null; $("review-list").replaceChildren(); }
+  const params = { needs_review: true, from: dayStart($("review-from").value), to: dayEnd($("review-to").value),
+    limit: 20, cursor: state.reviewCursor };
+  $("review-message").textContent = "Loading...";
+  try {
+    const page = await api(`/events${query(params)}`);
+    page.items.forEach((item) => $("review-list").append(timelineItem(item)));
+    state.reviewCursor = page.next_cursor;
+    $("review-more").hidden = !page.next_cursor;
+    const count = $("review-list").children.length;
+    $("review-message").textContent = count ? `${count} pass${count === 1 ? "" : "es"} to review, newest first.` : "Nothing to review.";
+  } catch (error) {
+    $("review-message").textContent = error.message;
+    $("review-more").hidden = true;
   }
 }
 
@@ -321,6 +348,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("more").addEventListener("click", () => search(false));
   $("discrepancies-refresh").addEventListener("click", () => loadDiscrepancies(true));
   $("discrepancies-more").addEventListener("click", () => loadDiscrepancies(false));
+  $("review-form").addEventListener("submit", (e) => { e.preventDefault(); loadReview(true); });
+  $("review-more").addEventListener("click", () => loadReview(false));
   $("report-form").addEventListener("submit", (e) => { e.preventDefault(); loadReport(); });
   $("report-print").addEventListener("click", printReport);
   $("export-form").addEventListener("submit", (e) => { e.preventDefault(); download(); });

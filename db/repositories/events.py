@@ -18,12 +18,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, bindparam, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy import ColumnElement, Float, Select, Subquery, and_, bindparam, exists, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
 
 from anpr import containers as iso6346
 from anpr.errors import InvalidInputError, NotFoundError
 from anpr.plates import confusion_distance, normalize
+from anpr.review import check_threshold
 from db import direct
 from db.crosscheck import EventStatus
 from db.direct import Db, connection_of
@@ -57,6 +58,9 @@ class EventQuery:
     direction: str | None = None
     status: str | None = None
     lane: str | None = None
+    review_below: float | None = None
+    """Only the events an officer should review at this plate-confidence threshold
+    (:func:`anpr.review.review_reasons`, the same rules as SQL)."""
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):
@@ -69,6 +73,11 @@ class EventQuery:
             raise InvalidInputError(f"direction must be one of {list(DIRECTIONS)}")
         if self.status is not None and self.status not in {s.value for s in EventStatus}:
             raise InvalidInputError(f"status must be one of {[s.value for s in EventStatus]}")
+        if self.review_below is not None:
+            try:
+                check_threshold(self.review_below)
+            except ValueError as exc:
+                raise InvalidInputError(str(exc)) from exc
 
 
 def check_limit(limit: int) -> int:
@@ -108,7 +117,7 @@ def _bound(query: EventQuery, cursor: str | None, **values: Any) -> dict[str, An
     """A list's parameters by bind name: ``values``, the filters of ``query`` that are set, and the
     position after ``cursor``. Which filter names are present picks the list's cached statement."""
     params = dict(values)
-    for name in ("start", "end", *_EVENT_FILTERS):
+    for name in ("start", "end", "review_below", *_EVENT_FILTERS):
         value = getattr(query, name)
         if value is not None:
             params[name] = value
@@ -118,7 +127,7 @@ def _bound(query: EventQuery, cursor: str | None, **values: Any) -> dict[str, An
 
 
 def _filter_names(params: dict[str, Any]) -> frozenset[str]:
-    return frozenset(params).intersection(("start", "end", "after_at", *_EVENT_FILTERS))
+    return frozenset(params).intersection(("start", "end", "after_at", "review_below", *_EVENT_FILTERS))
 
 
 def _filters(names: frozenset[str], at: Any, pk: Any) -> list[ColumnElement[bool]]:
@@ -129,9 +138,24 @@ def _filters(names: frozenset[str], at: Any, pk: Any) -> list[ColumnElement[bool
     if "end" in names:
         out.append(at <= bindparam("end"))
     out.extend(getattr(GateEventRow, name) == bindparam(name) for name in _EVENT_FILTERS if name in names)
+    if "review_below" in names:
+        out.append(_needs_review(pk))
     if "after_at" in names:
         out.append(or_(at < bindparam("after_at"), and_(at == bindparam("after_at"), pk < bindparam("after_pk"))))
     return out
+
+
+def _needs_review(pk: Any) -> ColumnElement[bool]:
+    """Whether the event ``pk`` needs review at the bound ``review_below``: the rules of
+    :func:`anpr.review.review_reasons` (no plate; a plate invalid or under the threshold; a
+    container number failing its check digit), each an indexed lookup by event."""
+    missing, doubtful, box = aliased(PlateReadRow), aliased(PlateReadRow), aliased(ContainerReadRow)
+    below = bindparam("review_below", type_=Float)
+    return or_(
+        ~exists().where(missing.event_pk == pk),
+        exists().where(doubtful.event_pk == pk, or_(doubtful.valid.is_(False), doubtful.confidence < below)),
+        exists().where(box.event_pk == pk, box.check_digit_ok.is_(False)),
+    )
 
 
 def _summary_select(dialect: str, hits: Subquery | None = None) -> Select[*tuple[Any, ...]]:

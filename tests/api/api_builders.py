@@ -106,22 +106,26 @@ def make_event(
     *,
     plate: str | None = PLATE,
     plate_valid: bool = True,
+    plate_confidence: float = 0.993,
     containers: tuple[str, ...] = (),
+    unverified: tuple[str, ...] = (),
     direction: Direction = Direction.IN,
     at: datetime = T0,
     evidence_dir: Path | None = None,
     lane: str = "lane-1",
 ) -> GateEvent:
-    """A pass with one read per field and, given ``evidence_dir``, one real JPEG written there."""
+    """A pass with one read per field and, given ``evidence_dir``, one real JPEG written there;
+    ``unverified`` are container numbers whose check digit fails."""
     images = (write_evidence(evidence_dir, f"{event_id}/0.jpg", at, seed=len(event_id)),) if evidence_dir else ()
     sha = images[0].sha256 if images else None
     p = None
     if plate is not None:
-        read = ObservedRead("plate-front", at, plate, 0.93, plate_valid, BBox(80, 50, 240, 150), sha)
-        p = PlateResult(plate, plate if not plate_valid else _formatted(plate), 0.93, plate_valid, reads=(read,))
+        read = ObservedRead("plate-front", at, plate, plate_confidence, plate_valid, BBox(80, 50, 240, 150), sha)
+        formatted = plate if not plate_valid else _formatted(plate)
+        p = PlateResult(plate, formatted, plate_confidence, plate_valid, reads=(read,))
     boxes = tuple(
-        ContainerResult(c, True, 0.9, "22G1", reads=(ObservedRead("container-side", at, c, 0.9, True, None, None),))
-        for c in containers
+        ContainerResult(c, ok, 0.9, "22G1", reads=(ObservedRead("container-side", at, c, 0.9, ok, None, None),))
+        for c, ok in [(c, True) for c in containers] + [(c, False) for c in unverified]
     )
     return GateEvent(
         event_id=event_id, lane=lane, direction=direction, first_seen=at, last_seen=at + timedelta(seconds=5),

@@ -10,6 +10,7 @@ from api_builders import C1, C2, T0, Keys, declaration, event_json
 from fastapi.testclient import TestClient
 
 from anpr.events import Direction
+from api.config import ApiSettings
 
 API = "/api/v1"
 
@@ -121,3 +122,50 @@ def test_images_of_another_event_or_outside_the_folder_are_not_served(
     (evidence_dir / "a-1/0.jpg").unlink()
     gone = client.get(f"{API}/events/a-1/images/{image_a}", headers=officer)
     assert gone.status_code == 404 and "no longer on disk" in gone.json()["detail"]
+
+
+def test_review_list_and_reasons(client: TestClient, keys: Keys) -> None:
+    passes = {
+        "sure": event_json("sure", containers=(C1,), at=T0),
+        "unsure": event_json("unsure", plate_confidence=0.9, at=T0 + timedelta(minutes=1)),
+        "invalid": event_json("invalid", plate="51C1234", plate_valid=False, at=T0 + timedelta(minutes=2)),
+        "no-plate": event_json("no-plate", plate=None, containers=(C2,), at=T0 + timedelta(minutes=3)),
+        "box": event_json("box", unverified=("MSKU1234560",), at=T0 + timedelta(minutes=4)),
+    }
+    for body in passes.values():
+        assert _post(client, keys, body)[0] == 201
+    officer = keys.headers("officer")
+    listed = client.get(f"{API}/events", params={"needs_review": "true"}, headers=officer)
+    assert listed.status_code == 200, listed.text
+    assert [e["event_id"] for e in listed.json()["items"]] == ["box", "no-plate", "invalid", "unsure"]
+    everything = client.get(f"{API}/events", params={"needs_review": "false"}, headers=officer).json()["items"]
+    assert len(everything) == 5
+    reasons = {
+        event_id: client.get(f"{API}/events/{event_id}", headers=officer).json()["review"] for event_id in passes
+    }
+    assert reasons == {
+        "sure": [],
+        "unsure": ["plate_unsure"],
+        "invalid": ["plate_invalid"],
+        "no-plate": ["no_plate"],
+        "box": ["container_unverified"],
+    }
+    bad = client.get(f"{API}/events", params={"needs_review": "maybe"}, headers=officer)
+    assert bad.status_code == 422 and "needs_review" in bad.text
+
+
+@pytest.mark.parametrize(
+    "api_settings", [ApiSettings(webhooks_enabled=False, migrate_on_start=False, review_below=0.8)]
+)
+def test_review_threshold_is_the_servers_setting(client: TestClient, keys: Keys) -> None:
+    _post(client, keys, event_json("fairly-sure", plate_confidence=0.9))
+    _post(client, keys, event_json("doubtful", plate_confidence=0.7, at=T0 + timedelta(minutes=1)))
+    officer = keys.headers("officer")
+    listed = client.get(f"{API}/events", params={"needs_review": "true"}, headers=officer).json()["items"]
+    assert [e["event_id"] for e in listed] == ["doubtful"]
+    assert client.get(f"{API}/events/fairly-sure", headers=officer).json()["review"] == []
+
+
+def test_review_threshold_setting_is_checked() -> None:
+    with pytest.raises(ValueError, match="review_below"):
+        ApiSettings(review_below=1.5)

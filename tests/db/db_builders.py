@@ -82,7 +82,9 @@ def make_event(
     *,
     plate: str | None = "51C12345",
     plate_valid: bool = True,
+    plate_confidence: float = 0.91,
     trailer: str | None = None,
+    trailer_confidence: float = 0.8,
     containers: tuple[tuple[str, bool], ...] = (),
     direction: Direction = Direction.IN,
     at: datetime = T0,
@@ -108,12 +110,24 @@ def make_event(
     plate_result = None
     if plate is not None:
         plate_result = PlateResult(
-            plate, plate, 0.91, plate_valid, PlateRole.TRUCK, 1, (observed("cam-a", at, plate, plate_valid, link),)
+            plate,
+            plate,
+            plate_confidence,
+            plate_valid,
+            PlateRole.TRUCK,
+            1,
+            (observed("cam-a", at, plate, plate_valid, link),),
         )
     trailer_result = None
     if trailer is not None:
         trailer_result = PlateResult(
-            trailer, trailer, 0.8, True, PlateRole.TRAILER, 2, (observed("cam-b", at, trailer, True, None),)
+            trailer,
+            trailer,
+            trailer_confidence,
+            True,
+            PlateRole.TRAILER,
+            2,
+            (observed("cam-b", at, trailer, True, None),),
         )
     boxes = tuple(
         ContainerResult(number, ok, 0.88, "45G1", reads=(observed("cam-c", at, number, ok, link),))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,8 @@ from db_builders import C1, C2, C3, T0, declaration, make_event
 from sqlalchemy.orm import Session
 
 from anpr.errors import InvalidInputError, NotFoundError
-from anpr.events import Direction
+from anpr.events import Direction, GateEvent
+from anpr.review import review_reasons
 from db.config import DbSettings
 from db.declaration_service import import_declarations
 from db.declarations import parse_json
@@ -272,3 +274,65 @@ def test_a_plate_read_in_both_slots_lists_its_event_once(session: Session, setti
     rest = events_by_plate(session, "51C12345", limit=1, cursor=page.next_cursor)
     assert [s.event_id for s in rest.items] == ["twin"] and rest.next_cursor is None
     assert [s.event_id for s in events_by_plate(session, "51C12345", limit=50).items] == ["next", "twin"]
+
+
+@pytest.fixture
+def doubtful(session: Session, settings: DbSettings) -> dict[str, GateEvent]:
+    """Passes covering every review rule: sure, unsure, invalid, missing plates, trailers, containers."""
+    events = [
+        make_event("sure", plate_confidence=0.995, containers=((C1, True),)),
+        make_event("unsure", plate_confidence=0.95),
+        make_event("borderline", plate_confidence=0.99),
+        make_event("invalid", plate="5IC1234S", plate_valid=False, plate_confidence=0.999),
+        make_event("no-plate", plate=None, containers=((C2, True),)),
+        make_event("trailer-unsure", plate_confidence=0.999, trailer="51R01234", trailer_confidence=0.6),
+        make_event("box-fails", plate_confidence=0.999, containers=((C1, True), ("MSKU1234560", False))),
+        make_event("low", plate="29H67890", plate_confidence=0.3),
+    ]
+    for n, event in enumerate(events):
+        event = replace(event, first_seen=T0 + timedelta(minutes=n), last_seen=T0 + timedelta(minutes=n, seconds=8))
+        store_event(session, event, settings=settings, now=NOW)
+    session.commit()
+    return {e.event_id: e for e in events}
+
+
+@pytest.mark.parametrize("below", [0.0, 0.5, 0.95, 0.99, 0.996, 1.0])
+def test_review_list_holds_exactly_the_events_the_rules_send_to_review(
+    session: Session, doubtful: dict[str, GateEvent], below: float
+) -> None:
+    listed = [s.event_id for s in list_events(session, EventQuery(review_below=below), limit=500).items]
+    expected = {event_id for event_id, event in doubtful.items() if review_reasons(event, below)}
+    assert set(listed) == expected
+    assert len(listed) == len(expected)  # each once, however many of its reads are doubtful
+    for event_id in listed:  # the stored event gives the same reasons as the one sent
+        assert review_reasons(get_event_detail(session, event_id).event, below)
+
+
+def test_review_list_at_the_default_threshold(session: Session, doubtful: dict[str, GateEvent]) -> None:
+    page = list_events(session, EventQuery(review_below=0.99), limit=500)
+    assert [s.event_id for s in page.items] == ["low", "box-fails", "trailer-unsure", "no-plate", "invalid", "unsure"]
+
+
+def test_review_list_combines_with_filters_and_pages(session: Session, doubtful: dict[str, GateEvent]) -> None:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = list_events(session, EventQuery(review_below=0.99), limit=2, cursor=cursor)
+        seen += [s.event_id for s in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == ["low", "box-fails", "trailer-unsure", "no-plate", "invalid", "unsure"]
+    window = EventQuery(review_below=0.99, start=T0 + timedelta(minutes=3), end=T0 + timedelta(minutes=5))
+    assert [s.event_id for s in list_events(session, window).items] == ["trailer-unsure", "no-plate", "invalid"]
+    by_plate = events_by_plate(session, "51C12345", EventQuery(review_below=0.99)).items
+    assert [s.event_id for s in by_plate] == ["box-fails", "trailer-unsure", "unsure"]
+    fuzzy = events_by_plate(session, "51C12345", EventQuery(review_below=0.99), fuzzy=True).items
+    assert [s.event_id for s in fuzzy] == ["box-fails", "trailer-unsure", "invalid", "unsure"]
+    assert [s.event_id for s in container_movements(session, C1, EventQuery(review_below=0.99)).items] == ["box-fails"]
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.01, float("nan")])
+def test_review_threshold_outside_0_to_1_is_refused(bad: float) -> None:
+    with pytest.raises(InvalidInputError, match="review threshold"):
+        EventQuery(review_below=bad)

@@ -54,9 +54,10 @@ def gate_event(
     containers: tuple[str, ...],
     at: datetime,
     direction: Direction = Direction.IN,
+    confidence: float = 0.94,
 ) -> dict[str, Any]:
     image = frame(evidence_dir, f"{event_id}/0.jpg", at)
-    read = ObservedRead("plate-front", at, plate, 0.94, True, BBox(*BOX), image.sha256)
+    read = ObservedRead("plate-front", at, plate, confidence, True, BBox(*BOX), image.sha256)
     boxes = tuple(
         ContainerResult(c, True, 0.9, "22G1", reads=(ObservedRead("container-side", at, c, 0.9, True),))
         for c in containers
@@ -68,7 +69,7 @@ def gate_event(
             direction,
             at,
             at + timedelta(seconds=4),
-            PlateResult(plate, plate, 0.94, True, reads=(read,)),
+            PlateResult(plate, plate, confidence, True, reads=(read,)),
             None,
             boxes,
             (image,),
@@ -106,7 +107,7 @@ def seed(site: Site) -> None:
         assert http.post("/declarations", json=declaration).is_success
         events = [
             gate_event(site.evidence_dir, "lane1-0001", "51C12345", (C1,), T0),
-            gate_event(site.evidence_dir, "lane1-0002", "51C12345", (), T0 + timedelta(hours=3), Direction.OUT),
+            gate_event(site.evidence_dir, "lane1-0002", "51C12345", (), T0 + timedelta(hours=3), Direction.OUT, 0.995),
             gate_event(site.evidence_dir, "lane1-0003", "29H12345", (C2,), T0 + timedelta(hours=1)),
         ]
         for event in events:

@@ -81,6 +81,26 @@ def test_discrepancy_queue_opens_the_event(page: Any, site: Site) -> None:
     page.wait_for_selector("#detail[open] h2:has-text('29H12345')")
 
 
+def test_review_list_holds_the_doubtful_reads_and_says_why(page: Any, site: Site) -> None:
+    sign_in(page, site.keys["officer"])
+    page.click("nav button[data-view=review]")
+    page.wait_for_selector("#review-list li >> nth=1")
+    items = page.locator("#review-list li")
+    # lane1-0002 was read at 0.995 and is trusted; the others at 0.94, under the default 0.99
+    assert [items.nth(i).get_attribute("data-event") for i in range(items.count())] == ["lane1-0003", "lane1-0001"]
+    assert "2 passes to review" in page.inner_text("#review-message")
+    page.click("#review-list li[data-event=lane1-0001]")
+    page.wait_for_selector("#detail[open] p.review")
+    assert "read with low confidence" in page.inner_text("#detail-body p.review")
+    page.click("#detail form button.close")
+    page.click("nav button[data-view=search]")
+    page.fill("#search-text", "51C12345")
+    page.click("#search-form button[type=submit]")
+    page.click("#timeline li[data-event=lane1-0002]")
+    page.wait_for_selector("#detail[open] table.reads")
+    assert page.locator("#detail-body p.review").count() == 0
+
+
 def test_cameras_and_quarterly_report(page: Any, site: Site) -> None:
     sign_in(page, site.keys["officer"])
     page.click("nav button[data-view=cameras]")
