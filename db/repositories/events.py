@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, Subquery, and_, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Float, Select, Subquery, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
 
 from anpr import containers as iso6346
@@ -148,14 +148,20 @@ def _filters(names: frozenset[str], at: Any, pk: Any) -> list[ColumnElement[bool
 def _needs_review(pk: Any) -> ColumnElement[bool]:
     """Whether the event ``pk`` needs review at the bound ``review_below``: the rules of
     :func:`anpr.review.review_reasons` (no plate; a plate invalid or under the threshold; a
-    container number failing its check digit), each an indexed lookup by event."""
-    missing, doubtful, box = aliased(PlateReadRow), aliased(PlateReadRow), aliased(ContainerReadRow)
-    below = bindparam("review_below", type_=Float)
-    return or_(
-        ~exists().where(missing.event_pk == pk),
-        exists().where(doubtful.event_pk == pk, or_(doubtful.valid.is_(False), doubtful.confidence < below)),
-        exists().where(box.event_pk == pk, box.check_digit_ok.is_(False)),
+    container number failing its check digit).
+
+    Written as two correlated scalar subqueries (the lowest plate confidence, an invalid plate or no
+    plate counting as -1; the count of failing container numbers), each an index lookup by event
+    for each event the newest-first scan visits. As EXISTS terms under OR, PostgreSQL hashed
+    every plate read of the database before the first row (about 100 ms per 100,000 events)."""
+    plate, box = aliased(PlateReadRow), aliased(ContainerReadRow)
+    lowest = (
+        select(func.min(case((plate.valid, plate.confidence), else_=-1.0)))
+        .where(plate.event_pk == pk)
+        .scalar_subquery()
     )
+    failing = select(func.count()).where(box.event_pk == pk, box.check_digit_ok.is_(False)).scalar_subquery()
+    return or_(func.coalesce(lowest, -1.0) < bindparam("review_below", type_=Float), failing > 0)
 
 
 def _summary_select(dialect: str, hits: Subquery | None = None) -> Select[*tuple[Any, ...]]:
