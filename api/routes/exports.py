@@ -43,6 +43,7 @@ def export(
     result = build_export(
         session, query, evidence_dir=state.anpr_settings.evidence_dir, actor=audit.actor, now=now,
         max_events=state.settings.export_max_events, lease_minutes=state.db_settings.export_lease_minutes,
+        review_below=state.settings.review_below,
     )  # fmt: skip
     audit.note(events=result.events, files=result.files, problems=len(result.problems))
     name = f"anpr-export-{now.strftime('%Y%m%dT%H%M%SZ')}.zip"

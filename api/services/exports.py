@@ -33,6 +33,7 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 from anpr.errors import InvalidInputError, NotFoundError
+from anpr.review import DEFAULT_REVIEW_BELOW, review_reasons
 from api.services.evidence import evidence_file
 from db.repositories import events as repo
 from db.retention import acquire_export_lease, release_export_lease
@@ -41,7 +42,7 @@ from db.views import EventDetail, EventSummary, Page
 FORMAT = "anpr-export/1"
 CSV_COLUMNS = (
     "event_id", "lane", "direction", "first_seen", "last_seen", "status", "status_reason", "plate",
-    "plate_formatted", "trailer_plate", "containers", "has_valid_read", "images",
+    "plate_formatted", "trailer_plate", "containers", "has_valid_read", "images", "review",
 )  # fmt: skip
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LEASE_MARGIN = timedelta(hours=1)
@@ -152,30 +153,39 @@ def _add_images(writer: _Writer, detail: EventDetail, evidence_dir: Path, proble
     return names
 
 
-def _csv_row(detail: EventDetail, images: list[str]) -> list[str]:
+def _csv_row(detail: EventDetail, images: list[str], review: list[str]) -> list[str]:
     s = detail.summary
     return [
         s.event_id, s.lane, s.direction, s.first_seen.isoformat(), s.last_seen.isoformat(), s.status,
         s.status_reason, s.plate or "", s.plate_formatted or "", s.trailer_plate or "", ";".join(s.containers),
-        "true" if s.has_valid_read else "false", ";".join(images),
+        "true" if s.has_valid_read else "false", ";".join(images), ";".join(review),
     ]  # fmt: skip
 
 
 def write_zip(
-    target: IO[bytes], details: list[EventDetail], evidence_dir: Path, meta: dict[str, Any]
+    target: IO[bytes],
+    details: list[EventDetail],
+    evidence_dir: Path,
+    meta: dict[str, Any],
+    review_below: float = DEFAULT_REVIEW_BELOW,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Write the export of ``details`` into ``target``; returns (files listed, problems)."""
+    """Write the export of ``details`` into ``target``; returns (files listed, problems). Each event
+    carries why it needs an officer's review at ``review_below`` (:mod:`anpr.review`; empty: no need)."""
     problems: list[dict[str, Any]] = []
     table = io.StringIO()
     rows = csv.writer(table, lineterminator="\n")
     rows.writerow(CSV_COLUMNS)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         writer = _Writer(archive)
+        review = {d.summary.id: [str(r) for r in review_reasons(d.event, review_below)] for d in details}
         for detail in details:
-            rows.writerow(_csv_row(detail, _add_images(writer, detail, evidence_dir, problems)))
+            images = _add_images(writer, detail, evidence_dir, problems)
+            rows.writerow(_csv_row(detail, images, review[detail.summary.id]))
         writer.add("events.csv", table.getvalue().encode("utf-8"))
         events = [
-            d.event.to_json() | {"status": d.summary.status, "status_reason": d.summary.status_reason} for d in details
+            d.event.to_json()
+            | {"status": d.summary.status, "status_reason": d.summary.status_reason, "review": review[d.summary.id]}
+            for d in details
         ]
         writer.add("events.json", json.dumps(events, indent=1, ensure_ascii=False).encode("utf-8"))
         manifest = {"format": FORMAT, **meta, "events": len(details), "files": writer.files, "problems": problems}
@@ -192,6 +202,7 @@ def build_export(
     now: datetime,
     max_events: int,
     lease_minutes: int = 60,
+    review_below: float = DEFAULT_REVIEW_BELOW,
 ) -> ExportResult:
     """Lease, select, copy: the zip of every event matching ``query`` (see the module docstring)."""
     lease = acquire_export_lease(
@@ -204,7 +215,7 @@ def build_export(
         meta = {"generated_at": now.isoformat(), "generated_by": actor, "query": query.as_dict()}
         spool: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - the response streams it, then closes it
         try:
-            files, problems = write_zip(spool, details, evidence_dir, meta)
+            files, problems = write_zip(spool, details, evidence_dir, meta, review_below)
         except BaseException:
             spool.close()
             raise

@@ -93,3 +93,21 @@ def test_every_export_and_query_is_audited(client: TestClient, keys: Keys, evide
     export_row = officer_rows[0]
     assert export_row["target"] == f"/api/v1/exports?container={C1}"
     assert export_row["details"]["events"] == 1 and export_row["details"]["role"] == "officer"
+
+
+def test_export_says_which_passes_need_review(client: TestClient, keys: Keys, evidence_dir: Path) -> None:
+    passes = [
+        event_json("sure", at=T0, evidence_dir=evidence_dir),
+        event_json("unsure", plate_confidence=0.6, at=T0 + timedelta(hours=1), evidence_dir=evidence_dir),
+        event_json("box", unverified=("MSKU1234560",), at=T0 + timedelta(hours=2), evidence_dir=evidence_dir),
+    ]
+    for body in passes:
+        assert client.post(f"{API}/events", json=body, headers=keys.headers("integration")).status_code == 201
+    answer = client.get(f"{API}/exports", headers=keys.headers("officer"))
+    assert answer.status_code == 200, answer.text
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        rows = {r["event_id"]: r["review"] for r in csv.DictReader(io.StringIO(archive.read("events.csv").decode()))}
+        events = {e["event_id"]: e["review"] for e in json.loads(archive.read("events.json"))}
+    assert rows == {"sure": "", "unsure": "plate_unsure", "box": "container_unverified"}
+    assert events == {"sure": [], "unsure": ["plate_unsure"], "box": ["container_unverified"]}
+    assert verify_zip(answer.content) == []
