@@ -6,6 +6,8 @@ glance") 80% of the reads of the labelled plates came at 0.99 or more and 93.6% 
 while reads under 0.99 were right 20-57% of the time. A site that has officers confirm the reads
 under a threshold checks those and trusts the rest; this module says which events those are and why.
 
+An officer's look at such a pass is a :class:`ReviewVerdict` (stored by :mod:`db.review_service`).
+
 Pure: it reads a :class:`~anpr.events.GateEvent` and a threshold, nothing else. The same rules run as
 SQL in :mod:`db.repositories.events` (``EventQuery.review_below``) so a list can be filtered in the
 database; a test holds the two to the same answer on stored events.
@@ -19,6 +21,17 @@ from anpr.events import GateEvent
 
 DEFAULT_REVIEW_BELOW = 0.99
 """Plate reads under this confidence go to review by default (see the module docstring)."""
+
+
+class ReviewVerdict(StrEnum):
+    """What an officer found when looking at a pass's reads against its evidence."""
+
+    CONFIRMED = "confirmed"
+    """The reads are right as stored."""
+    CORRECTED = "corrected"
+    """The truck's plate is another: the officer's reading stands in for the cameras' from then on."""
+    ILLEGIBLE = "illegible"
+    """The evidence does not show the plate or number well enough to tell."""
 
 
 class ReviewReason(StrEnum):

@@ -2,7 +2,7 @@
 
 | role        | may                              |
 | ----------- | -------------------------------- |
-| officer     | read, export                     |
+| officer     | read, export, review             |
 | operator    | cameras, declarations            |
 | integration | declarations, events, webhooks   |
 | admin       | everything                       |
@@ -27,6 +27,8 @@ class Permission(StrEnum):
     READ = "read"
     """Search events, vehicles, containers, declarations, discrepancies, camera health and reports."""
     EXPORT = "export"
+    REVIEW = "review"
+    """Record a look at a pass's reads: confirm them, correct the truck's plate, or mark them illegible."""
     CAMERAS = "cameras"
     DECLARATIONS = "declarations"
     EVENTS = "events"
@@ -37,7 +39,7 @@ class Permission(StrEnum):
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.OFFICER: frozenset({Permission.READ, Permission.EXPORT}),
+    Role.OFFICER: frozenset({Permission.READ, Permission.EXPORT, Permission.REVIEW}),
     Role.OPERATOR: frozenset({Permission.CAMERAS, Permission.DECLARATIONS}),
     Role.INTEGRATION: frozenset({Permission.DECLARATIONS, Permission.EVENTS, Permission.WEBHOOKS}),
     Role.ADMIN: frozenset(Permission),

@@ -7,6 +7,7 @@
 * :mod:`db.declarations` (parsing, :mod:`db.type_codes`) and :mod:`db.declaration_service`
   (storing, amendments) - declaration import.
 * :mod:`db.crosscheck` (pure rules), :mod:`db.candidates` (lookups), :mod:`db.checks` (service).
+* :mod:`db.review_service` - officers' looks at passes whose reads need one (:mod:`anpr.review`).
 * :mod:`db.repositories` - queries for the API; :mod:`db.views` - the records they return.
 * :mod:`db.retention` - evidence purge and export leases; :mod:`db.crypto` - stored secrets.
 * :mod:`db.cli` - the ``anpr db`` and ``anpr retention`` commands.

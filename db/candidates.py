@@ -27,6 +27,7 @@ from db.models import (
     DeclarationContainerRow,
     DeclarationPlateRow,
     DeclarationRow,
+    EventReviewRow,
     GateEventRow,
     PlateReadRow,
 )
@@ -34,8 +35,24 @@ from db.plate_keys import lookup_keys
 from db.sql import one_of, rows_for_keys
 
 
+def _as_reviewed(plates: tuple[PlateFact, ...], corrected: tuple[str, bool] | None) -> tuple[PlateFact, ...]:
+    """``plates`` with the truck's plate replaced by an officer's correction (the latest review's,
+    when it is one): the officer read the evidence, so the check goes by their plate."""
+    if corrected is None:
+        return plates
+    text, valid = corrected
+    return (PlateFact(text, valid, "plate"), *(p for p in plates if p.field != "plate"))
+
+
+def latest_correction(reviews: Sequence[EventReviewRow]) -> tuple[str, bool] | None:
+    """The plate of the latest review when that review is a correction (reviews oldest first)."""
+    if not reviews or reviews[-1].plate_text is None:
+        return None
+    return reviews[-1].plate_text, bool(reviews[-1].plate_valid)
+
+
 def event_facts(row: GateEventRow) -> EventFacts:
-    plates = tuple(PlateFact(p.text, p.valid, p.slot) for p in row.plates)
+    plates = _as_reviewed(tuple(PlateFact(p.text, p.valid, p.slot) for p in row.plates), latest_correction(row.reviews))
     containers = tuple(ContainerFact(c.number, c.check_digit_ok, f"containers[{c.position}]") for c in row.containers)
     return EventFacts(row.event_id, row.direction, row.first_seen, plates, containers)
 
@@ -116,6 +133,13 @@ def _statements(dialect: str) -> dict[str, Any]:
             one_of(ContainerReadRow.number, "values", dialect),
             ContainerReadRow.seen_at.between(bindparam("lo"), bindparam("hi")),
         ),
+        "event_reviews": select(EventReviewRow.event_pk, EventReviewRow.plate_text, EventReviewRow.plate_valid)
+        .where(one_of(EventReviewRow.event_pk, "ids", dialect))
+        .order_by(EventReviewRow.event_pk, EventReviewRow.reviewed_at, EventReviewRow.id),
+        "reviewed_by_plate_key": select(EventReviewRow.event_pk).where(
+            EventReviewRow.plate_folded.in_(select(plates_under("values", dialect).c.key)),
+            EventReviewRow.seen_at.between(bindparam("lo"), bindparam("hi")),
+        ),
         "events_by_plate_key": rows_for_keys(
             select(PlateReadRow.event_pk).where(PlateReadRow.seen_at.between(bindparam("lo"), bindparam("hi"))),
             PlateReadRow.folded,
@@ -175,9 +199,9 @@ def candidate_event_pks(
             session.scalars(_sql(session)["events_by_container"], {"values": sorted(numbers), "lo": lo, "hi": hi})
         )
     if keys:
-        found |= set(
-            session.scalars(_sql(session)["events_by_plate_key"], {"values": sorted(keys), "lo": lo, "hi": hi})
-        )
+        params = {"values": sorted(keys), "lo": lo, "hi": hi}
+        found |= set(session.scalars(_sql(session)["events_by_plate_key"], params))
+        found |= set(session.scalars(_sql(session)["reviewed_by_plate_key"], params))  # officers' corrections
     return found
 
 
@@ -192,8 +216,17 @@ def stored_facts(session: Session, pks: Iterable[int]) -> list[EventFacts]:
     containers: dict[int, list[ContainerFact]] = {}
     for pk, number, ok, position in session.execute(sql["event_containers"], wanted):
         containers.setdefault(pk, []).append(ContainerFact(number, ok, f"containers[{position}]"))
+    corrected: dict[int, tuple[str, bool] | None] = {}
+    for pk, text, valid in session.execute(sql["event_reviews"], wanted):  # oldest first: the last one counts
+        corrected[pk] = (text, bool(valid)) if text is not None else None
     return [
-        EventFacts(event_id, direction, at, tuple(plates.get(pk, ())), tuple(containers.get(pk, ())))
+        EventFacts(
+            event_id,
+            direction,
+            at,
+            _as_reviewed(tuple(plates.get(pk, ())), corrected.get(pk)),
+            tuple(containers.get(pk, ())),
+        )
         for pk, event_id, direction, at in session.execute(sql["event_heads"], wanted)
     ]
 

@@ -109,7 +109,11 @@ def recheck_event(session: Session, event_pk: int, settings: DbSettings, now: da
         GateEventRow,
         event_pk,
         populate_existing=True,
-        options=[selectinload(GateEventRow.plates), selectinload(GateEventRow.containers)],
+        options=[
+            selectinload(GateEventRow.plates),
+            selectinload(GateEventRow.containers),
+            selectinload(GateEventRow.reviews),
+        ],
     )
     if row is None:
         raise NotFoundError(f"no event with row id {event_pk}")

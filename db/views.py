@@ -29,6 +29,7 @@ from anpr.types import BBox, Orientation
 from db.models import (
     CrosscheckResultRow,
     DeclarationRow,
+    EventReviewRow,
     EvidenceRow,
     GateEventRow,
     ObservationRow,
@@ -113,12 +114,29 @@ class FindingView:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewView:
+    """An officer's look at a pass; ``plate``/``plate_formatted`` only for a correction."""
+
+    id: int
+    event_id: str
+    reviewed_at: datetime
+    reviewer: str
+    verdict: str
+    plate: str | None
+    plate_formatted: str | None
+    plate_valid: bool | None
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class EventDetail:
     summary: EventSummary
     event: GateEvent
     evidence: tuple[EvidenceView, ...]
     findings: tuple[FindingView, ...]
     checked_at: datetime | None
+    reviews: tuple[ReviewView, ...] = ()
+    """Oldest first; the last one counts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +224,20 @@ def evidence_view(row: EvidenceRow, event_id: str) -> EvidenceView:
         width=row.width,
         height=row.height,
         boxes=tuple(b for b in (_box(x) for x in row.boxes) if b is not None),
+    )
+
+
+def review_view(row: EventReviewRow, event_id: str) -> ReviewView:
+    return ReviewView(
+        id=row.id,
+        event_id=event_id,
+        reviewed_at=row.reviewed_at,
+        reviewer=row.reviewer,
+        verdict=row.verdict,
+        plate=row.plate_text,
+        plate_formatted=row.plate_formatted,
+        plate_valid=row.plate_valid,
+        note=row.note,
     )
 
 

@@ -12,14 +12,16 @@ from anpr.event_json import event_from_json
 from api.deps import AuditNote, Paging, SessionDep, State, Window, require
 from api.roles import Permission
 from api.schemas.common import ERRORS, PageOut
-from api.schemas.events import EventDetailOut, EventSummaryOut, StoredEventOut
+from api.schemas.events import EventDetailOut, EventSummaryOut, ReviewIn, ReviewOut, StoredEventOut
 from api.services.evidence import evidence_file
 from db.repositories import events as repo
+from db.review_service import record_review
 from db.services import store_event
 
 router = APIRouter(prefix="/events", tags=["events"], responses=ERRORS)
 Reader = Annotated[AuditNote, Depends(require(Permission.READ))]
 Ingester = Annotated[AuditNote, Depends(require(Permission.EVENTS))]
+Reviewer = Annotated[AuditNote, Depends(require(Permission.REVIEW))]
 EVENT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 EventId = Annotated[str, Path(pattern=EVENT_ID, description="The event's id (1-128 of A-Z a-z 0-9 . _ : -).")]
 
@@ -120,3 +122,17 @@ def post_event(
         response.status_code = 200
     audit.note(event_id=stored.event_id, created=stored.created, status=stored.status.value)
     return StoredEventOut(id=stored.id, event_id=stored.event_id, status=stored.status.value, created=stored.created)
+
+
+@router.post("/{event_id}/reviews", response_model=ReviewOut, status_code=201)
+def post_review(event_id: EventId, body: ReviewIn, session: SessionDep, state: State, audit: Reviewer) -> ReviewOut:
+    """Record an officer's look at the event's reads against its evidence. The event leaves the
+    review list; a correction stands in for the cameras' truck plate from now on (the cross-check
+    runs again at once, and searches find the event by the corrected plate). The stored reads never
+    change: every look is kept, and the latest counts."""
+    review = record_review(
+        session, event_id, body.verdict, reviewer=audit.actor, plate=body.plate, note=body.note,
+        settings=state.db_settings,
+    )  # fmt: skip
+    audit.note(verdict=review.verdict, plate=review.plate)
+    return ReviewOut.of(review)

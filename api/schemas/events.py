@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from anpr.review import DEFAULT_REVIEW_BELOW, review_reasons
 from api.config import API_PREFIX as API
 from api.schemas.common import FromData
-from db.views import EventDetail, EventSummary, EvidenceView, FindingView
+from db.views import EventDetail, EventSummary, EvidenceView, FindingView, ReviewView
 
 
 class EventSummaryOut(FromData):
@@ -72,6 +72,33 @@ class FindingOut(FromData):
         return cls.model_validate(f)
 
 
+class ReviewIn(BaseModel):
+    verdict: Literal["confirmed", "corrected", "illegible"] = Field(
+        description="confirmed: the reads are right; corrected: the truck's plate is `plate`; illegible: the "
+        "evidence does not show it."
+    )
+    plate: str | None = Field(
+        None, max_length=64, description="The plate as the officer reads it (any spelling); only with corrected."
+    )
+    note: str = Field("", max_length=2000, description="Why, for the record.")
+
+
+class ReviewOut(FromData):
+    id: int
+    event_id: str
+    reviewed_at: datetime
+    reviewer: str = Field(description="The API key's name of the officer who looked.")
+    verdict: str
+    plate: str | None
+    plate_formatted: str | None
+    plate_valid: bool | None = Field(description="Whether the corrected plate follows the plate rules.")
+    note: str
+
+    @classmethod
+    def of(cls, r: ReviewView) -> ReviewOut:
+        return cls.model_validate(r)
+
+
 class EventDetailOut(BaseModel):
     summary: EventSummaryOut
     event: dict[str, Any] = Field(description="The gate event in the pipeline's JSON form, with every read.")
@@ -79,8 +106,13 @@ class EventDetailOut(BaseModel):
     findings: list[FindingOut] = Field(description="Why the cross-check gave its status: rule, fields, reason.")
     checked_at: datetime | None
     review: list[str] = Field(
-        description="Why an officer should look at this event (empty: no need): no_plate, plate_invalid, "
-        "plate_unsure (a plate read under the server's review threshold), container_unverified."
+        description="Why an officer should look at this event's reads (empty: no need): no_plate, plate_invalid, "
+        "plate_unsure (a plate read under the server's review threshold), container_unverified. It describes "
+        "the cameras' reads and stays after a review; `reviews` says who looked."
+    )
+    reviews: list[ReviewOut] = Field(
+        description="Officers' looks at this event, oldest first; the last counts (a correction stands in for "
+        "the cameras' truck plate in the cross-check and in searches)."
     )
 
     @classmethod
@@ -89,6 +121,7 @@ class EventDetailOut(BaseModel):
             summary=EventSummaryOut.of(d.summary), event=d.event.to_json(),
             evidence=[EvidenceOut.of(e) for e in d.evidence], findings=[FindingOut.of(f) for f in d.findings],
             checked_at=d.checked_at, review=[str(r) for r in review_reasons(d.event, review_below)],
+            reviews=[ReviewOut.of(r) for r in d.reviews],
         )  # fmt: skip
 
 

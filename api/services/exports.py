@@ -43,6 +43,7 @@ FORMAT = "anpr-export/1"
 CSV_COLUMNS = (
     "event_id", "lane", "direction", "first_seen", "last_seen", "status", "status_reason", "plate",
     "plate_formatted", "trailer_plate", "containers", "has_valid_read", "images", "review",
+    "officer_review",
 )  # fmt: skip
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LEASE_MARGIN = timedelta(hours=1)
@@ -153,12 +154,28 @@ def _add_images(writer: _Writer, detail: EventDetail, evidence_dir: Path, proble
     return names
 
 
+def _latest_review(detail: EventDetail) -> str:
+    """The look that counts, as one cell: ``corrected 51C-123.45``, ``confirmed``, or empty."""
+    if not detail.reviews:
+        return ""
+    last = detail.reviews[-1]
+    return f"{last.verdict} {last.plate_formatted}" if last.plate_formatted else last.verdict
+
+
+def _review_json(detail: EventDetail) -> list[dict[str, Any]]:
+    return [
+        {"reviewed_at": r.reviewed_at.isoformat(), "reviewer": r.reviewer, "verdict": r.verdict, "plate": r.plate,
+         "plate_formatted": r.plate_formatted, "note": r.note}
+        for r in detail.reviews
+    ]  # fmt: skip
+
+
 def _csv_row(detail: EventDetail, images: list[str], review: list[str]) -> list[str]:
     s = detail.summary
     return [
         s.event_id, s.lane, s.direction, s.first_seen.isoformat(), s.last_seen.isoformat(), s.status,
         s.status_reason, s.plate or "", s.plate_formatted or "", s.trailer_plate or "", ";".join(s.containers),
-        "true" if s.has_valid_read else "false", ";".join(images), ";".join(review),
+        "true" if s.has_valid_read else "false", ";".join(images), ";".join(review), _latest_review(detail),
     ]  # fmt: skip
 
 
@@ -184,7 +201,12 @@ def write_zip(
         writer.add("events.csv", table.getvalue().encode("utf-8"))
         events = [
             d.event.to_json()
-            | {"status": d.summary.status, "status_reason": d.summary.status_reason, "review": review[d.summary.id]}
+            | {
+                "status": d.summary.status,
+                "status_reason": d.summary.status_reason,
+                "review": review[d.summary.id],
+                "officer_reviews": _review_json(d),
+            }
             for d in details
         ]
         writer.add("events.json", json.dumps(events, indent=1, ensure_ascii=False).encode("utf-8"))

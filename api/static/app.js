@@ -209,15 +209,46 @@ async function openEvent(eventId) {
     body.replaceChildren(
       el("h2", {}, `${s.plate_formatted || s.plate || "no plate"} - ${s.direction} - ${time(s.first_seen)}`),
       el("p", {}, badge(s.status), " ", s.status_reason, el("br"), `event ${s.event_id}, lane ${s.lane}, checked ${time(d.checked_at)}`),
-      d.review.length ? el("p", { class: "review" }, el("span", { class: "bad" }, "Needs review: "),
+      d.review.length && !d.reviews.length ? el("p", { class: "review" }, el("span", { class: "bad" }, "Needs review: "),
         d.review.map((r) => REVIEW_REASONS[r] || r).join("; "), ". Check the reads against the evidence.") : null,
       el("h3", {}, "Evidence"),
       el("div", { class: "thumbs" }, d.evidence.length ? d.evidence.map((e) => evidenceCanvas(e, e.kind === "crop" ? 300 : 520)) : "no images kept"),
       el("h3", {}, "Reads"), readsTable(d.event),
-      el("h3", {}, "Cross-check"), d.findings.length ? findingsList(d.findings) : el("p", {}, "not checked yet"));
+      el("h3", {}, "Cross-check"), d.findings.length ? findingsList(d.findings) : el("p", {}, "not checked yet"),
+      el("h3", {}, "Officer review"), reviewsList(d.reviews), reviewForm(eventId));
   } catch (error) {
     body.replaceChildren(el("p", { class: "error" }, error.message));
   }
+}
+
+function reviewsList(reviews) {
+  if (!reviews.length) return el("p", { class: "hint" }, "Not reviewed.");
+  return el("ul", { class: "reviews" }, reviews.map((r) => el("li", { class: "review-entry" },
+    `${time(r.reviewed_at)} ${r.reviewer}: ${r.verdict}`, r.plate ? ` to ${r.plate_formatted || r.plate}` : "",
+    r.note ? ` - ${r.note}` : "")));
+}
+
+function reviewForm(eventId) {
+  const plate = el("input", { id: "review-plate", placeholder: "plate as you read it", "aria-label": "Corrected plate" });
+  const note = el("input", { id: "review-note", placeholder: "note (optional)", "aria-label": "Note", maxlength: "2000" });
+  const message = el("p", { id: "review-error", class: "error", role: "alert" });
+  const send = async (verdict) => {
+    const body = { verdict, note: note.value.trim() };
+    if (verdict === "corrected") body.plate = plate.value.trim();
+    try {
+      await api(`/events/${encodeURIComponent(eventId)}/reviews`, { method: "POST", body: JSON.stringify(body),
+        headers: { "Content-Type": "application/json" } });
+      await openEvent(eventId);
+      if (!$("view-review").hidden) loadReview(true);
+    } catch (error) {
+      message.textContent = error.message;
+    }
+  };
+  return el("div", { class: "card row review-form" },
+    el("button", { type: "button", "data-verdict": "confirmed", onclick: () => send("confirmed") }, "Reads are right"),
+    plate, el("button", { type: "button", "data-verdict": "corrected", onclick: () => send("corrected") }, "Correct plate"),
+    el("button", { type: "button", "data-verdict": "illegible", onclick: () => send("illegible") }, "Illegible"),
+    note, message);
 }
 
 async function openDeclaration(number) {

@@ -19,6 +19,7 @@ from db.models.declarations import (
 )
 from db.models.events import (
     ContainerReadRow,
+    EventReviewRow,
     EvidenceRow,
     GateEventRow,
     ObservationRow,
@@ -38,6 +39,7 @@ __all__ = [
     "DeclarationContainerRow",
     "DeclarationPlateRow",
     "DeclarationRow",
+    "EventReviewRow",
     "EvidenceRow",
     "ExportLeaseRow",
     "GateEventRow",

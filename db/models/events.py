@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from db.models.base import Base, BigId, utcnow
 
 DIRECTIONS = "('in', 'out', 'unknown')"
+VERDICTS = "('confirmed', 'corrected', 'illegible')"
 EVENT_STATUSES = "('unchecked', 'matched', 'plate_mismatch', 'undeclared', 'unreadable')"
 
 
@@ -70,6 +71,9 @@ class GateEventRow(Base):
     )
     evidence: Mapped[list[EvidenceRow]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="EvidenceRow.position"
+    )
+    reviews: Mapped[list[EventReviewRow]] = relationship(
+        cascade="all, delete-orphan", order_by="(EventReviewRow.reviewed_at, EventReviewRow.id)"
     )
 
 
@@ -201,3 +205,30 @@ class PlateKeyRow(Base):
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     folded: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class EventReviewRow(Base):
+    """An officer's look at a pass (:mod:`anpr.review`): the reads ``confirmed`` against the evidence,
+    the truck's plate ``corrected`` to ``plate_text``, or the evidence ``illegible``. Rows are only
+    added (the stored reads never change); the latest is the one that counts. ``seen_at`` copies the
+    pass's first_seen, so a corrected plate is searched on the same time index as the reads."""
+
+    __tablename__ = "event_reviews"
+    __table_args__ = (
+        CheckConstraint(f"verdict IN {VERDICTS}", name="verdict"),
+        CheckConstraint("(verdict = 'corrected') = (plate_text IS NOT NULL)", name="plate"),
+        Index("ix_event_reviews_event_pk_reviewed_at", "event_pk", "reviewed_at"),
+        Index("ix_event_reviews_plate_text_seen_at", "plate_text", "seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_pk: Mapped[int] = mapped_column(ForeignKey("gate_events.id", ondelete="CASCADE"))
+    reviewed_at: Mapped[datetime]
+    reviewer: Mapped[str] = mapped_column(String(128))
+    verdict: Mapped[str] = mapped_column(String(16))
+    plate_text: Mapped[str | None] = mapped_column(String(32))
+    plate_folded: Mapped[str | None] = mapped_column(String(32))
+    plate_formatted: Mapped[str | None] = mapped_column(String(64))
+    plate_valid: Mapped[bool | None] = mapped_column(Boolean)
+    seen_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -29,7 +29,14 @@ from db import direct
 from db.crosscheck import EventStatus
 from db.direct import Db, connection_of
 from db.fuzzy_index import plates_under
-from db.models import ContainerReadRow, CrosscheckResultRow, EvidenceRow, GateEventRow, PlateReadRow
+from db.models import (
+    ContainerReadRow,
+    CrosscheckResultRow,
+    EventReviewRow,
+    EvidenceRow,
+    GateEventRow,
+    PlateReadRow,
+)
 from db.plate_keys import lookup_keys
 from db.sql import one_of, rows_for_keys
 from db.views import (
@@ -42,6 +49,7 @@ from db.views import (
     evidence_view,
     finding_view,
     gate_event,
+    review_view,
     summary,
 )
 
@@ -60,7 +68,7 @@ class EventQuery:
     lane: str | None = None
     review_below: float | None = None
     """Only the events an officer should review at this plate-confidence threshold
-    (:func:`anpr.review.review_reasons`, the same rules as SQL)."""
+    (:func:`anpr.review.review_reasons`, the same rules as SQL) and no officer has reviewed yet."""
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):
@@ -148,7 +156,7 @@ def _filters(names: frozenset[str], at: Any, pk: Any) -> list[ColumnElement[bool
 def _needs_review(pk: Any) -> ColumnElement[bool]:
     """Whether the event ``pk`` needs review at the bound ``review_below``: the rules of
     :func:`anpr.review.review_reasons` (no plate; a plate invalid or under the threshold; a
-    container number failing its check digit).
+    container number failing its check digit), and no officer has looked at it yet.
 
     Written as two correlated scalar subqueries (the lowest plate confidence, an invalid plate or no
     plate counting as -1; the count of failing container numbers), each an index lookup by event
@@ -161,7 +169,10 @@ def _needs_review(pk: Any) -> ColumnElement[bool]:
         .scalar_subquery()
     )
     failing = select(func.count()).where(box.event_pk == pk, box.check_digit_ok.is_(False)).scalar_subquery()
-    return or_(func.coalesce(lowest, -1.0) < bindparam("review_below", type_=Float), failing > 0)
+    look = aliased(EventReviewRow)
+    looks = select(func.count()).where(look.event_pk == pk).scalar_subquery()
+    doubtful = or_(func.coalesce(lowest, -1.0) < bindparam("review_below", type_=Float), failing > 0)
+    return and_(doubtful, looks == 0)
 
 
 def _summary_select(dialect: str, hits: Subquery | None = None) -> Select[*tuple[Any, ...]]:
@@ -285,6 +296,7 @@ def list_events(
 _READS = {
     "plate": (PlateReadRow.event_pk, PlateReadRow.seen_at, PlateReadRow.text),
     "container": (ContainerReadRow.event_pk, ContainerReadRow.seen_at, ContainerReadRow.number),
+    "reviewed": (EventReviewRow.event_pk, EventReviewRow.seen_at, EventReviewRow.plate_text),
 }
 
 
@@ -308,7 +320,7 @@ def _read_scan(kind: str, names: frozenset[str]) -> Select[int, datetime]:
 def _read_page(db: Db, kind: str, key: str, query: EventQuery, cursor: str | None, limit: int) -> Page[EventSummary]:
     """A page of the events with a ``kind`` read equal to ``key``, newest first."""
     params = _bound(query, cursor, key=key, limit=limit + 2)  # + 1 for the cursor, + 1 for a repeated event
-    match: Match = (0.0, key) if kind == "plate" else NO_MATCH
+    match: Match = (0.0, key) if kind in ("plate", "reviewed") else NO_MATCH
     found = _scanned(db, _read_scan(kind, _filter_names(params)), params, match)
     return _page(found[: limit + 1], limit)
 
@@ -335,11 +347,61 @@ def events_by_plate(
     (at most 1.5) of the query; each summary carries its ``distance`` and ``matched_plate``."""
     query, limit, norm = query or EventQuery(), check_limit(limit), normalize_plate(plate)
     if not fuzzy:
-        return _read_page(db, "plate", norm, query, cursor, limit)
+        read = _read_page(db, "plate", norm, query, cursor, limit)
+        corrected = _read_page(db, "reviewed", norm, query, cursor, limit)
+        return _merged(read, corrected, limit)
     if not 0 <= threshold <= 1.5:
         raise InvalidInputError("fuzzy threshold must be in [0, 1.5]")
     found = _fuzzy_hits(db, norm, threshold, query, cursor, limit)
-    return _page(_summaries(db, list(found), found), limit)
+    for pk, hit in _reviewed_fuzzy_hits(db, norm, threshold, query, cursor, limit).items():
+        if pk not in found or hit[0] < found[pk][0]:
+            found[pk] = hit
+    newest = sorted(_summaries(db, list(found), found), key=lambda s: (s.first_seen, s.id), reverse=True)
+    return _page(newest[: limit + 1], limit)
+
+
+def _merged(first: Page[EventSummary], second: Page[EventSummary], limit: int) -> Page[EventSummary]:
+    """Two newest-first pages of one search as one: each event once (its first page's summary), the
+    cursor after the last one shown whenever either page had more."""
+    seen: dict[int, EventSummary] = {s.id: s for s in second.items}
+    seen.update({s.id: s for s in first.items})
+    items = sorted(seen.values(), key=lambda s: (s.first_seen, s.id), reverse=True)
+    if len(items) <= limit and first.next_cursor is None and second.next_cursor is None:
+        return Page(items)
+    shown = items[:limit]
+    return Page(shown, encode_cursor(shown[-1].first_seen, shown[-1].id))
+
+
+@lru_cache(maxsize=64)
+def _reviewed_fuzzy_scan(dialect: str, names: frozenset[str]) -> Select[*tuple[Any, ...]]:
+    """Officers' corrected plates whose folded text is stored under one of ``keys`` (bound), with the
+    filters ``names``, newest first, at most ``limit`` (bound)."""
+    under = select(plates_under("keys", dialect).c.key)
+    return (
+        _by_read(EventReviewRow.event_pk, EventReviewRow.seen_at, names)
+        .with_only_columns(EventReviewRow.event_pk, EventReviewRow.seen_at, EventReviewRow.plate_text)
+        .where(EventReviewRow.plate_folded.in_(under))
+        .limit(bindparam("limit"))
+    )
+
+
+def _reviewed_fuzzy_hits(
+    db: Db, norm: str, threshold: float, query: EventQuery, cursor: str | None, limit: int
+) -> dict[int, tuple[float, str]]:
+    """Up to ``limit + 1`` events, newest first, with an officer's corrected plate within
+    ``threshold`` of ``norm`` (corrections are few: one bounded scan, no per-key quota)."""
+    connection = connection_of(db)
+    params = _bound(query, cursor, keys=sorted(lookup_keys(norm, threshold)), limit=4 * (limit + 1))
+    found: dict[int, tuple[float, str]] = {}
+    for pk, _at, text in direct.rows(
+        connection, _reviewed_fuzzy_scan(connection.dialect.name, _filter_names(params)), params
+    ):
+        d = confusion_distance(norm, text)
+        if d <= threshold and (pk not in found or d < found[pk][0]):
+            found[pk] = (d, text)
+            if len(found) > limit:
+                break
+    return found
 
 
 def _fuzzy_hits(
@@ -413,6 +475,7 @@ def _detail(session: Session, row: GateEventRow) -> EventDetail:
         evidence=tuple(evidence_view(e, row.event_id) for e in row.evidence),
         findings=tuple(finding_view(f) for f in findings),
         checked_at=row.checked_at,
+        reviews=tuple(review_view(r, row.event_id) for r in row.reviews),
     )
 
 
@@ -421,6 +484,7 @@ _FULL = (
     selectinload(GateEventRow.containers),
     selectinload(GateEventRow.observations),
     selectinload(GateEventRow.evidence),
+    selectinload(GateEventRow.reviews),
 )
 
 

@@ -169,3 +169,58 @@ def test_review_threshold_is_the_servers_setting(client: TestClient, keys: Keys)
 def test_review_threshold_setting_is_checked() -> None:
     with pytest.raises(ValueError, match="review_below"):
         ApiSettings(review_below=1.5)
+
+
+def test_an_officer_reviews_a_pass(client: TestClient, keys: Keys) -> None:
+    assert client.post(f"{API}/declarations", json=declaration(), headers=keys.headers("integration")).is_success
+    _post(client, keys, event_json("e", plate="29H12345", plate_confidence=0.8, containers=(C1,)))
+    officer = keys.headers("officer")
+    assert client.get(f"{API}/events/e", headers=officer).json()["summary"]["status"] == "plate_mismatch"
+    body = {"verdict": "corrected", "plate": "51C-123.45", "note": "read from the crop"}
+    answer = client.post(f"{API}/events/e/reviews", json=body, headers=officer)
+    assert answer.status_code == 201, answer.text
+    look = answer.json()
+    assert (look["verdict"], look["plate"], look["plate_formatted"], look["plate_valid"]) == (
+        "corrected",
+        "51C12345",
+        "51C-123.45",
+        True,
+    )
+    assert look["reviewer"].startswith("key:")  # the officer's API key: who looked is on record
+    detail = client.get(f"{API}/events/e", headers=officer).json()
+    assert detail["summary"]["status"] == "matched"
+    assert detail["event"]["plate"]["text"] == "29H12345"  # the cameras' read is kept
+    assert detail["review"] == ["plate_unsure"] and [r["verdict"] for r in detail["reviews"]] == ["corrected"]
+    assert client.get(f"{API}/events", params={"needs_review": "true"}, headers=officer).json()["items"] == []
+    found = client.get(f"{API}/vehicles/51C-123.45/entries", headers=officer).json()["items"]
+    assert [e["event_id"] for e in found] == ["e"]
+    audit = client.get(f"{API}/audit", headers=keys.headers("admin")).json()["items"]
+    assert any(
+        a["action"].endswith("/events/{event_id}/reviews") and a["details"].get("verdict") == "corrected" for a in audit
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        ({"verdict": "approved"}, 422, "verdict"),
+        ({"verdict": "corrected"}, 422, "needs the plate"),
+        ({"verdict": "confirmed", "plate": "51C12345"}, 422, "only a correction"),
+        ({"verdict": "corrected", "plate": "5?"}, 422, "not a plate"),
+        ({"verdict": "illegible", "note": "x" * 2001}, 422, "note"),
+    ],
+)
+def test_bad_reviews_are_refused_and_store_nothing(
+    client: TestClient, keys: Keys, body: dict[str, object], status: int, reason: str
+) -> None:
+    _post(client, keys, event_json("e", plate_confidence=0.8))
+    officer = keys.headers("officer")
+    answer = client.post(f"{API}/events/e/reviews", json=body, headers=officer)
+    assert answer.status_code == status and reason in answer.text, answer.text
+    assert client.get(f"{API}/events/e", headers=officer).json()["reviews"] == []
+    assert [
+        e["event_id"]
+        for e in client.get(f"{API}/events", params={"needs_review": "true"}, headers=officer).json()["items"]
+    ] == ["e"]
+    missing = client.post(f"{API}/events/nope/reviews", json={"verdict": "confirmed"}, headers=officer)
+    assert missing.status_code == 404 and "no event" in missing.text

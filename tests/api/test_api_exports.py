@@ -103,11 +103,29 @@ def test_export_says_which_passes_need_review(client: TestClient, keys: Keys, ev
     ]
     for body in passes:
         assert client.post(f"{API}/events", json=body, headers=keys.headers("integration")).status_code == 201
+    look = {"verdict": "corrected", "plate": "51C-123.46", "note": "dirt on the 5"}
+    assert client.post(f"{API}/events/unsure/reviews", json=look, headers=keys.headers("officer")).status_code == 201
     answer = client.get(f"{API}/exports", headers=keys.headers("officer"))
     assert answer.status_code == 200, answer.text
     with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
-        rows = {r["event_id"]: r["review"] for r in csv.DictReader(io.StringIO(archive.read("events.csv").decode()))}
-        events = {e["event_id"]: e["review"] for e in json.loads(archive.read("events.json"))}
-    assert rows == {"sure": "", "unsure": "plate_unsure", "box": "container_unverified"}
-    assert events == {"sure": [], "unsure": ["plate_unsure"], "box": ["container_unverified"]}
+        table = list(csv.DictReader(io.StringIO(archive.read("events.csv").decode())))
+        events = {e["event_id"]: e for e in json.loads(archive.read("events.json"))}
+    assert {r["event_id"]: r["review"] for r in table} == {
+        "sure": "",
+        "unsure": "plate_unsure",
+        "box": "container_unverified",
+    }
+    assert {r["event_id"]: r["officer_review"] for r in table} == {
+        "sure": "",
+        "unsure": "corrected 51C-123.46",
+        "box": "",
+    }
+    assert {k: e["review"] for k, e in events.items()} == {
+        "sure": [],
+        "unsure": ["plate_unsure"],
+        "box": ["container_unverified"],
+    }
+    (officer,) = events["unsure"]["officer_reviews"]
+    assert (officer["verdict"], officer["plate"], officer["note"]) == ("corrected", "51C12346", "dirt on the 5")
+    assert events["sure"]["officer_reviews"] == []
     assert verify_zip(answer.content) == []

@@ -23,6 +23,7 @@ CAMERA_ADMINS = {"operator", "admin"}
 CAMERA_VIEWERS = {"officer", "operator", "admin"}
 INGEST = {"integration", "admin"}
 ADMIN = {"admin"}
+REVIEWERS = {"officer", "admin"}
 
 Body = Callable[[str], dict[str, Any]]
 
@@ -53,6 +54,10 @@ def _camera(role: str) -> dict[str, Any]:
     return {"json": {"name": f"cam-{role}", "lane": "lane-1", "password": "s3cret"}}
 
 
+def _review(role: str) -> dict[str, Any]:
+    return {"json": {"verdict": "confirmed"}}
+
+
 def _webhook(role: str) -> dict[str, Any]:
     return {"json": {"url": "https://example.invalid/hook"}}
 
@@ -70,6 +75,7 @@ TABLE: list[tuple[str, str, Body, set[str], int]] = [
     ("GET", "/events/no-such-event", _none, READERS, 404),
     ("GET", "/events/no-such-event/images/1", _none, READERS, 404),
     ("POST", "/events", _event, INGEST, 201),
+    ("POST", "/events/no-such-event/reviews", _review, REVIEWERS, 404),
     ("POST", "/recognize", _image, INGEST, 200),
     ("POST", "/declarations", _declaration, DECLARERS, 200),
     ("POST", "/declarations/import", _csv, DECLARERS, 200),
@@ -129,7 +135,7 @@ def test_requests_without_a_valid_key_are_401(client: TestClient, authorization:
 
 def test_a_revoked_key_stops_working(client: TestClient, keys: Keys) -> None:
     me = client.get("/api/v1/me", headers=keys.headers("officer")).json()
-    assert me["role"] == "officer" and me["permissions"] == ["export", "read"]
+    assert me["role"] == "officer" and me["permissions"] == ["export", "read", "review"]
     assert client.delete(f"/api/v1/apikeys/{me['key_id']}", headers=keys.headers("admin")).status_code == 200
     assert client.get("/api/v1/me", headers=keys.headers("officer")).status_code == 401
 

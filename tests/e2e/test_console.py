@@ -101,6 +101,31 @@ def test_review_list_holds_the_doubtful_reads_and_says_why(page: Any, site: Site
     assert page.locator("#detail-body p.review").count() == 0
 
 
+def test_an_officer_corrects_a_plate_from_the_review_list(page: Any, site: Site) -> None:
+    sign_in(page, site.keys["officer"])
+    page.click("nav button[data-view=review]")
+    page.wait_for_selector("#review-list li[data-event=lane1-0003]")
+    page.click("#review-list li[data-event=lane1-0003]")
+    page.wait_for_selector("#detail[open] .review-form")
+    page.fill("#review-plate", "")
+    page.click(".review-form button[data-verdict=corrected]")
+    page.wait_for_selector("#review-error:has-text('needs the plate')")
+    page.fill("#review-plate", "29H-123.46")
+    page.fill("#review-note", "read from the crop")
+    page.click(".review-form button[data-verdict=corrected]")
+    page.wait_for_selector("#detail-body li.review-entry")
+    entry = page.inner_text("#detail-body li.review-entry")
+    assert "corrected to 29H-123.46" in entry and "read from the crop" in entry
+    assert page.locator("#detail-body p.review").count() == 0  # reviewed: no longer asks for a look
+    page.click("#detail form button.close")
+    page.wait_for_selector("#review-list li[data-event=lane1-0003]", state="detached")
+    assert [page.locator("#review-list li").nth(i).get_attribute("data-event") for i in range(1)] == ["lane1-0001"]
+    page.click("nav button[data-view=search]")
+    page.fill("#search-text", "29H-123.46")
+    page.click("#search-form button[type=submit]")
+    page.wait_for_selector("#timeline li[data-event=lane1-0003]")
+
+
 def test_cameras_and_quarterly_report(page: Any, site: Site) -> None:
     sign_in(page, site.keys["officer"])
     page.click("nav button[data-view=cameras]")

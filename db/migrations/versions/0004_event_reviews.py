@@ -1,0 +1,55 @@
+"""event_reviews: officers' looks at passes whose reads need one
+
+The review list (``GET /events?needs_review=true``) holds the passes whose reads the cameras cannot
+vouch for. An officer confirms the reads against the evidence, corrects the truck's plate, or marks
+the evidence illegible; each look is a row here (the stored reads never change), the latest counts,
+and a reviewed pass leaves the list. A corrected plate is searched on ``(plate_text, seen_at)`` as
+the camera reads are on ``plate_reads``.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-08 06:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "event_reviews",
+        sa.Column("id", BIG_ID, nullable=False),
+        sa.Column("event_pk", BIG_ID, nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reviewer", sa.String(length=128), nullable=False),
+        sa.Column("verdict", sa.String(length=16), nullable=False),
+        sa.Column("plate_text", sa.String(length=32), nullable=True),
+        sa.Column("plate_folded", sa.String(length=32), nullable=True),
+        sa.Column("plate_formatted", sa.String(length=64), nullable=True),
+        sa.Column("plate_valid", sa.Boolean(), nullable=True),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.CheckConstraint("verdict IN ('confirmed', 'corrected', 'illegible')", name=op.f("ck_event_reviews_verdict")),
+        sa.CheckConstraint("(verdict = 'corrected') = (plate_text IS NOT NULL)", name=op.f("ck_event_reviews_plate")),
+        sa.ForeignKeyConstraint(
+            ["event_pk"],
+            ["gate_events.id"],
+            name=op.f("fk_event_reviews_event_pk_gate_events"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_event_reviews")),
+    )
+    op.create_index("ix_event_reviews_event_pk_reviewed_at", "event_reviews", ["event_pk", "reviewed_at"])
+    op.create_index("ix_event_reviews_plate_text_seen_at", "event_reviews", ["plate_text", "seen_at"])
+
+
+def downgrade() -> None:
+    op.drop_table("event_reviews")

@@ -1,0 +1,94 @@
+"""Officers' reviews of passes: confirm the reads, correct the truck's plate, or mark the evidence illegible.
+
+The review list (:mod:`anpr.review`, ``GET /events?needs_review=true``) holds the passes whose reads
+the cameras cannot vouch for. An officer looks at the evidence and records what they found; the
+stored reads never change, each look is a new ``event_reviews`` row and the latest one counts:
+
+* a reviewed pass leaves the review list;
+* a correction stands in for the cameras' truck plate in the cross-check, which runs again at once
+  (the pass's status and findings follow the officer's plate; webhooks fire on a change as for any
+  check), and the pass is found by the corrected plate in exact and fuzzy searches;
+* a later ``confirmed`` or ``illegible`` look puts the cameras' plate back.
+
+The review and the new check are committed together, or neither is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anpr.errors import InvalidInputError, NotFoundError
+from anpr.plates import parse
+from anpr.review import ReviewVerdict
+from db import checks
+from db.config import DbSettings, get_db_settings
+from db.fuzzy_index import register as register_plates
+from db.models import EventReviewRow, GateEventRow, utcnow
+from db.plate_keys import fold
+from db.repositories.events import normalize_plate
+from db.views import ReviewView, review_view
+
+MAX_NOTE = 2000
+MAX_REVIEWER = 128
+
+
+def record_review(
+    session: Session,
+    event_id: str,
+    verdict: str,
+    *,
+    reviewer: str,
+    plate: str | None = None,
+    note: str = "",
+    settings: DbSettings | None = None,
+    now: datetime | None = None,
+) -> ReviewView:
+    """Record an officer's look at the pass ``event_id``, cross-check it again and commit both.
+
+    ``plate`` (any spelling, as :func:`~db.repositories.events.normalize_plate` takes it) is required
+    for ``corrected`` and refused otherwise. Raises :class:`~anpr.errors.InvalidInputError` for a bad
+    verdict, plate, note or reviewer and :class:`~anpr.errors.NotFoundError` for an unknown pass;
+    nothing is stored then."""
+    try:
+        found = ReviewVerdict(verdict)
+    except ValueError:
+        raise InvalidInputError(f"verdict must be one of {[v.value for v in ReviewVerdict]}, not {verdict!r}") from None
+    if found is ReviewVerdict.CORRECTED and not plate:
+        raise InvalidInputError("a correction needs the plate as the officer reads it")
+    if found is not ReviewVerdict.CORRECTED and plate:
+        raise InvalidInputError(f"only a correction carries a plate (verdict {found.value!r})")
+    if not isinstance(note, str) or len(note) > MAX_NOTE:
+        raise InvalidInputError(f"note must be text of at most {MAX_NOTE} characters")
+    if not isinstance(reviewer, str) or not reviewer.strip() or len(reviewer) > MAX_REVIEWER:
+        raise InvalidInputError(f"reviewer must be a name of 1-{MAX_REVIEWER} characters")
+    text = normalize_plate(plate) if plate else None
+    parsed = parse(text) if text else None
+    if parsed is not None:
+        text = parsed.text
+    row = session.scalar(select(GateEventRow).where(GateEventRow.event_id == event_id))
+    if row is None:
+        raise NotFoundError(f"no event {event_id!r}")
+    now = now or utcnow()
+    review = EventReviewRow(
+        event_pk=row.id,
+        reviewed_at=now,
+        reviewer=reviewer.strip(),
+        verdict=found.value,
+        plate_text=text,
+        plate_folded=fold(text) if text else None,
+        plate_formatted=(parsed.formatted if parsed else text) if text else None,
+        plate_valid=parsed is not None if text else None,
+        seen_at=row.first_seen,
+        note=note.strip(),
+    )
+    session.add(review)
+    session.flush()
+    if text:
+        register_plates(session.connection(), [fold(text)])
+    checks.recheck_event(session, row.id, settings or get_db_settings(), now)
+    view = review_view(review, event_id)
+    session.commit()
+    return view
