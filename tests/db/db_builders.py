@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,16 @@ from anpr.events import (
     PlateRole,
 )
 from anpr.types import BBox
-from db.models import ContainerReadRow, CrosscheckResultRow, EvidenceRow, GateEventRow, ObservationRow, PlateReadRow
+from db.models import (
+    ContainerReadRow,
+    CrosscheckResultRow,
+    EventReviewRow,
+    EvidenceRow,
+    GateEventRow,
+    ObservationRow,
+    PlateReadRow,
+)
+from db.views import EventSummary, Page
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 """A Monday morning; declarations in the tests are valid around it."""
@@ -32,8 +41,28 @@ C1, C2, C3 = "MSCU1234566", "CSQU3054383", "TGHU1234567"
 """Check-digit-valid ISO 6346 numbers."""
 
 
-STORED_TABLES = (GateEventRow, PlateReadRow, ContainerReadRow, ObservationRow, EvidenceRow, CrosscheckResultRow)
+STORED_TABLES = (
+    GateEventRow,
+    PlateReadRow,
+    ContainerReadRow,
+    ObservationRow,
+    EvidenceRow,
+    CrosscheckResultRow,
+    EventReviewRow,
+)
 """Every table one stored event writes to."""
+
+
+def every_page(fetch: Callable[[str | None], Page[EventSummary]]) -> list[str]:
+    """The event ids of every page ``fetch(cursor)`` returns, following the cursors to the last."""
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = fetch(cursor)
+        seen += [s.event_id for s in page.items]
+        if page.next_cursor is None:
+            return seen
+        cursor = page.next_cursor
 
 
 def row_counts(session: Session) -> dict[str, int]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from db_builders import C1, C2, C3, T0, declaration, make_event
+from db_builders import C1, C2, C3, T0, declaration, every_page, make_event
 from sqlalchemy.orm import Session
 
 from anpr.errors import InvalidInputError, NotFoundError
@@ -68,14 +68,7 @@ def test_exact_plate_lookup_accepts_any_spelling(session: Session) -> None:
 
 @pytest.mark.usefixtures("traffic")
 def test_plate_pages_follow_the_cursor_without_gaps(session: Session) -> None:
-    seen: list[str] = []
-    cursor = None
-    while True:
-        page = events_by_plate(session, "51C12345", limit=3, cursor=cursor)
-        seen += [s.event_id for s in page.items]
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    seen = every_page(lambda c: events_by_plate(session, "51C12345", limit=3, cursor=c))
     assert seen == [f"a{i}" for i in range(9, -1, -1)]
 
 
@@ -243,16 +236,7 @@ def test_list_summaries_carry_both_containers_in_position_order(session: Session
 def test_filtered_pages_follow_the_cursor(session: Session) -> None:
     """Each combination of filters and cursor is its own cached statement; pages must still chain."""
 
-    def walk(fetch: object) -> list[str]:
-        seen: list[str] = []
-        cursor = None
-        while True:
-            page = fetch(cursor)  # type: ignore[operator]
-            seen += [s.event_id for s in page.items]
-            if page.next_cursor is None:
-                return seen
-            cursor = page.next_cursor
-
+    walk = every_page
     outbound = EventQuery(direction="out")
     assert walk(lambda c: events_by_plate(session, "51C12345", outbound, limit=2, cursor=c)) == [
         "a9", "a7", "a5", "a3", "a1",
@@ -314,14 +298,7 @@ def test_review_list_at_the_default_threshold(session: Session, doubtful: dict[s
 
 
 def test_review_list_combines_with_filters_and_pages(session: Session, doubtful: dict[str, GateEvent]) -> None:
-    seen: list[str] = []
-    cursor = None
-    while True:
-        page = list_events(session, EventQuery(review_below=0.99), limit=2, cursor=cursor)
-        seen += [s.event_id for s in page.items]
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    seen = every_page(lambda c: list_events(session, EventQuery(review_below=0.99), limit=2, cursor=c))
     assert seen == ["low", "box-fails", "trailer-unsure", "no-plate", "invalid", "unsure"]
     window = EventQuery(review_below=0.99, start=T0 + timedelta(minutes=3), end=T0 + timedelta(minutes=5))
     assert [s.event_id for s in list_events(session, window).items] == ["trailer-unsure", "no-plate", "invalid"]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from db_builders import C1, T0, declaration, make_event, row_counts
+from db_builders import C1, T0, declaration, every_page, make_event, row_counts
 from sqlalchemy.orm import Session
 
 from anpr.errors import InvalidInputError, NotFoundError
@@ -81,14 +81,7 @@ def test_a_corrected_plate_is_found_by_exact_and_fuzzy_search(session: Session, 
     assert [s.event_id for s in events_by_plate(session, "29H67890").items] == ["misread"]  # as read, too
     fuzzy = {s.event_id: s.matched_plate for s in events_by_plate(session, "51C1234S", fuzzy=True).items}
     assert fuzzy == {"camera": "51C12345", "misread": "51C12345", "older": "51C12345"}
-    pages: list[str] = []
-    cursor = None
-    while True:
-        page = events_by_plate(session, "51C12345", limit=1, cursor=cursor)
-        pages += [s.event_id for s in page.items]
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    pages = every_page(lambda c: events_by_plate(session, "51C12345", limit=1, cursor=c))
     assert pages == ["camera", "misread", "older"]
 
 
