@@ -170,8 +170,16 @@ function timelineItem(s) {
       s.distance ? el("div", { class: "hint" }, `read ${s.matched_plate}, distance ${s.distance}`) : null,
       el("div", {}, badge(s.status), " ", el("span", { class: "hint" }, s.status_reason))),
     thumbs);
+  const reviewLine = el("div", { class: "hint review-line" });
+  item.children[1].append(reviewLine);
   api(`/events/${encodeURIComponent(s.event_id)}`)
-    .then((d) => d.evidence.slice(0, 2).forEach((e) => thumbs.append(evidenceCanvas(e, 200))))
+    .then((d) => {
+      d.evidence.slice(0, 2).forEach((e) => thumbs.append(evidenceCanvas(e, 200)));
+      const last = d.reviews[d.reviews.length - 1];
+      if (last) reviewLine.textContent = `reviewed: ${last.verdict}${last.plate ? ` to ${last.plate_formatted || last.plate}` : ""}`;
+      else if (d.review.length) reviewLine.replaceChildren(el("span", { class: "bad" }, "needs review: "),
+        d.review.map((r) => REVIEW_REASONS[r] || r).join("; "));
+    })
     .catch(() => thumbs.append(el("span", { class: "hint" }, "no images")));
   return item;
 }

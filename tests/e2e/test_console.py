@@ -89,6 +89,8 @@ def test_review_list_holds_the_doubtful_reads_and_says_why(page: Any, site: Site
     # lane1-0002 was read at 0.995 and is trusted; the others at 0.94, under the default 0.99
     assert [items.nth(i).get_attribute("data-event") for i in range(items.count())] == ["lane1-0003", "lane1-0001"]
     assert "2 passes to review" in page.inner_text("#review-message")
+    page.wait_for_selector("#review-list li[data-event=lane1-0001] .review-line:has-text('needs review')")
+    assert "low confidence" in page.inner_text("#review-list li[data-event=lane1-0001] .review-line")
     page.click("#review-list li[data-event=lane1-0001]")
     page.wait_for_selector("#detail[open] p.review")
     assert "read with low confidence" in page.inner_text("#detail-body p.review")
@@ -123,7 +125,7 @@ def test_an_officer_corrects_a_plate_from_the_review_list(page: Any, site: Site)
     page.click("nav button[data-view=search]")
     page.fill("#search-text", "29H-123.46")
     page.click("#search-form button[type=submit]")
-    page.wait_for_selector("#timeline li[data-event=lane1-0003]")
+    page.wait_for_selector("#timeline li[data-event=lane1-0003] .review-line:has-text('reviewed: corrected')")
 
 
 def test_cameras_and_quarterly_report(page: Any, site: Site) -> None:
