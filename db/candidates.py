@@ -30,30 +30,49 @@ from db.models import (
     EventReviewRow,
     GateEventRow,
     PlateReadRow,
+    ReviewContainerRow,
 )
 from db.plate_keys import lookup_keys
 from db.sql import one_of, rows_for_keys
 
-
-def _as_reviewed(plates: tuple[PlateFact, ...], corrected: tuple[str, bool] | None) -> tuple[PlateFact, ...]:
-    """``plates`` with the truck's plate replaced by an officer's correction (the latest review's,
-    when it is one): the officer read the evidence, so the check goes by their plate."""
-    if corrected is None:
-        return plates
-    text, valid = corrected
-    return (PlateFact(text, valid, "plate"), *(p for p in plates if p.field != "plate"))
+Correction = tuple[tuple[str, bool] | None, tuple[ContainerFact, ...] | None]
+"""What the latest review of a pass changes: the truck's plate (text, valid) and the containers,
+each ``None`` where it leaves the cameras' reads standing."""
+NO_CORRECTION: Correction = (None, None)
 
 
-def latest_correction(reviews: Sequence[EventReviewRow]) -> tuple[str, bool] | None:
-    """The plate of the latest review when that review is a correction (reviews oldest first)."""
-    if not reviews or reviews[-1].plate_text is None:
-        return None
-    return reviews[-1].plate_text, bool(reviews[-1].plate_valid)
+def _as_reviewed(
+    plates: tuple[PlateFact, ...], containers: tuple[ContainerFact, ...], corrected: Correction
+) -> tuple[tuple[PlateFact, ...], tuple[ContainerFact, ...]]:
+    """The facts with an officer's correction in place of the cameras' reads it covers: the officer
+    read the evidence, so the check goes by their reading."""
+    plate, boxes = corrected
+    if plate is not None:
+        text, valid = plate
+        plates = (PlateFact(text, valid, "plate"), *(p for p in plates if p.field != "plate"))
+    return plates, containers if boxes is None else boxes
+
+
+def _container_facts(numbers: Iterable[tuple[str, bool]]) -> tuple[ContainerFact, ...]:
+    return tuple(ContainerFact(number, ok, f"containers[{i}]") for i, (number, ok) in enumerate(numbers))
+
+
+def latest_correction(reviews: Sequence[EventReviewRow]) -> Correction:
+    """What the latest review changes (reviews oldest first): nothing unless it is a correction."""
+    if not reviews:
+        return NO_CORRECTION
+    last = reviews[-1]
+    plate = (last.plate_text, bool(last.plate_valid)) if last.plate_text is not None else None
+    boxes = _container_facts((c.number, c.check_digit_ok) for c in last.containers) if last.containers else None
+    return plate, boxes
 
 
 def event_facts(row: GateEventRow) -> EventFacts:
-    plates = _as_reviewed(tuple(PlateFact(p.text, p.valid, p.slot) for p in row.plates), latest_correction(row.reviews))
-    containers = tuple(ContainerFact(c.number, c.check_digit_ok, f"containers[{c.position}]") for c in row.containers)
+    plates, containers = _as_reviewed(
+        tuple(PlateFact(p.text, p.valid, p.slot) for p in row.plates),
+        tuple(ContainerFact(c.number, c.check_digit_ok, f"containers[{c.position}]") for c in row.containers),
+        latest_correction(row.reviews),
+    )
     return EventFacts(row.event_id, row.direction, row.first_seen, plates, containers)
 
 
@@ -133,9 +152,20 @@ def _statements(dialect: str) -> dict[str, Any]:
             one_of(ContainerReadRow.number, "values", dialect),
             ContainerReadRow.seen_at.between(bindparam("lo"), bindparam("hi")),
         ),
-        "event_reviews": select(EventReviewRow.event_pk, EventReviewRow.plate_text, EventReviewRow.plate_valid)
+        "event_reviews": select(
+            EventReviewRow.event_pk, EventReviewRow.id, EventReviewRow.plate_text, EventReviewRow.plate_valid
+        )
         .where(one_of(EventReviewRow.event_pk, "ids", dialect))
         .order_by(EventReviewRow.event_pk, EventReviewRow.reviewed_at, EventReviewRow.id),
+        "review_containers": select(
+            ReviewContainerRow.review_pk, ReviewContainerRow.number, ReviewContainerRow.check_digit_ok
+        )
+        .where(one_of(ReviewContainerRow.review_pk, "ids", dialect))
+        .order_by(ReviewContainerRow.review_pk, ReviewContainerRow.position),
+        "reviewed_by_container": select(ReviewContainerRow.event_pk).where(
+            one_of(ReviewContainerRow.number, "values", dialect),
+            ReviewContainerRow.seen_at.between(bindparam("lo"), bindparam("hi")),
+        ),
         "reviewed_by_plate_key": select(EventReviewRow.event_pk).where(
             EventReviewRow.plate_folded.in_(select(plates_under("values", dialect).c.key)),
             EventReviewRow.seen_at.between(bindparam("lo"), bindparam("hi")),
@@ -195,9 +225,9 @@ def candidate_event_pks(
     keys = _plate_keys((p.text for d in declarations for p in d.plates), threshold)
     found: set[int] = set()
     if numbers:
-        found |= set(
-            session.scalars(_sql(session)["events_by_container"], {"values": sorted(numbers), "lo": lo, "hi": hi})
-        )
+        params = {"values": sorted(numbers), "lo": lo, "hi": hi}
+        found |= set(session.scalars(_sql(session)["events_by_container"], params))
+        found |= set(session.scalars(_sql(session)["reviewed_by_container"], params))  # officers' corrections
     if keys:
         params = {"values": sorted(keys), "lo": lo, "hi": hi}
         found |= set(session.scalars(_sql(session)["events_by_plate_key"], params))
@@ -206,7 +236,8 @@ def candidate_event_pks(
 
 
 def stored_facts(session: Session, pks: Iterable[int]) -> list[EventFacts]:
-    """Cross-check facts of stored events, read with three Core queries (no ORM objects)."""
+    """Cross-check facts of stored events, read with Core queries (no ORM objects), officers'
+    corrections in place of the reads they cover."""
     sql, wanted = _sql(session), {"ids": sorted(pks)}
     if not wanted["ids"]:
         return []
@@ -216,19 +247,23 @@ def stored_facts(session: Session, pks: Iterable[int]) -> list[EventFacts]:
     containers: dict[int, list[ContainerFact]] = {}
     for pk, number, ok, position in session.execute(sql["event_containers"], wanted):
         containers.setdefault(pk, []).append(ContainerFact(number, ok, f"containers[{position}]"))
-    corrected: dict[int, tuple[str, bool] | None] = {}
-    for pk, text, valid in session.execute(sql["event_reviews"], wanted):  # oldest first: the last one counts
-        corrected[pk] = (text, bool(valid)) if text is not None else None
-    return [
-        EventFacts(
-            event_id,
-            direction,
-            at,
-            _as_reviewed(tuple(plates.get(pk, ())), corrected.get(pk)),
-            tuple(containers.get(pk, ())),
-        )
-        for pk, event_id, direction, at in session.execute(sql["event_heads"], wanted)
-    ]
+    latest: dict[int, tuple[int, tuple[str, bool] | None]] = {}
+    for pk, review_id, text, valid in session.execute(sql["event_reviews"], wanted):  # oldest first
+        latest[pk] = (review_id, (text, bool(valid)) if text is not None else None)
+    numbers: dict[int, list[tuple[str, bool]]] = {}
+    if latest:
+        ids = {"ids": sorted(review_id for review_id, _ in latest.values())}
+        for review_id, number, ok in session.execute(sql["review_containers"], ids):
+            numbers.setdefault(review_id, []).append((number, ok))
+    corrected = {
+        pk: (plate, _container_facts(numbers[review_id]) if review_id in numbers else None)
+        for pk, (review_id, plate) in latest.items()
+    }
+    out: list[EventFacts] = []
+    for pk, event_id, direction, at in session.execute(sql["event_heads"], wanted):
+        facts = _as_reviewed(tuple(plates.get(pk, ())), tuple(containers.get(pk, ())), corrected.get(pk, NO_CORRECTION))
+        out.append(EventFacts(event_id, direction, at, *facts))
+    return out
 
 
 def facts_of(event: GateEvent) -> EventFacts:

@@ -5,30 +5,33 @@ the cameras cannot vouch for. An officer looks at the evidence and records what 
 stored reads never change, each look is a new ``event_reviews`` row and the latest one counts:
 
 * a reviewed pass leaves the review list;
-* a correction stands in for the cameras' truck plate in the cross-check, which runs again at once
-  (the pass's status and findings follow the officer's plate; webhooks fire on a change as for any
-  check), and the pass is found by the corrected plate in exact and fuzzy searches;
-* a later ``confirmed`` or ``illegible`` look puts the cameras' plate back.
+* a correction stands in for the cameras' truck plate, or their container numbers, or both, in the
+  cross-check, which runs again at once (the pass's status and findings follow the officer's
+  reading; webhooks fire on a change as for any check), and the pass is found by the corrected
+  plate in exact and fuzzy searches and by the corrected numbers in container searches;
+* a later ``confirmed`` or ``illegible`` look puts the cameras' reads back.
 
 The review and the new check are committed together, or neither is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from anpr import containers as iso6346
 from anpr.errors import InvalidInputError, NotFoundError
 from anpr.plates import parse
 from anpr.review import ReviewVerdict
 from db import checks
 from db.config import DbSettings, get_db_settings
 from db.fuzzy_index import register as register_plates
-from db.models import EventReviewRow, GateEventRow, utcnow
+from db.models import EventReviewRow, GateEventRow, ReviewContainerRow, utcnow
 from db.plate_keys import fold
-from db.repositories.events import normalize_plate
+from db.repositories.events import normalize_container, normalize_plate
 from db.views import ReviewView, review_view
 
 MAX_NOTE = 2000
@@ -42,24 +45,29 @@ def record_review(
     *,
     reviewer: str,
     plate: str | None = None,
+    containers: Sequence[str] | None = None,
     note: str = "",
     settings: DbSettings | None = None,
     now: datetime | None = None,
 ) -> ReviewView:
     """Record an officer's look at the pass ``event_id``, cross-check it again and commit both.
 
-    ``plate`` (any spelling, as :func:`~db.repositories.events.normalize_plate` takes it) is required
-    for ``corrected`` and refused otherwise. Raises :class:`~anpr.errors.InvalidInputError` for a bad
-    verdict, plate, note or reviewer and :class:`~anpr.errors.NotFoundError` for an unknown pass;
-    nothing is stored then."""
+    ``plate`` (any spelling, as :func:`~db.repositories.events.normalize_plate` takes it) and
+    ``containers`` (the pass's numbers in order, at most two, 4 letters and 7 digits each; a number
+    failing its check digit is kept as the officer read it, marked so) are what a correction
+    changes: at least one is required for ``corrected`` and neither is allowed otherwise.
+
+    Raises :class:`~anpr.errors.InvalidInputError` for a bad verdict, plate, container number, note
+    or reviewer and :class:`~anpr.errors.NotFoundError` for an unknown pass; nothing is stored then."""
     try:
         found = ReviewVerdict(verdict)
     except ValueError:
         raise InvalidInputError(f"verdict must be one of {[v.value for v in ReviewVerdict]}, not {verdict!r}") from None
-    if found is ReviewVerdict.CORRECTED and not plate:
-        raise InvalidInputError("a correction needs the plate as the officer reads it")
-    if found is not ReviewVerdict.CORRECTED and plate:
-        raise InvalidInputError(f"only a correction carries a plate (verdict {found.value!r})")
+    if found is ReviewVerdict.CORRECTED and not plate and not containers:
+        raise InvalidInputError("a correction needs the plate or the container numbers as the officer reads them")
+    if found is not ReviewVerdict.CORRECTED and (plate or containers):
+        raise InvalidInputError(f"only a correction carries a plate or container numbers (verdict {found.value!r})")
+    numbers = _numbers(containers or ())
     if not isinstance(note, str) or len(note) > MAX_NOTE:
         raise InvalidInputError(f"note must be text of at most {MAX_NOTE} characters")
     if not isinstance(reviewer, str) or not reviewer.strip() or len(reviewer) > MAX_REVIEWER:
@@ -84,6 +92,12 @@ def record_review(
         seen_at=row.first_seen,
         note=note.strip(),
     )
+    review.containers = [
+        ReviewContainerRow(
+            event_pk=row.id, position=i, number=n, check_digit_ok=iso6346.parse(n) is not None, seen_at=row.first_seen
+        )
+        for i, n in enumerate(numbers)
+    ]
     session.add(review)
     session.flush()
     if text:
@@ -92,3 +106,13 @@ def record_review(
     view = review_view(review, event_id)
     session.commit()
     return view
+
+
+def _numbers(containers: Sequence[str]) -> list[str]:
+    """``containers`` normalised (:func:`~db.repositories.events.normalize_container`): at most two, no repeats."""
+    if isinstance(containers, str) or len(containers) > 2:
+        raise InvalidInputError("containers must be a list of at most two container numbers")
+    numbers = [normalize_container(c) for c in containers]
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInputError(f"a container number is listed twice: {numbers}")
+    return numbers

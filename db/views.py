@@ -115,7 +115,7 @@ class FindingView:
 
 @dataclass(frozen=True, slots=True)
 class ReviewView:
-    """An officer's look at a pass; ``plate``/``plate_formatted`` only for a correction."""
+    """An officer's look at a pass; ``plate``/``plate_formatted`` and ``containers`` only for a correction."""
 
     id: int
     event_id: str
@@ -126,6 +126,8 @@ class ReviewView:
     plate_formatted: str | None
     plate_valid: bool | None
     note: str
+    containers: tuple[tuple[str, bool], ...] = ()
+    """Corrected container numbers with whether each passes its check digit (a correction only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +240,7 @@ def review_view(row: EventReviewRow, event_id: str) -> ReviewView:
         plate_formatted=row.plate_formatted,
         plate_valid=row.plate_valid,
         note=row.note,
+        containers=tuple((c.number, c.check_digit_ok) for c in row.containers),
     )
 
 

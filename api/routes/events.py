@@ -127,12 +127,12 @@ def post_event(
 @router.post("/{event_id}/reviews", response_model=ReviewOut, status_code=201)
 def post_review(event_id: EventId, body: ReviewIn, session: SessionDep, state: State, audit: Reviewer) -> ReviewOut:
     """Record an officer's look at the event's reads against its evidence. The event leaves the
-    review list; a correction stands in for the cameras' truck plate from now on (the cross-check
-    runs again at once, and searches find the event by the corrected plate). The stored reads never
-    change: every look is kept, and the latest counts."""
+    review list; a correction stands in for the cameras' truck plate or container numbers from now
+    on (the cross-check runs again at once, and searches find the event by the corrected plate or
+    number). The stored reads never change: every look is kept, and the latest counts."""
     review = record_review(
-        session, event_id, body.verdict, reviewer=audit.actor, plate=body.plate, note=body.note,
-        settings=state.db_settings,
+        session, event_id, body.verdict, reviewer=audit.actor, plate=body.plate, containers=body.containers,
+        note=body.note, settings=state.db_settings,
     )  # fmt: skip
-    audit.note(verdict=review.verdict, plate=review.plate)
+    audit.note(verdict=review.verdict, plate=review.plate, containers=[n for n, _ in review.containers])
     return ReviewOut.of(review)

@@ -80,10 +80,21 @@ class ReviewIn(BaseModel):
     plate: str | None = Field(
         None, max_length=64, description="The plate as the officer reads it (any spelling); only with corrected."
     )
+    containers: list[str] | None = Field(
+        None,
+        max_length=2,
+        description="The pass's container numbers as the officer reads them, in order (at most two); only with "
+        "corrected. A number failing its check digit is kept as read and marked so.",
+    )
     note: str = Field("", max_length=2000, description="Why, for the record.")
 
 
-class ReviewOut(FromData):
+class ReviewedContainerOut(BaseModel):
+    number: str
+    check_digit_ok: bool
+
+
+class ReviewOut(BaseModel):
     id: int
     event_id: str
     reviewed_at: datetime
@@ -92,11 +103,16 @@ class ReviewOut(FromData):
     plate: str | None
     plate_formatted: str | None
     plate_valid: bool | None = Field(description="Whether the corrected plate follows the plate rules.")
+    containers: list[ReviewedContainerOut] = Field(description="Corrected container numbers (a correction only).")
     note: str
 
     @classmethod
     def of(cls, r: ReviewView) -> ReviewOut:
-        return cls.model_validate(r)
+        return cls(
+            id=r.id, event_id=r.event_id, reviewed_at=r.reviewed_at, reviewer=r.reviewer, verdict=r.verdict,
+            plate=r.plate, plate_formatted=r.plate_formatted, plate_valid=r.plate_valid,
+            containers=[ReviewedContainerOut(number=n, check_digit_ok=ok) for n, ok in r.containers], note=r.note,
+        )  # fmt: skip
 
 
 class EventDetailOut(BaseModel):
@@ -112,7 +128,7 @@ class EventDetailOut(BaseModel):
     )
     reviews: list[ReviewOut] = Field(
         description="Officers' looks at this event, oldest first; the last counts (a correction stands in for "
-        "the cameras' truck plate in the cross-check and in searches)."
+        "the cameras' truck plate or container numbers in the cross-check and in searches)."
     )
 
     @classmethod

@@ -155,17 +155,20 @@ def _add_images(writer: _Writer, detail: EventDetail, evidence_dir: Path, proble
 
 
 def _latest_review(detail: EventDetail) -> str:
-    """The look that counts, as one cell: ``corrected 51C-123.45``, ``confirmed``, or empty."""
+    """The look that counts, as one cell: ``corrected 51C-123.45 MSCU1234566``, ``confirmed``, or empty."""
     if not detail.reviews:
         return ""
     last = detail.reviews[-1]
-    return f"{last.verdict} {last.plate_formatted}" if last.plate_formatted else last.verdict
+    return " ".join(
+        [last.verdict, *([last.plate_formatted] if last.plate_formatted else []), *(n for n, _ in last.containers)]
+    )
 
 
 def _review_json(detail: EventDetail) -> list[dict[str, Any]]:
     return [
         {"reviewed_at": r.reviewed_at.isoformat(), "reviewer": r.reviewer, "verdict": r.verdict, "plate": r.plate,
-         "plate_formatted": r.plate_formatted, "note": r.note}
+         "plate_formatted": r.plate_formatted,
+         "containers": [{"number": n, "check_digit_ok": ok} for n, ok in r.containers], "note": r.note}
         for r in detail.reviews
     ]  # fmt: skip
 

@@ -176,7 +176,7 @@ function timelineItem(s) {
     .then((d) => {
       d.evidence.slice(0, 2).forEach((e) => thumbs.append(evidenceCanvas(e, 200)));
       const last = d.reviews[d.reviews.length - 1];
-      if (last) reviewLine.textContent = `reviewed: ${last.verdict}${last.plate ? ` to ${last.plate_formatted || last.plate}` : ""}`;
+      if (last) reviewLine.textContent = `reviewed: ${last.verdict}${corrections(last) ? ` to ${corrections(last)}` : ""}`;
       else if (d.review.length) reviewLine.replaceChildren(el("span", { class: "bad" }, "needs review: "),
         d.review.map((r) => REVIEW_REASONS[r] || r).join("; "));
     })
@@ -232,17 +232,29 @@ async function openEvent(eventId) {
 function reviewsList(reviews) {
   if (!reviews.length) return el("p", { class: "hint" }, "Not reviewed.");
   return el("ul", { class: "reviews" }, reviews.map((r) => el("li", { class: "review-entry" },
-    `${time(r.reviewed_at)} ${r.reviewer}: ${r.verdict}`, r.plate ? ` to ${r.plate_formatted || r.plate}` : "",
+    `${time(r.reviewed_at)} ${r.reviewer}: ${r.verdict}`, corrections(r) ? ` to ${corrections(r)}` : "",
     r.note ? ` - ${r.note}` : "")));
+}
+
+function corrections(r) {
+  const parts = r.plate ? [r.plate_formatted || r.plate] : [];
+  r.containers.forEach((c) => parts.push(c.check_digit_ok ? c.number : `${c.number} (check digit fails)`));
+  return parts.join(", ");
 }
 
 function reviewForm(eventId) {
   const plate = el("input", { id: "review-plate", placeholder: "plate as you read it", "aria-label": "Corrected plate" });
+  const boxes = el("input", { id: "review-containers", placeholder: "container numbers, comma-separated",
+    "aria-label": "Corrected container numbers" });
   const note = el("input", { id: "review-note", placeholder: "note (optional)", "aria-label": "Note", maxlength: "2000" });
   const message = el("p", { id: "review-error", class: "error", role: "alert" });
   const send = async (verdict) => {
     const body = { verdict, note: note.value.trim() };
-    if (verdict === "corrected") body.plate = plate.value.trim();
+    if (verdict === "corrected") {
+      if (plate.value.trim()) body.plate = plate.value.trim();
+      const numbers = boxes.value.split(",").map((x) => x.trim()).filter((x) => x);
+      if (numbers.length) body.containers = numbers;
+    }
     try {
       await api(`/events/${encodeURIComponent(eventId)}/reviews`, { method: "POST", body: JSON.stringify(body),
         headers: { "Content-Type": "application/json" } });
@@ -254,7 +266,7 @@ function reviewForm(eventId) {
   };
   return el("div", { class: "card row review-form" },
     el("button", { type: "button", "data-verdict": "confirmed", onclick: () => send("confirmed") }, "Reads are right"),
-    plate, el("button", { type: "button", "data-verdict": "corrected", onclick: () => send("corrected") }, "Correct plate"),
+    plate, boxes, el("button", { type: "button", "data-verdict": "corrected", onclick: () => send("corrected") }, "Correct"),
     el("button", { type: "button", "data-verdict": "illegible", onclick: () => send("illegible") }, "Illegible"),
     note, message);
 }

@@ -25,6 +25,7 @@ from db.models.events import (
     ObservationRow,
     PlateKeyRow,
     PlateReadRow,
+    ReviewContainerRow,
 )
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "ObservationRow",
     "PlateKeyRow",
     "PlateReadRow",
+    "ReviewContainerRow",
     "UtcDateTime",
     "WebhookDeliveryRow",
     "WebhookSubscriptionRow",

@@ -209,14 +209,15 @@ class PlateKeyRow(Base):
 
 class EventReviewRow(Base):
     """An officer's look at a pass (:mod:`anpr.review`): the reads ``confirmed`` against the evidence,
-    the truck's plate ``corrected`` to ``plate_text``, or the evidence ``illegible``. Rows are only
-    added (the stored reads never change); the latest is the one that counts. ``seen_at`` copies the
-    pass's first_seen, so a corrected plate is searched on the same time index as the reads."""
+    ``corrected`` (the truck's plate to ``plate_text``, the containers to those of ``containers``,
+    either or both), or the evidence ``illegible``. Rows are only added (the stored reads never
+    change); the latest is the one that counts. ``seen_at`` copies the pass's first_seen, so a
+    corrected plate is searched on the same time index as the reads."""
 
     __tablename__ = "event_reviews"
     __table_args__ = (
         CheckConstraint(f"verdict IN {VERDICTS}", name="verdict"),
-        CheckConstraint("(verdict = 'corrected') = (plate_text IS NOT NULL)", name="plate"),
+        CheckConstraint("verdict = 'corrected' OR plate_text IS NULL", name="plate"),
         Index("ix_event_reviews_event_pk_reviewed_at", "event_pk", "reviewed_at"),
         Index("ix_event_reviews_plate_text_seen_at", "plate_text", "seen_at"),
     )
@@ -232,3 +233,25 @@ class EventReviewRow(Base):
     plate_valid: Mapped[bool | None] = mapped_column(Boolean)
     seen_at: Mapped[datetime]
     note: Mapped[str] = mapped_column(Text, default="")
+
+    containers: Mapped[list[ReviewContainerRow]] = relationship(
+        cascade="all, delete-orphan", order_by="ReviewContainerRow.position"
+    )
+
+
+class ReviewContainerRow(Base):
+    """A container number as an officer corrected it (``position`` 0 or 1 of the pass)."""
+
+    __tablename__ = "review_containers"
+    __table_args__ = (
+        UniqueConstraint("review_pk", "position", name="uq_review_containers_review_position"),
+        Index("ix_review_containers_number_seen_at", "number", "seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    review_pk: Mapped[int] = mapped_column(ForeignKey("event_reviews.id", ondelete="CASCADE"), index=True)
+    event_pk: Mapped[int] = mapped_column(ForeignKey("gate_events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(SmallInteger)
+    number: Mapped[str] = mapped_column(String(16))
+    check_digit_ok: Mapped[bool] = mapped_column(Boolean)
+    seen_at: Mapped[datetime]

@@ -36,6 +36,7 @@ from db.models import (
     EvidenceRow,
     GateEventRow,
     PlateReadRow,
+    ReviewContainerRow,
 )
 from db.plate_keys import lookup_keys
 from db.sql import one_of, rows_for_keys
@@ -297,6 +298,7 @@ _READS = {
     "plate": (PlateReadRow.event_pk, PlateReadRow.seen_at, PlateReadRow.text),
     "container": (ContainerReadRow.event_pk, ContainerReadRow.seen_at, ContainerReadRow.number),
     "reviewed": (EventReviewRow.event_pk, EventReviewRow.seen_at, EventReviewRow.plate_text),
+    "reviewed_container": (ReviewContainerRow.event_pk, ReviewContainerRow.seen_at, ReviewContainerRow.number),
 }
 
 
@@ -328,9 +330,11 @@ def _read_page(db: Db, kind: str, key: str, query: EventQuery, cursor: str | Non
 def container_movements(
     db: Db, number: str, query: EventQuery | None = None, *, limit: int = 50, cursor: str | None = None
 ) -> Page[EventSummary]:
-    """Passes of one container (exact number, any spelling), newest first."""
+    """Passes of one container (exact number, any spelling), newest first: as the cameras read it
+    or as an officer corrected it."""
     query, limit, norm = query or EventQuery(), check_limit(limit), normalize_container(number)
-    return _read_page(db, "container", norm, query, cursor, limit)
+    read = _read_page(db, "container", norm, query, cursor, limit)
+    return _merged(read, _read_page(db, "reviewed_container", norm, query, cursor, limit), limit)
 
 
 def events_by_plate(
@@ -343,8 +347,9 @@ def events_by_plate(
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page[EventSummary]:
-    """Passes of a vehicle, newest first. ``fuzzy`` also returns plates within ``threshold``
-    (at most 1.5) of the query; each summary carries its ``distance`` and ``matched_plate``."""
+    """Passes of a vehicle, newest first, by the cameras' plates and officers' corrections. ``fuzzy``
+    also returns plates within ``threshold`` (at most 1.5) of the query; each summary carries its
+    ``distance`` and ``matched_plate``."""
     query, limit, norm = query or EventQuery(), check_limit(limit), normalize_plate(plate)
     if not fuzzy:
         read = _read_page(db, "plate", norm, query, cursor, limit)

@@ -224,3 +224,21 @@ def test_bad_reviews_are_refused_and_store_nothing(
     ] == ["e"]
     missing = client.post(f"{API}/events/nope/reviews", json={"verdict": "confirmed"}, headers=officer)
     assert missing.status_code == 404 and "no event" in missing.text
+
+
+def test_an_officer_corrects_a_container_number(client: TestClient, keys: Keys) -> None:
+    assert client.post(f"{API}/declarations", json=declaration(), headers=keys.headers("integration")).is_success
+    _post(client, keys, event_json("e", unverified=("MSCU1234560",)))
+    officer = keys.headers("officer")
+    assert client.get(f"{API}/events/e", headers=officer).json()["review"] == ["container_unverified"]
+    body = {"verdict": "corrected", "containers": ["mscu 123456 6"]}
+    answer = client.post(f"{API}/events/e/reviews", json=body, headers=officer)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["containers"] == [{"number": C1, "check_digit_ok": True}]
+    assert answer.json()["plate"] is None
+    assert client.get(f"{API}/events/e", headers=officer).json()["summary"]["status"] == "matched"
+    moves = client.get(f"{API}/containers/{C1}/movements", headers=officer).json()["items"]
+    assert [e["event_id"] for e in moves] == ["e"]
+    three = {"verdict": "corrected", "containers": [C1, C2, "TGHU1234567"]}
+    refused = client.post(f"{API}/events/e/reviews", json=three, headers=officer)
+    assert refused.status_code == 422 and "containers" in refused.text

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from db_builders import C1, T0, declaration, every_page, make_event, row_counts
+from db_builders import C1, C2, C3, T0, declaration, every_page, make_event, row_counts
 from sqlalchemy.orm import Session
 
 from anpr.errors import InvalidInputError, NotFoundError
@@ -16,7 +16,13 @@ from db.config import DbSettings
 from db.declaration_service import import_declarations
 from db.declarations import parse_json
 from db.repositories.declarations import get_declaration
-from db.repositories.events import EventQuery, events_by_plate, get_event_detail, list_events
+from db.repositories.events import (
+    EventQuery,
+    container_movements,
+    events_by_plate,
+    get_event_detail,
+    list_events,
+)
 from db.review_service import record_review
 from db.services import store_event
 
@@ -99,7 +105,7 @@ def test_a_declaration_finds_a_pass_by_its_corrected_plate(session: Session, set
     ("verdict", "kw", "error", "match"),
     [
         ("approved", {}, InvalidInputError, "verdict must be one of"),
-        ("corrected", {}, InvalidInputError, "needs the plate"),
+        ("corrected", {}, InvalidInputError, "needs the plate or the container numbers"),
         ("confirmed", {"plate": "51C12345"}, InvalidInputError, "only a correction"),
         ("corrected", {"plate": "5?"}, InvalidInputError, "not a plate"),
         ("illegible", {"note": "x" * 2001}, InvalidInputError, "note"),
@@ -137,3 +143,61 @@ def test_reviews_are_kept_in_order_with_their_times(session: Session, settings: 
         ("illegible", "officer 0", times[0]),
         ("confirmed", "officer 1", times[1]),
     ]
+
+
+def test_a_container_correction_rechecks_the_pass_and_is_searchable(session: Session, settings: DbSettings) -> None:
+    _declare(session, settings, declaration())  # 51C-123.45 carrying C1
+    misread = C1[:-1] + str((int(C1[-1]) + 1) % 10)  # the check digit misread: fails ISO 6346
+    _store(session, settings, make_event("e", containers=((misread, False),)))
+    assert _status(session, "e") == "unreadable"
+    assert [s.event_id for s in list_events(session, EventQuery(review_below=0.5)).items] == ["e"]
+
+    _review(session, settings, "e", "corrected", containers=[C1.lower()])
+    detail = get_event_detail(session, "e")
+    assert detail.summary.status == "matched"
+    assert [c.number for c in detail.event.containers] == [misread]  # the cameras' read stays
+    assert detail.reviews[-1].containers == ((C1, True),) and detail.reviews[-1].plate is None
+    assert [s.event_id for s in container_movements(session, C1).items] == ["e"]
+    assert [s.event_id for s in container_movements(session, misread).items] == ["e"]
+    assert list_events(session, EventQuery(review_below=0.5)).items == []
+
+
+def test_a_declaration_finds_a_pass_by_its_corrected_container(session: Session, settings: DbSettings) -> None:
+    _store(session, settings, make_event("e", containers=(("MSCU1234560", False),)))
+    _review(session, settings, "e", "corrected", containers=[C1])
+    _declare(session, settings, declaration())
+    detail = get_declaration(session, "100000000010")
+    assert detail.declaration.status == "complete", detail.findings
+    assert _status(session, "e") == "matched"
+
+
+@pytest.mark.parametrize(
+    ("containers", "match"),
+    [
+        ([C1, C2, C3], "at most two"),
+        ([C1, C1], "listed twice"),
+        (["MSCU12345"], "not a container number"),
+        ("MSCU1234566", "a list"),
+    ],
+)
+def test_bad_container_corrections_store_nothing(
+    session: Session, settings: DbSettings, containers: object, match: str
+) -> None:
+    _store(session, settings, make_event("e", plate_confidence=0.5))
+    before = row_counts(session)
+    with pytest.raises(InvalidInputError, match=match):
+        record_review(session, "e", "corrected", reviewer="o", containers=containers, settings=settings, now=LATER)  # type: ignore[arg-type]
+    session.rollback()
+    assert row_counts(session) == before
+
+
+def test_a_correction_of_a_number_failing_its_check_digit_is_kept_as_read(
+    session: Session, settings: DbSettings
+) -> None:
+    _declare(session, settings, declaration())  # 51C-123.45 carrying C1
+    _store(session, settings, make_event("e", containers=(("MSCU1234560", False),)))
+    assert _status(session, "e") == "unreadable"
+    _review(session, settings, "e", "corrected", containers=["MSCU 123456 1"])
+    look = get_event_detail(session, "e").reviews[-1]
+    assert look.containers == (("MSCU1234561", False),)
+    assert _status(session, "e") == "unreadable"  # an unverified number still cannot be checked

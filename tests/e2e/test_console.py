@@ -11,7 +11,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from e2e_support import C1, QUARTER, Site, sign_in
+from e2e_support import C1, C2, QUARTER, Site, sign_in
 
 
 def test_a_wrong_key_is_refused(page: Any) -> None:
@@ -113,11 +113,12 @@ def test_an_officer_corrects_a_plate_from_the_review_list(page: Any, site: Site)
     page.click(".review-form button[data-verdict=corrected]")
     page.wait_for_selector("#review-error:has-text('needs the plate')")
     page.fill("#review-plate", "29H-123.46")
+    page.fill("#review-containers", f"{C2[:4]} {C2[4:10]} {C2[10]}")
     page.fill("#review-note", "read from the crop")
     page.click(".review-form button[data-verdict=corrected]")
     page.wait_for_selector("#detail-body li.review-entry")
     entry = page.inner_text("#detail-body li.review-entry")
-    assert "corrected to 29H-123.46" in entry and "read from the crop" in entry
+    assert f"corrected to 29H-123.46, {C2}" in entry and "read from the crop" in entry
     assert page.locator("#detail-body p.review").count() == 0  # reviewed: no longer asks for a look
     page.click("#detail form button.close")
     page.wait_for_selector("#review-list li[data-event=lane1-0003]", state="detached")

@@ -1,10 +1,11 @@
-"""event_reviews: officers' looks at passes whose reads need one
+"""event_reviews, review_containers: officers' looks at passes whose reads need one
 
 The review list (``GET /events?needs_review=true``) holds the passes whose reads the cameras cannot
-vouch for. An officer confirms the reads against the evidence, corrects the truck's plate, or marks
-the evidence illegible; each look is a row here (the stored reads never change), the latest counts,
-and a reviewed pass leaves the list. A corrected plate is searched on ``(plate_text, seen_at)`` as
-the camera reads are on ``plate_reads``.
+vouch for. An officer confirms the reads against the evidence, corrects the truck's plate or the
+container numbers (``review_containers``), or marks the evidence illegible. Each look is a row here
+(the stored reads never change), the latest counts, and a reviewed pass leaves the list. Corrected
+plates and numbers are searched on ``(plate_text, seen_at)`` and ``(number, seen_at)``, as the
+camera reads are on ``plate_reads`` and ``container_reads``.
 
 Revision ID: 0004
 Revises: 0003
@@ -38,7 +39,7 @@ def upgrade() -> None:
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.CheckConstraint("verdict IN ('confirmed', 'corrected', 'illegible')", name=op.f("ck_event_reviews_verdict")),
-        sa.CheckConstraint("(verdict = 'corrected') = (plate_text IS NOT NULL)", name=op.f("ck_event_reviews_plate")),
+        sa.CheckConstraint("verdict = 'corrected' OR plate_text IS NULL", name=op.f("ck_event_reviews_plate")),
         sa.ForeignKeyConstraint(
             ["event_pk"],
             ["gate_events.id"],
@@ -49,7 +50,35 @@ def upgrade() -> None:
     )
     op.create_index("ix_event_reviews_event_pk_reviewed_at", "event_reviews", ["event_pk", "reviewed_at"])
     op.create_index("ix_event_reviews_plate_text_seen_at", "event_reviews", ["plate_text", "seen_at"])
+    op.create_table(
+        "review_containers",
+        sa.Column("id", BIG_ID, nullable=False),
+        sa.Column("review_pk", BIG_ID, nullable=False),
+        sa.Column("event_pk", BIG_ID, nullable=False),
+        sa.Column("position", sa.SmallInteger(), nullable=False),
+        sa.Column("number", sa.String(length=16), nullable=False),
+        sa.Column("check_digit_ok", sa.Boolean(), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["review_pk"],
+            ["event_reviews.id"],
+            name=op.f("fk_review_containers_review_pk_event_reviews"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_pk"],
+            ["gate_events.id"],
+            name=op.f("fk_review_containers_event_pk_gate_events"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_containers")),
+        sa.UniqueConstraint("review_pk", "position", name="uq_review_containers_review_position"),
+    )
+    op.create_index(op.f("ix_review_containers_review_pk"), "review_containers", ["review_pk"])
+    op.create_index(op.f("ix_review_containers_event_pk"), "review_containers", ["event_pk"])
+    op.create_index("ix_review_containers_number_seen_at", "review_containers", ["number", "seen_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("review_containers")
     op.drop_table("event_reviews")
