@@ -74,8 +74,8 @@ class FindingOut(FromData):
 
 class ReviewIn(BaseModel):
     verdict: Literal["confirmed", "corrected", "illegible"] = Field(
-        description="confirmed: the reads are right; corrected: the truck's plate is `plate`; illegible: the "
-        "evidence does not show it."
+        description="confirmed: the reads are right; corrected: the truck's plate is `plate` and/or the containers "
+        "are `containers`; illegible: the evidence does not show them."
     )
     plate: str | None = Field(
         None, max_length=64, description="The plate as the officer reads it (any spelling); only with corrected."

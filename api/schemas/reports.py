@@ -36,6 +36,10 @@ class CameraComplianceOut(FromData):
     passes: int
     legible_passes: int
     legibility: float | None = Field(description="Share of the camera's passes with a valid read.")
+    reviewed_passes: int = Field(description="The camera's passes of the quarter an officer has reviewed.")
+    illegible_by_officers: int = Field(
+        description="Of those, the passes whose latest review found the evidence illegible."
+    )
     oldest_image_at: datetime | None
     retention_from: datetime = Field(description="Start of the retention period that must still be stored.")
     retention_status: str = Field(description="ok, gap (images missing at the start) or no_images.")

@@ -5,7 +5,9 @@ Per camera, over one calendar quarter in the site's time zone:
 * uptime - share of heartbeats that reported the camera up, frames processed
   in the quarter and the last frame time;
 * legibility - the share of passes the camera read something in that have a
-  valid read (a grammar-valid plate or a check-digit-valid container);
+  valid read (a grammar-valid plate or a check-digit-valid container), and how
+  many of those passes officers reviewed and found illegible on the evidence
+  (the latest look of each, :mod:`db.review_service`);
 * retention - the oldest image still stored against the retention period:
   ``ok`` when images go back to the start of the period (or to the camera's
   registration when it is younger), ``gap`` when they start later, and a
@@ -78,6 +80,8 @@ class CameraCompliance:
     passes: int
     legible_passes: int
     legibility: float | None
+    reviewed_passes: int
+    illegible_by_officers: int
     oldest_image_at: datetime | None
     retention_from: datetime
     retention_status: str
@@ -136,12 +140,14 @@ def camera_row(
 ) -> CameraCompliance:
     health = cams.camera_health(session, camera.id, quarter.start, quarter.end)
     passes, legible = cams.legibility(session, camera.name, quarter.start, quarter.end)
+    reviewed, illegible = cams.officer_looks(session, camera.name, quarter.start, quarter.end)
     oldest, period_start, status, overdue = _retention(session, camera, months, now)
     return CameraCompliance(
         camera_id=camera.id, name=camera.name, lane=camera.lane, direction=camera.direction, enabled=camera.enabled,
         uptime=health.uptime, heartbeats=health.samples, frames_in_quarter=health.frames,
         frames_total=camera.frames_processed, last_frame_at=camera.last_frame_at, passes=passes,
-        legible_passes=legible, legibility=(legible / passes) if passes else None, oldest_image_at=oldest,
+        legible_passes=legible, legibility=(legible / passes) if passes else None, reviewed_passes=reviewed,
+        illegible_by_officers=illegible, oldest_image_at=oldest,
         retention_from=period_start, retention_status=status, overdue_images=overdue,
         export_self_test=self_test(session, camera.name, evidence_dir, now),
     )  # fmt: skip

@@ -349,7 +349,9 @@ async function loadReport() {
       ` (retention ${r.retention_months} months)`);
     $("report-rows").replaceChildren(...r.cameras.map((c) => el("tr", {}, el("td", {}, c.name),
       el("td", {}, pct(c.uptime)), el("td", {}, `${c.frames_in_quarter} / ${c.frames_total}`), el("td", {}, time(c.last_frame_at)),
-      el("td", {}, `${pct(c.legibility)} (${c.legible_passes}/${c.passes})`), el("td", {}, time(c.oldest_image_at)),
+      el("td", {}, `${pct(c.legibility)} (${c.legible_passes}/${c.passes})`,
+        c.reviewed_passes ? el("div", { class: "hint" }, `officers: ${c.illegible_by_officers} of ${c.reviewed_passes} reviewed illegible`) : null),
+      el("td", {}, time(c.oldest_image_at)),
       el("td", { class: c.retention_status === "ok" && !c.overdue_images ? "ok" : "bad" }, `${c.retention_status}${c.overdue_images ? `, ${c.overdue_images} overdue` : ""}`),
       el("td", { class: c.export_self_test.ok ? "ok" : "bad" }, c.export_self_test.ok ? "pass" : `FAIL: ${c.export_self_test.problems.join("; ")}`))));
   } catch (error) {

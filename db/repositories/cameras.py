@@ -23,6 +23,7 @@ from db.models import (
     CameraCredentialChangeRow,
     CameraHealthSampleRow,
     CameraRow,
+    EventReviewRow,
     EvidenceRow,
     GateEventRow,
     ObservationRow,
@@ -330,6 +331,29 @@ def oldest_evidence(session: Session, camera_name: str | None = None) -> datetim
         stmt = stmt.where(EvidenceRow.camera == camera_name)
     value = session.scalar(stmt)
     return value if isinstance(value, datetime) else None
+
+
+def officer_looks(session: Session, camera_name: str, start: datetime, end: datetime) -> tuple[int, int]:
+    """``(passes reviewed, passes whose latest review found the evidence illegible)`` among the
+    events the camera read something in, in ``[start, end]``: legibility as officers judged it."""
+    seen = (
+        select(ObservationRow.event_pk)
+        .where(ObservationRow.camera == camera_name, ObservationRow.timestamp.between(start, end))
+        .distinct()
+        .subquery()
+    )
+    latest = (
+        select(EventReviewRow.verdict)
+        .where(EventReviewRow.event_pk == seen.c.event_pk)
+        .order_by(EventReviewRow.reviewed_at.desc(), EventReviewRow.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    verdicts = select(latest.label("verdict")).select_from(seen).subquery()
+    reviewed, illegible = session.execute(
+        select(func.count(verdicts.c.verdict), func.count(verdicts.c.verdict).filter(verdicts.c.verdict == "illegible"))
+    ).one()
+    return int(reviewed), int(illegible)
 
 
 def legibility(session: Session, camera_name: str, start: datetime, end: datetime) -> tuple[int, int]:

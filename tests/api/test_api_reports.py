@@ -71,12 +71,31 @@ def test_json_report(client: TestClient, keys: Keys, engine: Engine, evidence_di
     [cam] = report["cameras"]
     assert cam["uptime"] == 0.9 and cam["frames_in_quarter"] == 500
     assert (cam["passes"], cam["legible_passes"]) == (3, 2)
+    assert (cam["reviewed_passes"], cam["illegible_by_officers"]) == (0, 0)
     assert cam["oldest_image_at"].startswith("2026-10-15T01:30")
     assert cam["export_self_test"]["ok"] is True and cam["export_self_test"]["event_id"] == "q-2"
     other = client.get(
         "/api/v1/reports/camera-compliance", params={"quarter": "2026Q3"}, headers=keys.headers("officer")
     ).json()
     assert other["cameras"][0]["passes"] == 0 and other["cameras"][0]["legibility"] is None
+
+
+def test_report_counts_what_officers_found_illegible(
+    client: TestClient, keys: Keys, engine: Engine, evidence_dir: Path
+) -> None:
+    _setup(client, keys, engine, evidence_dir)
+    officer = keys.headers("officer")
+    looks = [("q-0", "confirmed"), ("q-1", "illegible"), ("q-2", "illegible"), ("q-2", "confirmed")]
+    for event_id, verdict in looks:  # q-2 was judged illegible, then confirmed: the latest look counts
+        answer = client.post(f"/api/v1/events/{event_id}/reviews", json={"verdict": verdict}, headers=officer)
+        assert answer.status_code == 201, answer.text
+    report = client.get("/api/v1/reports/camera-compliance?quarter=2026Q4", headers=officer).json()
+    [cam] = report["cameras"]
+    assert (cam["reviewed_passes"], cam["illegible_by_officers"]) == (3, 1)
+    html = client.get(
+        "/api/v1/reports/camera-compliance", params={"quarter": "2026Q4", "format": "html"}, headers=officer
+    )
+    assert "officers: 1 of 3 reviewed illegible" in html.text
 
 
 def test_self_test_fails_when_an_image_is_altered(
