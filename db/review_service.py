@@ -9,7 +9,9 @@ stored reads never change, each look is a new ``event_reviews`` row and the late
   cross-check, which runs again at once (the pass's status and findings follow the officer's
   reading; webhooks fire on a change as for any check), and the pass is found by the corrected
   plate in exact and fuzzy searches and by the corrected numbers in container searches;
-* a later ``confirmed`` or ``illegible`` look puts the cameras' reads back.
+* a later ``confirmed`` or ``illegible`` look puts the cameras' reads back;
+* subscribers of the ``reviewed`` webhook hear of every look, with the pass's status after it (a
+  discrepancy an officer resolved is otherwise silent: the status webhooks fire only into one).
 
 The review and the new check are committed together, or neither is.
 """
@@ -31,6 +33,7 @@ from db.config import DbSettings, get_db_settings
 from db.fuzzy_index import register as register_plates
 from db.models import EventReviewRow, GateEventRow, ReviewContainerRow, utcnow
 from db.plate_keys import fold
+from db.repositories.admin import enqueue_deliveries
 from db.repositories.events import normalize_container, normalize_plate
 from db.views import ReviewView, review_view
 
@@ -102,8 +105,14 @@ def record_review(
     session.flush()
     if text:
         register_plates(session.connection(), [fold(text)])
-    checks.recheck_event(session, row.id, settings or get_db_settings(), now)
+    check = checks.recheck_event(session, row.id, settings or get_db_settings(), now)
     view = review_view(review, event_id)
+    payload = {
+        "kind": "event", "ref": event_id, "verdict": view.verdict, "plate": view.plate,
+        "containers": [n for n, _ in view.containers], "reviewer": view.reviewer, "note": view.note,
+        "status": check.status.value, "at": now.isoformat(),
+    }  # fmt: skip
+    enqueue_deliveries(session, "reviewed", payload, now)
     session.commit()
     return view
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import FromData, Input
 from db.repositories.admin import ApiKeyView, AuditEntry, WebhookView
 
-WebhookEvent = Literal["undeclared", "plate_mismatch", "unreadable", "missing", "partial", "*"]
+WebhookEvent = Literal["undeclared", "plate_mismatch", "unreadable", "missing", "partial", "reviewed", "*"]
 
 
 def _default_events() -> list[WebhookEvent]:

@@ -26,7 +26,9 @@ from db.repositories.events import check_limit
 from db.views import Page, decode_cursor, encode_cursor
 
 ROLES = ("officer", "operator", "integration", "admin")
-WEBHOOK_EVENTS = ("undeclared", "plate_mismatch", "unreadable", "missing", "partial", "*")
+WEBHOOK_EVENTS = ("undeclared", "plate_mismatch", "unreadable", "missing", "partial", "reviewed", "*")
+"""Discrepancy statuses a check turns a pass or declaration into, ``reviewed`` (an officer's look at
+a pass, :mod:`db.review_service`), or ``*`` for all."""
 
 
 @dataclass(frozen=True, slots=True)

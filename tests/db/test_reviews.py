@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from db_builders import C1, C2, C3, T0, declaration, every_page, make_event, row_counts
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anpr.errors import InvalidInputError, NotFoundError
@@ -15,6 +16,8 @@ from anpr.events import GateEvent
 from db.config import DbSettings
 from db.declaration_service import import_declarations
 from db.declarations import parse_json
+from db.models import WebhookDeliveryRow
+from db.repositories.admin import create_webhook
 from db.repositories.declarations import get_declaration
 from db.repositories.events import (
     EventQuery,
@@ -201,3 +204,22 @@ def test_a_correction_of_a_number_failing_its_check_digit_is_kept_as_read(
     look = get_event_detail(session, "e").reviews[-1]
     assert look.containers == (("MSCU1234561", False),)
     assert _status(session, "e") == "unreadable"  # an unverified number still cannot be checked
+
+
+def test_every_look_reaches_the_reviewed_webhook_with_the_status_after_it(
+    session: Session, settings: DbSettings
+) -> None:
+    create_webhook(session, url="https://vnaccs.example/hook", secret="s" * 32, events=["reviewed"], actor="a", now=T0)
+    create_webhook(session, url="https://other.example/hook", secret="t" * 32, events=["missing"], actor="a", now=T0)
+    session.commit()
+    _declare(session, settings, declaration())
+    _store(session, settings, make_event("e", plate="29H67890", plate_confidence=0.7, containers=((C1, True),)))
+    _review(session, settings, "e", "corrected", plate="51C-123.45", note="dirt")
+    _review(session, settings, "e", "confirmed")
+    deliveries = session.scalars(select(WebhookDeliveryRow).order_by(WebhookDeliveryRow.id)).all()
+    assert [(d.event_type, d.payload["verdict"], d.payload["status"]) for d in deliveries] == [
+        ("reviewed", "corrected", "matched"),
+        ("reviewed", "confirmed", "plate_mismatch"),
+    ]
+    first = deliveries[0].payload
+    assert (first["ref"], first["plate"], first["reviewer"], first["note"]) == ("e", "51C12345", "officer 7", "dirt")
