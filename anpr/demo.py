@@ -64,6 +64,8 @@ class DemoPass:
     direction: Direction
     minutes_ago: int
     story: str
+    plate_hidden: bool = False
+    """The plate is caked in mud: no camera can read it, and the pass goes to the officers' review."""
 
 
 PASSES: tuple[DemoPass, ...] = (
@@ -72,6 +74,14 @@ PASSES: tuple[DemoPass, ...] = (
     DemoPass("15C-234.56", ("HLXU8765430",), Direction.IN, 120, "declared for another truck: plate mismatch"),
     DemoPass("43C-567.89", ("OOLU4567896",), Direction.IN, 90, "one of two declared containers: partial"),
     DemoPass("51C-123.45", ("CSQU3054383",), Direction.OUT, 45, "declared on C12 306012345670: matched"),
+    DemoPass(
+        "60C-246.80",
+        ("BMOU2468137",),
+        Direction.IN,
+        20,
+        "plate under mud: unreadable, in the review list; corrected to 60C-246.80 it matches C11 106012345710",
+        plate_hidden=True,
+    ),
 )
 
 
@@ -94,6 +104,7 @@ def sample_declarations(now: datetime) -> list[dict[str, Any]]:
         row("106012345690", "C11", ["43C-567.89"], ["OOLU4567896", "TCNU1122333"], day, -timedelta(minutes=30)),
         row("106012345700", "C11", ["51D-678.90"], ["MAEU9988774"], 3 * day, -day),
         row("306012345670", "C12", ["51C-123.45"], ["CSQU3054383:VN0003"], day, 2 * day),
+        row("106012345710", "C11", ["60C-246.80"], ["BMOU2468137:VN0004"], day, 2 * day),
     ]
 
 
@@ -140,6 +151,11 @@ class TruthOcr:
         return [_reading(d, known.get((d.cls, d.bbox))) for d in detections]
 
 
+TRUTH_CONFIDENCE = 0.995
+"""What the ground-truth recogniser reports: sure, as the recognisers are on a clean rendered plate
+(they read the demo's plates at 1.0), so only what the scenario hides goes to the review list."""
+
+
 def _reading(det: Detection, obj: SynthObject | None) -> Reading | None:
     if obj is None:
         return None
@@ -156,7 +172,7 @@ def _reading(det: Detection, obj: SynthObject | None) -> Reading | None:
         det.cls,
         text,
         formatted,
-        0.97,
+        TRUTH_CONFIDENCE,
         valid,
         rows=obj.rows,
         bbox=det.bbox,
@@ -208,7 +224,9 @@ def render_scenario(
     truth: dict[bytes, tuple[SynthObject, ...]] = {}
     count = 0
     for i, p in enumerate(passes):
-        sequence = render_pass_frames(p.plate, p.containers, CAMERAS, n_frames=n_frames, seed=100 + i, size=size)
+        sequence = render_pass_frames(
+            p.plate, p.containers, CAMERAS, n_frames=n_frames, seed=100 + i, size=size, plate_hidden=p.plate_hidden
+        )
         start = now - timedelta(minutes=p.minutes_ago)
         for cam in sequence.cameras:
             folder = root / "frames" / _camera_id(p.direction, cam.camera)

@@ -425,6 +425,22 @@ def test_pass_frames_reject_bad_input(call: Callable[[], object], match: str) ->
         call()
 
 
+def test_a_plate_under_mud_is_painted_over_and_left_out_of_the_truth() -> None:
+    clean = render_pass_frames("51C-123.45", ["MSCU1234566"], n_frames=4, seed=5, size=(480, 270))
+    muddy = render_pass_frames("51C-123.45", ["MSCU1234566"], n_frames=4, seed=5, size=(480, 270), plate_hidden=True)
+    assert all(not t for t in muddy.camera("plate-front").truth)  # nothing to read on the front camera
+    numbers = {o.text for t in muddy.camera("container-side").truth for o in t}
+    assert "MSCU1234566" in numbers  # the containers are as visible as ever
+    front, clean_front = muddy.camera("plate-front"), clean.camera("plate-front")
+    assert sum(len(t) for t in clean_front.truth) >= 2  # the clean pass shows its plate in several frames
+    for frame, clean_frame, truth in zip(front.frames, clean_front.frames, clean_front.truth, strict=True):
+        for obj in truth:
+            x1, y1, x2, y2 = (round(v) for v in obj.bbox.as_list())
+            patch = frame[y1:y2, x1:x2].astype(float)
+            assert patch.std(axis=(0, 1)).max() < 25  # mottled brown, no characters' contrast
+            assert np.abs(patch - clean_frame[y1:y2, x1:x2]).mean() > 20  # the plate is gone
+
+
 def test_write_video_rejects_unknown_suffix(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="mp4"):
         write_video([np.zeros((8, 8, 3), np.uint8)], tmp_path / "x.mkv")

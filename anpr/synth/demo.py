@@ -32,7 +32,7 @@ from anpr.synth.degrade import jpeg, noise
 from anpr.synth.panels import render_panel
 from anpr.synth.scenes import SceneBuilder, SynthObject, py_rng
 from anpr.synth.vehicles import Body, vehicle_with_plate
-from anpr.types import ImageArray, Orientation
+from anpr.types import DetClass, ImageArray, Orientation
 
 CAMERAS = ("plate-front", "container-side")
 _FOURCC = {".mp4": "mp4v", ".avi": "MJPG"}
@@ -113,17 +113,40 @@ def _truck_side(specs: Sequence[ContainerSpec], height: int, rng: np.random.Gene
     return Layer(image=image, mask=mask, regions=tuple(regions))
 
 
+def _under_mud(layer: Layer, rng: np.random.Generator) -> Layer:
+    """``layer`` with its plate caked in mud: the plate's area (and a margin) painted over in
+    mottled brown, so no reader can see it, and no plate left in its ground truth."""
+    image = layer.image.copy()
+    for region in layer.regions:
+        if region.cls is not DetClass.PLATE:
+            continue
+        x1, y1 = np.floor(region.quad.min(axis=0)).astype(int)
+        x2, y2 = np.ceil(region.quad.max(axis=0)).astype(int)
+        m = max(2, (x2 - x1) // 10)
+        x1, y1, x2, y2 = max(0, x1 - m), max(0, y1 - m), min(image.shape[1], x2 + m), min(image.shape[0], y2 + m)
+        h, w = y2 - y1, x2 - x1
+        mud = np.empty((h, w, 3), np.float32)
+        mud[:] = (40, 62, 88)  # BGR brown
+        blotches = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), max(1.0, w / 25))
+        mud += blotches[..., None] * (18 / max(float(np.abs(blotches).max()), 1e-6))
+        image[y1:y2, x1:x2] = np.clip(mud, 0, 255).astype(np.uint8)
+    regions = tuple(r for r in layer.regions if r.cls is not DetClass.PLATE)
+    return Layer(image=image, mask=layer.mask, regions=regions)
+
+
 def _camera_layer(
     camera: str,
     plate: plates.PlateSpec,
     specs: Sequence[ContainerSpec],
     size: tuple[int, int],
     rng: np.random.Generator,
+    plate_hidden: bool = False,
 ) -> Layer:
     if camera == "plate-front":
         plate_w = size[0] * 0.16
         rendered = plates.render_plate(plate, rng, height_px=round(plate_w / plate.size_mm[0] * plate.size_mm[1]))
-        return vehicle_with_plate(rendered, Body.TRUCK, rng, px_per_mm=plate_w / plate.size_mm[0])
+        vehicle = vehicle_with_plate(rendered, Body.TRUCK, rng, px_per_mm=plate_w / plate.size_mm[0])
+        return _under_mud(vehicle, rng) if plate_hidden else vehicle
     if camera == "container-side":
         return _truck_side(specs, round(size[1] * 0.8), rng)
     raise InvalidInputError(f"unknown camera {camera!r}; choose from {', '.join(CAMERAS)}")
@@ -155,12 +178,14 @@ def render_pass_frames(
     n_frames: int = 12,
     seed: int = 0,
     size: tuple[int, int] = (1280, 720),
+    plate_hidden: bool = False,
 ) -> PassSequence:
     """Frames of one truck passing each camera, with per-frame ground truth.
 
     ``plate`` is display or plain text (``51C-123.45``) or a spec; ``containers``
     are 0-2 ISO 6346 numbers (size/type codes are drawn at random) or specs.
-    Objects partly out of view are labelled with their clipped boxes.
+    Objects partly out of view are labelled with their clipped boxes. ``plate_hidden``
+    cakes the plate in mud: the front camera shows the truck but no plate to read.
     """
     if not 1 <= n_frames <= 1000:
         raise InvalidInputError(f"n_frames must be in [1, 1000], got {n_frames}")
@@ -171,7 +196,7 @@ def render_pass_frames(
     specs = [_container_spec(c, rng) for c in containers]
     sequences = []
     for camera in cameras:
-        layer = _camera_layer(camera, plate_spec, specs, size, rng)
+        layer = _camera_layer(camera, plate_spec, specs, size, rng, plate_hidden)
         sequences.append(_frames_for(camera, layer, size, n_frames, rng))
     return PassSequence(plate=plate_spec.label, containers=tuple(s.number for s in specs), cameras=tuple(sequences))
 

@@ -18,6 +18,7 @@ EXPECTED = {
     ("15C23456", "in"): "plate_mismatch",  # declared for another truck
     ("43C56789", "in"): "matched",  # one of two declared containers
     ("51C12345", "out"): "matched",  # declared on C12
+    (None, "in"): "unreadable",  # plate under mud: the container is declared, the plate cannot be checked
 }
 
 
@@ -44,4 +45,12 @@ def test_demo_scenario_through_the_pipeline(tmp_path: Path) -> None:
         assert {d["status"] for d in queue} == {"undeclared", "plate_mismatch", "partial", "missing"}
         cameras = client.get("/api/v1/cameras", headers=officer).json()
         frames = {c["name"]: c["frames_processed"] for c in cameras}
-        assert frames == {"in-plate": 4 * 8, "in-side": 4 * 8, "out-plate": 8, "out-side": 8}  # 4 passes in, 1 out
+        assert frames == {"in-plate": 5 * 8, "in-side": 5 * 8, "out-plate": 8, "out-side": 8}  # 5 passes in, 1 out
+        doubtful = client.get("/api/v1/events", params={"needs_review": "true"}, headers=officer).json()["items"]
+        assert [(e["plate"], e["containers"]) for e in doubtful] == [(None, ["BMOU2468137"])]
+        muddy = doubtful[0]["event_id"]
+        assert client.get(f"/api/v1/events/{muddy}", headers=officer).json()["review"] == ["no_plate"]
+        look = {"verdict": "corrected", "plate": "60C-246.80", "note": "plate under mud; read at the booth"}
+        assert client.post(f"/api/v1/events/{muddy}/reviews", json=look, headers=officer).status_code == 201
+        assert client.get(f"/api/v1/events/{muddy}", headers=officer).json()["summary"]["status"] == "matched"
+        assert client.get("/api/v1/events", params={"needs_review": "true"}, headers=officer).json()["items"] == []
