@@ -18,6 +18,7 @@ The review and the new check are committed together, or neither is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -31,14 +32,24 @@ from anpr.review import ReviewVerdict
 from db import checks
 from db.config import DbSettings, get_db_settings
 from db.fuzzy_index import register as register_plates
-from db.models import EventReviewRow, GateEventRow, ReviewContainerRow, utcnow
+from db.models import (
+    CrosscheckResultRow,
+    DeclarationRow,
+    EventReviewRow,
+    GateEventRow,
+    ReviewContainerRow,
+    utcnow,
+)
 from db.plate_keys import fold
 from db.repositories.admin import enqueue_deliveries
 from db.repositories.events import normalize_container, normalize_plate
 from db.views import ReviewView, review_view
 
 MAX_NOTE = 2000
-MAX_REVIEWER = 128
+MAX_REVIEWER = 160
+"""An API key's actor, ``key:<id>:<name>`` with a name of up to 128 characters."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""Control characters other than tab and newline (PostgreSQL refuses NUL in text)."""
 
 
 def record_review(
@@ -71,15 +82,17 @@ def record_review(
     if found is not ReviewVerdict.CORRECTED and (plate or containers):
         raise InvalidInputError(f"only a correction carries a plate or container numbers (verdict {found.value!r})")
     numbers = _numbers(containers or ())
-    if not isinstance(note, str) or len(note) > MAX_NOTE:
-        raise InvalidInputError(f"note must be text of at most {MAX_NOTE} characters")
+    if not isinstance(note, str) or len(note) > MAX_NOTE or _CONTROL.search(note):
+        raise InvalidInputError(f"note must be text of at most {MAX_NOTE} characters, without control characters")
     if not isinstance(reviewer, str) or not reviewer.strip() or len(reviewer) > MAX_REVIEWER:
         raise InvalidInputError(f"reviewer must be a name of 1-{MAX_REVIEWER} characters")
     text = normalize_plate(plate) if plate else None
     parsed = parse(text) if text else None
     if parsed is not None:
         text = parsed.text
-    row = session.scalar(select(GateEventRow).where(GateEventRow.event_id == event_id))
+    # Locked until the commit: two officers' looks at one pass are checked one after the other, so
+    # the pass's status follows the look that counts (the later one).
+    row = session.scalar(select(GateEventRow).where(GateEventRow.event_id == event_id).with_for_update())
     if row is None:
         raise NotFoundError(f"no event {event_id!r}")
     now = now or utcnow()
@@ -105,7 +118,22 @@ def record_review(
     session.flush()
     if text:
         register_plates(session.connection(), [fold(text)])
-    check = checks.recheck_event(session, row.id, settings or get_db_settings(), now)
+    settings = settings or get_db_settings()
+    named: set[str] = set(
+        session.scalars(
+            select(CrosscheckResultRow.declaration_number).where(
+                CrosscheckResultRow.event_pk == row.id, CrosscheckResultRow.declaration_number.is_not(None)
+            )
+        )
+    )
+    check = checks.recheck_event(session, row.id, settings, now)
+    # The declarations the pass was or now is checked against are decided on new evidence: check
+    # them again, closed windows included (a correction can complete a declaration called missing).
+    numbers = sorted({n for n in named if n} | set(check.declarations))
+    if numbers:
+        current = select(DeclarationRow.id).where(DeclarationRow.number.in_(numbers), DeclarationRow.is_current)
+        for declaration_id in list(session.scalars(current.order_by(DeclarationRow.id))):
+            checks.recheck_declaration(session, declaration_id, settings, now)
     view = review_view(review, event_id)
     payload = {
         "kind": "event", "ref": event_id, "verdict": view.verdict, "plate": view.plate,

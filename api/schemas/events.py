@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from anpr.review import DEFAULT_REVIEW_BELOW, review_reasons
 from api.config import API_PREFIX as API
-from api.schemas.common import FromData
+from api.schemas.common import FromData, Input
 from db.views import EventDetail, EventSummary, EvidenceView, FindingView, ReviewView
 
 
@@ -72,7 +72,7 @@ class FindingOut(FromData):
         return cls.model_validate(f)
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(Input):
     verdict: Literal["confirmed", "corrected", "illegible"] = Field(
         description="confirmed: the reads are right; corrected: the truck's plate is `plate` and/or the containers "
         "are `containers`; illegible: the evidence does not show them."
@@ -98,7 +98,7 @@ class ReviewOut(BaseModel):
     id: int
     event_id: str
     reviewed_at: datetime
-    reviewer: str = Field(description="The API key's name of the officer who looked.")
+    reviewer: str = Field(description="Who looked: the officer's API key, as `key:<id>:<name>`.")
     verdict: str
     plate: str | None
     plate_formatted: str | None

@@ -36,7 +36,7 @@ class CameraComplianceOut(FromData):
     passes: int
     legible_passes: int
     legibility: float | None = Field(description="Share of the camera's passes with a valid read.")
-    reviewed_passes: int = Field(description="The camera's passes of the quarter an officer has reviewed.")
+    reviewed_passes: int = Field(description="Passes of the quarter through the camera's lane an officer reviewed.")
     illegible_by_officers: int = Field(
         description="Of those, the passes whose latest review found the evidence illegible."
     )

@@ -6,8 +6,8 @@ Per camera, over one calendar quarter in the site's time zone:
   in the quarter and the last frame time;
 * legibility - the share of passes the camera read something in that have a
   valid read (a grammar-valid plate or a check-digit-valid container), and how
-  many of those passes officers reviewed and found illegible on the evidence
-  (the latest look of each, :mod:`db.review_service`);
+  many passes through the camera's lane officers reviewed and found illegible on
+  the evidence (the latest look of each, :mod:`db.review_service`);
 * retention - the oldest image still stored against the retention period:
   ``ok`` when images go back to the start of the period (or to the camera's
   registration when it is younger), ``gap`` when they start later, and a
@@ -140,7 +140,7 @@ def camera_row(
 ) -> CameraCompliance:
     health = cams.camera_health(session, camera.id, quarter.start, quarter.end)
     passes, legible = cams.legibility(session, camera.name, quarter.start, quarter.end)
-    reviewed, illegible = cams.officer_looks(session, camera.name, quarter.start, quarter.end)
+    reviewed, illegible = cams.officer_looks(session, camera.lane, quarter.start, quarter.end)
     oldest, period_start, status, overdue = _retention(session, camera, months, now)
     return CameraCompliance(
         camera_id=camera.id, name=camera.name, lane=camera.lane, direction=camera.direction, enabled=camera.enabled,

@@ -220,12 +220,13 @@ class EventReviewRow(Base):
         CheckConstraint("verdict = 'corrected' OR plate_text IS NULL", name="plate"),
         Index("ix_event_reviews_event_pk_reviewed_at", "event_pk", "reviewed_at"),
         Index("ix_event_reviews_plate_text_seen_at", "plate_text", "seen_at"),
+        Index("ix_event_reviews_plate_folded_seen_at", "plate_folded", "seen_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     event_pk: Mapped[int] = mapped_column(ForeignKey("gate_events.id", ondelete="CASCADE"))
     reviewed_at: Mapped[datetime]
-    reviewer: Mapped[str] = mapped_column(String(128))
+    reviewer: Mapped[str] = mapped_column(String(160))
     verdict: Mapped[str] = mapped_column(String(16))
     plate_text: Mapped[str | None] = mapped_column(String(32))
     plate_folded: Mapped[str | None] = mapped_column(String(32))

@@ -333,23 +333,22 @@ def oldest_evidence(session: Session, camera_name: str | None = None) -> datetim
     return value if isinstance(value, datetime) else None
 
 
-def officer_looks(session: Session, camera_name: str, start: datetime, end: datetime) -> tuple[int, int]:
+def officer_looks(session: Session, lane: str, start: datetime, end: datetime) -> tuple[int, int]:
     """``(passes reviewed, passes whose latest review found the evidence illegible)`` among the
-    events the camera read something in, in ``[start, end]``: legibility as officers judged it."""
-    seen = (
-        select(ObservationRow.event_pk)
-        .where(ObservationRow.camera == camera_name, ObservationRow.timestamp.between(start, end))
-        .distinct()
-        .subquery()
-    )
+    passes through ``lane`` in ``[start, end]``: legibility as officers judged it. Counted per lane,
+    not per camera: a camera that could read nothing in a pass left no read to tie the verdict to."""
     latest = (
         select(EventReviewRow.verdict)
-        .where(EventReviewRow.event_pk == seen.c.event_pk)
+        .where(EventReviewRow.event_pk == GateEventRow.id)
         .order_by(EventReviewRow.reviewed_at.desc(), EventReviewRow.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    verdicts = select(latest.label("verdict")).select_from(seen).subquery()
+    verdicts = (
+        select(latest.label("verdict"))
+        .where(GateEventRow.lane == lane, GateEventRow.first_seen.between(start, end))
+        .subquery()
+    )
     reviewed, illegible = session.execute(
         select(func.count(verdicts.c.verdict), func.count(verdicts.c.verdict).filter(verdicts.c.verdict == "illegible"))
     ).one()

@@ -311,12 +311,36 @@ def _by_read(
     return stmt.order_by(read_at.desc(), read_pk.desc())
 
 
+def _latest_review_id(event_pk: Any) -> Any:
+    """The id of the latest review of the event ``event_pk`` (a correlated scalar subquery on the
+    ``(event_pk, reviewed_at)`` index): only the latest look counts."""
+    look = aliased(EventReviewRow)
+    return (
+        select(look.id)
+        .where(look.event_pk == event_pk)
+        .order_by(look.reviewed_at.desc(), look.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+_LATEST = {
+    "reviewed": lambda: EventReviewRow.id == _latest_review_id(EventReviewRow.event_pk),
+    "reviewed_container": lambda: ReviewContainerRow.review_pk == _latest_review_id(ReviewContainerRow.event_pk),
+}
+"""For the officers' corrections: only those of each event's latest review (a superseded
+correction no longer names the pass, and each event yields at most one row, so pages stay full)."""
+
+
 @lru_cache(maxsize=128)
 def _read_scan(kind: str, names: frozenset[str]) -> Select[int, datetime]:
     """Event ids and times of the ``kind`` reads equal to ``key`` (bound), newest first, at most
     ``limit`` (bound) rows; built once per kind and combination of filters."""
     pk, at, key = _READS[kind]
-    return _by_read(pk, at, names).where(key == bindparam("key")).limit(bindparam("limit"))
+    stmt = _by_read(pk, at, names).where(key == bindparam("key"))
+    if kind in _LATEST:
+        stmt = stmt.where(_LATEST[kind]())
+    return stmt.limit(bindparam("limit"))
 
 
 def _read_page(db: Db, kind: str, key: str, query: EventQuery, cursor: str | None, limit: int) -> Page[EventSummary]:
@@ -379,13 +403,13 @@ def _merged(first: Page[EventSummary], second: Page[EventSummary], limit: int) -
 
 @lru_cache(maxsize=64)
 def _reviewed_fuzzy_scan(dialect: str, names: frozenset[str]) -> Select[*tuple[Any, ...]]:
-    """Officers' corrected plates whose folded text is stored under one of ``keys`` (bound), with the
-    filters ``names``, newest first, at most ``limit`` (bound)."""
+    """Officers' corrected plates (of each event's latest review) whose folded text is stored under
+    one of ``keys`` (bound), with the filters ``names``, newest first, at most ``limit`` (bound)."""
     under = select(plates_under("keys", dialect).c.key)
     return (
         _by_read(EventReviewRow.event_pk, EventReviewRow.seen_at, names)
         .with_only_columns(EventReviewRow.event_pk, EventReviewRow.seen_at, EventReviewRow.plate_text)
-        .where(EventReviewRow.plate_folded.in_(under))
+        .where(EventReviewRow.plate_folded.in_(under), _LATEST["reviewed"]())
         .limit(bindparam("limit"))
     )
 
@@ -393,20 +417,25 @@ def _reviewed_fuzzy_scan(dialect: str, names: frozenset[str]) -> Select[*tuple[A
 def _reviewed_fuzzy_hits(
     db: Db, norm: str, threshold: float, query: EventQuery, cursor: str | None, limit: int
 ) -> dict[int, tuple[float, str]]:
-    """Up to ``limit + 1`` events, newest first, with an officer's corrected plate within
-    ``threshold`` of ``norm`` (corrections are few: one bounded scan, no per-key quota)."""
+    """Up to ``limit + 1`` events, newest first, whose latest review corrected the plate to one within
+    ``threshold`` of ``norm``. The keys also find plates further away, so a scan that filled its
+    quota without enough hits is repeated with a larger one: the result is exact."""
     connection = connection_of(db)
-    params = _bound(query, cursor, keys=sorted(lookup_keys(norm, threshold)), limit=4 * (limit + 1))
-    found: dict[int, tuple[float, str]] = {}
-    for pk, _at, text in direct.rows(
-        connection, _reviewed_fuzzy_scan(connection.dialect.name, _filter_names(params)), params
-    ):
-        d = confusion_distance(norm, text)
-        if d <= threshold and (pk not in found or d < found[pk][0]):
-            found[pk] = (d, text)
-            if len(found) > limit:
-                break
-    return found
+    params = _bound(query, cursor, keys=sorted(lookup_keys(norm, threshold)))
+    scan = _reviewed_fuzzy_scan(connection.dialect.name, _filter_names(params))
+    quota = limit + 1
+    while True:
+        rows = direct.rows(connection, scan, {**params, "limit": quota})
+        found: dict[int, tuple[float, str]] = {}
+        for pk, _at, text in rows:
+            d = confusion_distance(norm, text)
+            if d <= threshold:
+                found[pk] = (d, text)  # one row per event: its latest review's plate
+                if len(found) > limit:
+                    return found
+        if len(rows) < quota:
+            return found
+        quota *= 4
 
 
 def _fuzzy_hits(

@@ -242,3 +242,20 @@ def test_an_officer_corrects_a_container_number(client: TestClient, keys: Keys) 
     three = {"verdict": "corrected", "containers": [C1, C2, "TGHU1234567"]}
     refused = client.post(f"{API}/events/e/reviews", json=three, headers=officer)
     assert refused.status_code == 422 and "containers" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"verdict": "corrected", "plate": "51C-123.45", "container": ["MSCU1234566"]}, "container"),  # a typo
+        ({"verdict": "illegible", "note": "mud\u0000"}, "control characters"),
+    ],
+)
+def test_reviews_refuse_unknown_fields_and_control_characters(
+    client: TestClient, keys: Keys, body: dict[str, object], reason: str
+) -> None:
+    _post(client, keys, event_json("e", plate_confidence=0.8))
+    officer = keys.headers("officer")
+    answer = client.post(f"{API}/events/e/reviews", json=body, headers=officer)
+    assert answer.status_code == 422 and reason in answer.text, answer.text
+    assert client.get(f"{API}/events/e", headers=officer).json()["reviews"] == []

@@ -31,6 +31,7 @@ from db.models import (
     GateEventRow,
     ObservationRow,
     PlateReadRow,
+    ReviewContainerRow,
 )
 from db.views import EventSummary, Page
 
@@ -49,6 +50,7 @@ STORED_TABLES = (
     EvidenceRow,
     CrosscheckResultRow,
     EventReviewRow,
+    ReviewContainerRow,
 )
 """Every table one stored event writes to."""
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from anpr.errors import InvalidInputError, NotFoundError
 from anpr.events import GateEvent
+from db.checks import recheck_due
 from db.config import DbSettings
 from db.declaration_service import import_declarations
 from db.declarations import parse_json
@@ -113,6 +114,7 @@ def test_a_declaration_finds_a_pass_by_its_corrected_plate(session: Session, set
         ("corrected", {"plate": "5?"}, InvalidInputError, "not a plate"),
         ("illegible", {"note": "x" * 2001}, InvalidInputError, "note"),
         ("confirmed", {"reviewer": " "}, InvalidInputError, "reviewer"),
+        ("illegible", {"note": "mud\x00"}, InvalidInputError, "control characters"),
     ],
 )
 def test_bad_reviews_store_nothing(
@@ -223,3 +225,53 @@ def test_every_look_reaches_the_reviewed_webhook_with_the_status_after_it(
     ]
     first = deliveries[0].payload
     assert (first["ref"], first["plate"], first["reviewer"], first["note"]) == ("e", "51C12345", "officer 7", "dirt")
+
+
+def test_a_superseded_correction_no_longer_names_the_pass(session: Session, settings: DbSettings) -> None:
+    _store(session, settings, make_event("a", plate="29H67890", plate_confidence=0.6))
+    _review(session, settings, "a", "corrected", plate="51C12345")
+    _review(session, settings, "a", "confirmed")  # the cameras were right after all
+    assert events_by_plate(session, "51C12345").items == []
+    assert events_by_plate(session, "51C1234S", fuzzy=True).items == []
+    assert [s.event_id for s in events_by_plate(session, "29H67890").items] == ["a"]
+
+
+def test_a_pass_corrected_many_times_does_not_cut_the_pages_short(session: Session, settings: DbSettings) -> None:
+    _store(session, settings, make_event("older", plate="29H67890", plate_confidence=0.6))
+    _store(session, settings, make_event("newer", plate="29H67891", plate_confidence=0.6, at=T0 + timedelta(hours=1)))
+    _review(session, settings, "older", "corrected", plate="51C12345")
+    for n in range(3):
+        record_review(
+            session, "newer", "corrected", reviewer="o", plate="51C12345", settings=settings,
+            now=LATER + timedelta(minutes=n),
+        )  # fmt: skip
+        session.commit()
+    assert every_page(lambda c: events_by_plate(session, "51C12345", limit=1, cursor=c)) == ["newer", "older"]
+    fuzzy = every_page(lambda c: events_by_plate(session, "51C1234S", fuzzy=True, limit=1, cursor=c))
+    assert fuzzy == ["newer", "older"]
+
+
+def test_a_correction_rechecks_the_declarations_it_concerns_closed_ones_too(
+    session: Session, settings: DbSettings
+) -> None:
+    vehicle_only = declaration(containers=[], valid_from=T0 - timedelta(days=2), valid_to=T0 + timedelta(hours=1))
+    _declare(session, settings, vehicle_only)
+    _store(session, settings, make_event("e", plate="60C2468", plate_valid=False, plate_confidence=0.4))
+    recheck_due(session, T0 + timedelta(days=1), settings=settings)  # the window closes: nothing seen
+    session.commit()
+    assert get_declaration(session, "100000000010").declaration.status == "missing"
+    _review(session, settings, "e", "corrected", plate="51C-123.45")
+    assert _status(session, "e") == "matched"
+    assert get_declaration(session, "100000000010").declaration.status == "complete"
+    _review(session, settings, "e", "confirmed")  # back to the cameras' unreadable plate
+    assert get_declaration(session, "100000000010").declaration.status == "missing"
+
+
+@pytest.mark.parametrize(("reviewer", "ok"), [("key:12:" + "n" * 128, True), ("x" * 161, False)])
+def test_a_reviewer_is_any_api_key_actor(session: Session, settings: DbSettings, reviewer: str, ok: bool) -> None:
+    _store(session, settings, make_event("e", plate_confidence=0.5))
+    if ok:
+        assert record_review(session, "e", "confirmed", reviewer=reviewer, settings=settings).reviewer == reviewer
+    else:
+        with pytest.raises(InvalidInputError, match="reviewer"):
+            record_review(session, "e", "confirmed", reviewer=reviewer, settings=settings)

@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("id", BIG_ID, nullable=False),
         sa.Column("event_pk", BIG_ID, nullable=False),
         sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("reviewer", sa.String(length=128), nullable=False),
+        sa.Column("reviewer", sa.String(length=160), nullable=False),
         sa.Column("verdict", sa.String(length=16), nullable=False),
         sa.Column("plate_text", sa.String(length=32), nullable=True),
         sa.Column("plate_folded", sa.String(length=32), nullable=True),
@@ -50,6 +50,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_event_reviews_event_pk_reviewed_at", "event_reviews", ["event_pk", "reviewed_at"])
     op.create_index("ix_event_reviews_plate_text_seen_at", "event_reviews", ["plate_text", "seen_at"])
+    op.create_index("ix_event_reviews_plate_folded_seen_at", "event_reviews", ["plate_folded", "seen_at"])
     op.create_table(
         "review_containers",
         sa.Column("id", BIG_ID, nullable=False),
