@@ -54,6 +54,17 @@ def check_threshold(review_below: float) -> float:
     return float(review_below)
 
 
+def plate_trust(event: GateEvent) -> float:
+    """The one number the plate rules of :func:`review_reasons` compare with the threshold: the
+    lowest confidence among the pass's plates, -1 when one is invalid or there is none (below any
+    threshold, so such a pass always needs a look). Stored with each pass, so the review list is a
+    column comparison in the database."""
+    plates = [p for p in (event.plate, event.trailer_plate) if p is not None]
+    if not plates or any(not p.valid for p in plates):
+        return -1.0
+    return min(p.confidence for p in plates)
+
+
 def review_reasons(event: GateEvent, review_below: float = DEFAULT_REVIEW_BELOW) -> tuple[ReviewReason, ...]:
     """Why ``event`` needs review at the threshold ``review_below`` (empty: it needs none).
 

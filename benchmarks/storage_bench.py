@@ -126,6 +126,9 @@ def _bulk_event(fleet: Fleet, pk: int, months: int) -> dict[str, list[dict[str, 
         "has_valid_read": True,
         "cameras": ["cam-a"],
         "stored_at": at,
+        # The review list's columns (anpr.review.plate_trust): the misreads fail the grammar here.
+        "plate_trust": 0.995 if text == plate.text else -1.0,
+        "container_unverified": False,
     }
     evidence = {
         "id": pk,
@@ -150,7 +153,7 @@ def _bulk_event(fleet: Fleet, pk: int, months: int) -> dict[str, list[dict[str, 
         "text": text,
         "folded": fold(text),
         "formatted": plate.formatted,
-        "confidence": 0.9,
+        "confidence": 0.995 if text == plate.text else 0.9,
         "valid": text == plate.text,
         "rows": plate.rows,
         "seen_at": at,

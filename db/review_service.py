@@ -115,6 +115,7 @@ def record_review(
         for i, n in enumerate(numbers)
     ]
     session.add(review)
+    row.reviewed_at = now  # off the review list (the list reads this column)
     session.flush()
     if text:
         register_plates(session.connection(), [fold(text)])

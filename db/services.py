@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from anpr.errors import InvalidInputError
 from anpr.events import ContainerResult, GateEvent, ObservedRead, PlateResult
+from anpr.review import plate_trust
 from anpr.types import BBox
 from db import checks
 from db.candidates import facts_of
@@ -129,6 +130,10 @@ def _event_values(event: GateEvent, now: datetime) -> dict[str, Any]:
         "trailer_plate_text": event.trailer_plate.text if event.trailer_plate else None,
         "first_container": event.containers[0].number if event.containers else None,
         "second_container": event.containers[1].number if len(event.containers) > 1 else None,
+        # What the officers' review list compares (see GateEventRow and anpr.review.plate_trust).
+        "plate_trust": plate_trust(event),
+        "container_unverified": any(not c.check_digit_ok for c in event.containers),
+        "reviewed_at": None,
     }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -59,6 +60,12 @@ class GateEventRow(Base):
     trailer_plate_text: Mapped[str | None] = mapped_column(String(32))
     first_container: Mapped[str | None] = mapped_column(String(16))
     second_container: Mapped[str | None] = mapped_column(String(16))
+    # What the officers' review list compares (anpr.review), also copied at insert: the lowest
+    # confidence of the pass's plates (-1 for an invalid plate, or none), whether a container number
+    # fails its check digit, and when an officer last looked (set by db.review_service).
+    plate_trust: Mapped[float] = mapped_column(Float, default=-1.0, server_default="-1")
+    container_unverified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reviewed_at: Mapped[datetime | None]
 
     plates: Mapped[list[PlateReadRow]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="PlateReadRow.slot"

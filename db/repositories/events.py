@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, Subquery, and_, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Float, Select, Subquery, and_, bindparam, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
 
 from anpr import containers as iso6346
@@ -148,32 +148,21 @@ def _filters(names: frozenset[str], at: Any, pk: Any) -> list[ColumnElement[bool
         out.append(at <= bindparam("end"))
     out.extend(getattr(GateEventRow, name) == bindparam(name) for name in _EVENT_FILTERS if name in names)
     if "review_below" in names:
-        out.append(_needs_review(pk))
+        out.append(_needs_review())
     if "after_at" in names:
         out.append(or_(at < bindparam("after_at"), and_(at == bindparam("after_at"), pk < bindparam("after_pk"))))
     return out
 
 
-def _needs_review(pk: Any) -> ColumnElement[bool]:
-    """Whether the event ``pk`` needs review at the bound ``review_below``: the rules of
+def _needs_review() -> ColumnElement[bool]:
+    """Whether an event needs review at the bound ``review_below``: the rules of
     :func:`anpr.review.review_reasons` (no plate; a plate invalid or under the threshold; a
-    container number failing its check digit), and no officer has looked at it yet.
-
-    Written as two correlated scalar subqueries (the lowest plate confidence, an invalid plate or no
-    plate counting as -1; the count of failing container numbers), each an index lookup by event
-    for each event the newest-first scan visits. As EXISTS terms under OR, PostgreSQL hashed
-    every plate read of the database before the first row (about 100 ms per 100,000 events)."""
-    plate, box = aliased(PlateReadRow), aliased(ContainerReadRow)
-    lowest = (
-        select(func.min(case((plate.valid, plate.confidence), else_=-1.0)))
-        .where(plate.event_pk == pk)
-        .scalar_subquery()
-    )
-    failing = select(func.count()).where(box.event_pk == pk, box.check_digit_ok.is_(False)).scalar_subquery()
-    look = aliased(EventReviewRow)
-    looks = select(func.count()).where(look.event_pk == pk).scalar_subquery()
-    doubtful = or_(func.coalesce(lowest, -1.0) < bindparam("review_below", type_=Float), failing > 0)
-    return and_(doubtful, looks == 0)
+    container number failing its check digit), and no officer has looked at it yet. Columns of
+    the event row, copied at insert (:func:`anpr.review.plate_trust`) and set by a review, so a
+    newest-first scan tests each event without a lookup."""
+    below = bindparam("review_below", type_=Float)
+    doubtful = or_(GateEventRow.plate_trust < below, GateEventRow.container_unverified.is_(True))
+    return and_(doubtful, GateEventRow.reviewed_at.is_(None))
 
 
 def _summary_select(dialect: str, hits: Subquery | None = None) -> Select[*tuple[Any, ...]]:
@@ -306,7 +295,7 @@ def _by_read(
     read_pk: InstrumentedAttribute[int], read_at: InstrumentedAttribute[datetime], names: frozenset[str]
 ) -> Select[int, datetime]:
     stmt = select(read_pk, read_at).where(*_filters(names, read_at, read_pk))
-    if names.intersection(_EVENT_FILTERS):
+    if names.intersection(_EVENT_FILTERS) or "review_below" in names:
         stmt = stmt.join(GateEventRow, GateEventRow.id == read_pk)
     return stmt.order_by(read_at.desc(), read_pk.desc())
 

@@ -22,7 +22,7 @@ from db.declarations import parse_json
 from db.migrate import alembic_config, current_revision, upgrade
 from db.models import Base
 from db.plate_keys import fold
-from db.repositories.events import events_by_plate
+from db.repositories.events import EventQuery, events_by_plate, list_events
 from db.services import store_event
 from db.session import build_engine
 
@@ -175,3 +175,43 @@ def test_event_summary_upgrade_copies_the_reads_of_stored_events(engine: Engine,
     assert _summary_columns(engine) == written
     (entry,) = events_by_plate(session, "51C-123.45").items
     assert (entry.plate, entry.trailer_plate, entry.containers) == ("51C12345", "51R01234", ("MSCU1234566",))
+
+
+def _review_columns(engine: Engine) -> dict[str, tuple[object, ...]]:
+    query = text("SELECT event_id, plate_trust, container_unverified, reviewed_at FROM gate_events")
+    with engine.connect() as conn:
+        return {row[0]: (round(float(row[1]), 6), bool(row[2]), row[3]) for row in conn.execute(query)}
+
+
+def test_review_upgrade_fills_the_review_columns_of_stored_events(engine: Engine, session: Session) -> None:
+    """Revision 0004 adds what the review list compares to every pass: its upgrade must fill them for
+    events stored before it exactly as storing them now does (anpr.review.plate_trust)."""
+    events = [
+        make_event("sure", plate_confidence=0.995, trailer="51R01234", trailer_confidence=0.97),
+        make_event("invalid", plate="5IC1234S", plate_valid=False, plate_confidence=0.99),
+        make_event("no-plate", plate=None, containers=(("MSCU1234566", True),)),
+        make_event("box-fails", plate_confidence=0.999, containers=(("MSCU1234566", True), ("MSCU1234560", False))),
+    ]
+    for event in events:
+        store_event(session, event)
+    written = _review_columns(engine)
+    assert written == {
+        "sure": (0.97, False, None),
+        "invalid": (-1.0, False, None),
+        "no-plate": (-1.0, False, None),
+        "box-fails": (0.999, True, None),
+    }
+    session.close()
+    try:
+        _downgrade(engine, "0003")
+        assert "plate_trust" not in {c["name"] for c in inspect(engine).get_columns("gate_events")}
+        assert "event_reviews" not in inspect(engine).get_table_names()
+    finally:
+        upgrade(engine=engine)
+    assert _review_columns(engine) == written
+    assert [s.event_id for s in list_events(session, EventQuery(review_below=0.99)).items] == [
+        "box-fails",
+        "no-plate",
+        "invalid",
+        "sure",
+    ]

@@ -3,7 +3,9 @@
 The review list (``GET /events?needs_review=true``) holds the passes whose reads the cameras cannot
 vouch for. An officer confirms the reads against the evidence, corrects the truck's plate or the
 container numbers (``review_containers``), or marks the evidence illegible. Each look is a row here
-(the stored reads never change), the latest counts, and a reviewed pass leaves the list. Corrected
+(the stored reads never change), the latest counts, and a reviewed pass leaves the list. The list
+itself compares three new columns of ``gate_events`` (the lowest plate confidence, an unverified
+container number, when an officer last looked), filled here for the passes already stored. Corrected
 plates and numbers are searched on ``(plate_text, seen_at)`` and ``(number, seen_at)``, as the
 camera reads are on ``plate_reads`` and ``container_reads``.
 
@@ -79,7 +81,27 @@ def upgrade() -> None:
     op.create_index(op.f("ix_review_containers_event_pk"), "review_containers", ["event_pk"])
     op.create_index("ix_review_containers_number_seen_at", "review_containers", ["number", "seen_at"])
 
+    # The review list's columns on each pass (GateEventRow, anpr.review.plate_trust), filled for the
+    # passes already stored: the lowest plate confidence, -1 for an invalid plate or none.
+    op.add_column("gate_events", sa.Column("plate_trust", sa.Float(), nullable=False, server_default="-1"))
+    op.add_column(
+        "gate_events", sa.Column("container_unverified", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column("gate_events", sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute(
+        sa.text(
+            "UPDATE gate_events SET "
+            "plate_trust = COALESCE((SELECT MIN(CASE WHEN r.valid THEN r.confidence ELSE -1 END) "
+            "FROM plate_reads r WHERE r.event_pk = gate_events.id), -1), "
+            "container_unverified = EXISTS (SELECT 1 FROM container_reads c "
+            "WHERE c.event_pk = gate_events.id AND NOT c.check_digit_ok)"
+        )
+    )
+
 
 def downgrade() -> None:
+    # A plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35), never batch mode's copy (see 0003).
+    for name in ("reviewed_at", "container_unverified", "plate_trust"):
+        op.drop_column("gate_events", name)
     op.drop_table("review_containers")
     op.drop_table("event_reviews")
