@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from anpr.events import GateEvent
+from anpr.errors import InvalidInputError
+from anpr.events import GateEvent, PlateResult
 
 DEFAULT_REVIEW_BELOW = 0.99
 """Plate reads under this confidence go to review by default (see the module docstring)."""
@@ -48,10 +49,15 @@ class ReviewReason(StrEnum):
 
 
 def check_threshold(review_below: float) -> float:
-    """``review_below`` if it is a confidence threshold in 0..1, else :class:`ValueError`."""
+    """``review_below`` if it is a confidence threshold in 0..1, else :class:`~anpr.errors.InvalidInputError`."""
     if isinstance(review_below, bool) or not isinstance(review_below, int | float) or not 0.0 <= review_below <= 1.0:
-        raise ValueError(f"review threshold must be a confidence in 0..1, not {review_below!r}")
+        raise InvalidInputError(f"review threshold must be a confidence in 0..1, not {review_below!r}")
     return float(review_below)
+
+
+def _plates(event: GateEvent) -> list[PlateResult]:
+    """The truck's and the trailer's plate, those that were read."""
+    return [p for p in (event.plate, event.trailer_plate) if p is not None]
 
 
 def plate_trust(event: GateEvent) -> float:
@@ -59,7 +65,7 @@ def plate_trust(event: GateEvent) -> float:
     lowest confidence among the pass's plates, -1 when one is invalid or there is none (below any
     threshold, so such a pass always needs a look). Stored with each pass, so the review list is a
     column comparison in the database."""
-    plates = [p for p in (event.plate, event.trailer_plate) if p is not None]
+    plates = _plates(event)
     if not plates or any(not p.valid for p in plates):
         return -1.0
     return min(p.confidence for p in plates)
@@ -72,7 +78,7 @@ def review_reasons(event: GateEvent, review_below: float = DEFAULT_REVIEW_BELOW)
     missing plates and unverified container numbers to review; 1 sends every plate read below
     certainty as well."""
     below = check_threshold(review_below)
-    plates = [p for p in (event.plate, event.trailer_plate) if p is not None]
+    plates = _plates(event)
     found: list[ReviewReason] = []
     if not plates:
         found.append(ReviewReason.NO_PLATE)

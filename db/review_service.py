@@ -90,6 +90,7 @@ def record_review(
     parsed = parse(text) if text else None
     if parsed is not None:
         text = parsed.text
+    folded = fold(text) if text else None
     # Locked until the commit: two officers' looks at one pass are checked one after the other, so
     # the pass's status follows the look that counts (the later one).
     row = session.scalar(select(GateEventRow).where(GateEventRow.event_id == event_id).with_for_update())
@@ -102,7 +103,7 @@ def record_review(
         reviewer=reviewer.strip(),
         verdict=found.value,
         plate_text=text,
-        plate_folded=fold(text) if text else None,
+        plate_folded=folded,
         plate_formatted=(parsed.formatted if parsed else text) if text else None,
         plate_valid=parsed is not None if text else None,
         seen_at=row.first_seen,
@@ -117,8 +118,8 @@ def record_review(
     session.add(review)
     row.reviewed_at = now  # off the review list (the list reads this column)
     session.flush()
-    if text:
-        register_plates(session.connection(), [fold(text)])
+    if folded:
+        register_plates(session.connection(), [folded])
     settings = settings or get_db_settings()
     named: set[str] = set(
         session.scalars(

@@ -23,11 +23,11 @@ from db.models import (
     CameraCredentialChangeRow,
     CameraHealthSampleRow,
     CameraRow,
-    EventReviewRow,
     EvidenceRow,
     GateEventRow,
     ObservationRow,
 )
+from db.repositories.events import latest_review
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SCHEMES = ("rtsp", "rtsps", "http", "https", "file")
@@ -337,15 +337,8 @@ def officer_looks(session: Session, lane: str, start: datetime, end: datetime) -
     """``(passes reviewed, passes whose latest review found the evidence illegible)`` among the
     passes through ``lane`` in ``[start, end]``: legibility as officers judged it. Counted per lane,
     not per camera: a camera that could read nothing in a pass left no read to tie the verdict to."""
-    latest = (
-        select(EventReviewRow.verdict)
-        .where(EventReviewRow.event_pk == GateEventRow.id)
-        .order_by(EventReviewRow.reviewed_at.desc(), EventReviewRow.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
     verdicts = (
-        select(latest.label("verdict"))
+        select(latest_review(GateEventRow.id, "verdict").label("verdict"))
         .where(GateEventRow.lane == lane, GateEventRow.first_seen.between(start, end))
         .subquery()
     )

@@ -83,10 +83,7 @@ class EventQuery:
         if self.status is not None and self.status not in {s.value for s in EventStatus}:
             raise InvalidInputError(f"status must be one of {[s.value for s in EventStatus]}")
         if self.review_below is not None:
-            try:
-                check_threshold(self.review_below)
-            except ValueError as exc:
-                raise InvalidInputError(str(exc)) from exc
+            check_threshold(self.review_below)
 
 
 def check_limit(limit: int) -> int:
@@ -300,12 +297,12 @@ def _by_read(
     return stmt.order_by(read_at.desc(), read_pk.desc())
 
 
-def _latest_review_id(event_pk: Any) -> Any:
-    """The id of the latest review of the event ``event_pk`` (a correlated scalar subquery on the
+def latest_review(event_pk: Any, column: str = "id") -> Any:
+    """``column`` of the latest review of the event ``event_pk`` (a correlated scalar subquery on the
     ``(event_pk, reviewed_at)`` index): only the latest look counts."""
     look = aliased(EventReviewRow)
     return (
-        select(look.id)
+        select(getattr(look, column))
         .where(look.event_pk == event_pk)
         .order_by(look.reviewed_at.desc(), look.id.desc())
         .limit(1)
@@ -314,8 +311,8 @@ def _latest_review_id(event_pk: Any) -> Any:
 
 
 _LATEST = {
-    "reviewed": lambda: EventReviewRow.id == _latest_review_id(EventReviewRow.event_pk),
-    "reviewed_container": lambda: ReviewContainerRow.review_pk == _latest_review_id(ReviewContainerRow.event_pk),
+    "reviewed": lambda: EventReviewRow.id == latest_review(EventReviewRow.event_pk),
+    "reviewed_container": lambda: ReviewContainerRow.review_pk == latest_review(ReviewContainerRow.event_pk),
 }
 """For the officers' corrections: only those of each event's latest review (a superseded
 correction no longer names the pass, and each event yields at most one row, so pages stay full)."""
